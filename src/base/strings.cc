@@ -1,0 +1,169 @@
+#include "base/strings.h"
+
+#include <sys/random.h>
+
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace berth {
+
+std::vector<std::string> Split(std::string_view s, char sep) { return SplitN(s, sep, -1); }
+
+std::vector<std::string> SplitN(std::string_view s, char sep, int n) {
+  std::vector<std::string> out;
+  if (n == 0) return out;
+  size_t start = 0;
+  while (true) {
+    if (n > 0 && static_cast<int>(out.size()) == n - 1) {
+      out.emplace_back(s.substr(start));
+      break;
+    }
+    size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      out.emplace_back(s.substr(start));
+      break;
+    }
+    out.emplace_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsHexLower(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return !s.empty();
+}
+
+std::string HumanSize(double bytes) {
+  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
+  size_t i = 0;
+  while (bytes >= 1000.0 && i + 1 < std::size(kUnits)) {
+    bytes /= 1000.0;
+    ++i;
+  }
+  // Go's "%.4g" then trimmed like Docker (3 significant digits via %.3g).
+  return fmt::format("{:.3g}{}", bytes, kUnits[i]);
+}
+
+std::string HumanDuration(int64_t seconds) {
+  if (seconds < 1) return "Less than a second";
+  if (seconds == 1) return "1 second";
+  if (seconds < 60) return fmt::format("{} seconds", seconds);
+  int64_t minutes = seconds / 60;
+  if (minutes == 1) return "About a minute";
+  if (minutes < 60) return fmt::format("{} minutes", minutes);
+  int64_t hours = static_cast<int64_t>(std::llround(static_cast<double>(seconds) / 3600.0));
+  if (hours == 1) return "About an hour";
+  if (hours < 48) return fmt::format("{} hours", hours);
+  if (hours < 24 * 7 * 2) return fmt::format("{} days", hours / 24);
+  if (hours < 24 * 30 * 2) return fmt::format("{} weeks", hours / 24 / 7);
+  if (hours < 24 * 365 * 2) return fmt::format("{} months", hours / 24 / 30);
+  return fmt::format("{} years", hours / 24 / 365);
+}
+
+bool ParseRamInBytes(std::string_view s, int64_t* out) {
+  s = TrimSpace(s);
+  if (s.empty()) return false;
+  size_t i = 0;
+  double value = 0;
+  bool seen_digit = false, seen_dot = false;
+  double frac = 0.1;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      seen_digit = true;
+      if (seen_dot) {
+        value += (c - '0') * frac;
+        frac /= 10;
+      } else {
+        value = value * 10 + (c - '0');
+      }
+    } else if (c == '.' && !seen_dot) {
+      seen_dot = true;
+    } else {
+      break;
+    }
+  }
+  if (!seen_digit) return false;
+  std::string unit = ToLower(s.substr(i));
+  double mult = 1;
+  if (unit.empty() || unit == "b") mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1024.0;
+  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1024.0 * 1024 * 1024;
+  else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
+  else if (unit == "p" || unit == "pb" || unit == "pib") mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
+  else return false;
+  *out = static_cast<int64_t>(value * mult);
+  return true;
+}
+
+std::string FormatRfc3339Nano(int64_t unix_nanos) {
+  time_t secs = static_cast<time_t>(unix_nanos / 1000000000);
+  int64_t nanos = unix_nanos % 1000000000;
+  if (nanos < 0) {
+    nanos += 1000000000;
+    --secs;
+  }
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (nanos == 0) return std::string(buf) + "Z";
+  std::string frac = fmt::format("{:09d}", nanos);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return fmt::format("{}.{}Z", buf, frac);
+}
+
+int64_t NowUnixNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  size_t got = 0;
+  while (got < bytes) {
+    ssize_t n = getrandom(raw.data() + got, bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 0xf];
+  }
+  return out;
+}
+
+}  // namespace berth
