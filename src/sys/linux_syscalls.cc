@@ -1,0 +1,261 @@
+#include "sys/linux_syscalls.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace berth::sys {
+
+static_assert(kResolveNoXdev == RESOLVE_NO_XDEV);
+static_assert(kResolveNoMagiclinks == RESOLVE_NO_MAGICLINKS);
+static_assert(kResolveNoSymlinks == RESOLVE_NO_SYMLINKS);
+static_assert(kResolveBeneath == RESOLVE_BENEATH);
+static_assert(kResolveInRoot == RESOLVE_IN_ROOT);
+static_assert(kRenameNoReplace == RENAME_NOREPLACE);
+static_assert(kRenameExchange == RENAME_EXCHANGE);
+
+namespace {
+
+Status ErrIf(int rc, std::string_view call, std::string_view arg) {
+  if (rc == 0) return Ok();
+  return ErrnoError(fmt::format("{} {}", call, arg));
+}
+
+std::string ProcFdPath(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
+
+}  // namespace
+
+// openat2(2)
+Result<UniqueFd> LinuxSyscalls::Openat2(int dirfd, const std::string& path, const OpenHow& how) {
+  struct open_how khow {};
+  khow.flags = how.flags | O_CLOEXEC;
+  khow.mode = how.mode;
+  khow.resolve = how.resolve;
+  while (true) {
+    long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &khow, sizeof(khow));
+    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+    // EAGAIN: RESOLVE_IN_ROOT/BENEATH saw a concurrent rename; the man page says retry.
+    if (errno != EINTR && errno != EAGAIN) return ErrnoError("openat2 " + path);
+  }
+}
+
+// mkdirat(2)
+Status LinuxSyscalls::Mkdirat(int dirfd, const std::string& name, mode_t mode) {
+  return ErrIf(::mkdirat(dirfd, name.c_str(), mode), "mkdirat", name);
+}
+
+// mknodat(2)
+Status LinuxSyscalls::Mknodat(int dirfd, const std::string& name, mode_t mode, dev_t dev) {
+  return ErrIf(::mknodat(dirfd, name.c_str(), mode, dev), "mknodat", name);
+}
+
+// symlinkat(2)
+Status LinuxSyscalls::Symlinkat(const std::string& target, int dirfd, const std::string& name) {
+  return ErrIf(::symlinkat(target.c_str(), dirfd, name.c_str()), "symlinkat", name);
+}
+
+// linkat(2)
+Status LinuxSyscalls::Linkat(int olddirfd, const std::string& oldname, int newdirfd,
+                             const std::string& newname, int flags) {
+  return ErrIf(::linkat(olddirfd, oldname.c_str(), newdirfd, newname.c_str(), flags), "linkat",
+               fmt::format("{} to {}", oldname, newname));
+}
+
+// unlinkat(2)
+Status LinuxSyscalls::Unlinkat(int dirfd, const std::string& name, int flags) {
+  return ErrIf(::unlinkat(dirfd, name.c_str(), flags), "unlinkat", name);
+}
+
+// renameat2(2)
+Status LinuxSyscalls::Renameat2(int olddirfd, const std::string& oldname, int newdirfd,
+                                const std::string& newname, unsigned flags) {
+  return ErrIf(::renameat2(olddirfd, oldname.c_str(), newdirfd, newname.c_str(), flags),
+               "renameat2", fmt::format("{} to {}", oldname, newname));
+}
+
+// fchownat(2)
+Status LinuxSyscalls::Fchownat(int dirfd, const std::string& name, uid_t uid, gid_t gid,
+                               int flags) {
+  return ErrIf(::fchownat(dirfd, name.c_str(), uid, gid, flags), "fchownat", name);
+}
+
+// fchown(2)
+Status LinuxSyscalls::Fchown(int fd, uid_t uid, gid_t gid) {
+  return ErrIf(::fchown(fd, uid, gid), "fchown", fmt::format("fd {}", fd));
+}
+
+// fchmodat(2)
+Status LinuxSyscalls::Fchmodat(int dirfd, const std::string& name, mode_t mode, int flags) {
+  return ErrIf(::fchmodat(dirfd, name.c_str(), mode, flags), "fchmodat", name);
+}
+
+// fchmod(2)
+Status LinuxSyscalls::Fchmod(int fd, mode_t mode) {
+  return ErrIf(::fchmod(fd, mode), "fchmod", fmt::format("fd {}", fd));
+}
+
+// utimensat(2)
+Status LinuxSyscalls::Utimensat(int dirfd, const std::string& name, const struct timespec times[2],
+                                int flags) {
+  return ErrIf(::utimensat(dirfd, name.c_str(), times, flags), "utimensat", name);
+}
+
+// futimens(3)
+Status LinuxSyscalls::Futimens(int fd, const struct timespec times[2]) {
+  return ErrIf(::futimens(fd, times), "futimens", fmt::format("fd {}", fd));
+}
+
+// fsetxattr(2)
+Status LinuxSyscalls::Fsetxattr(int fd, const std::string& name, std::string_view value,
+                                int flags) {
+  return ErrIf(::fsetxattr(fd, name.c_str(), value.data(), value.size(), flags), "fsetxattr",
+               name);
+}
+
+// setxattr(2) through proc(5) /proc/self/fd/N
+Status LinuxSyscalls::SetxattrPathFd(int path_fd, const std::string& name, std::string_view value,
+                                     int flags) {
+  std::string proc = ProcFdPath(path_fd);
+  return ErrIf(::setxattr(proc.c_str(), name.c_str(), value.data(), value.size(), flags),
+               "setxattr", name);
+}
+
+// flistxattr(2)
+Result<std::vector<std::string>> LinuxSyscalls::Flistxattr(int fd) {
+  std::string buf;
+  while (true) {
+    ssize_t n = ::flistxattr(fd, nullptr, 0);
+    if (n < 0) return ErrnoError(fmt::format("flistxattr fd {}", fd));
+    if (n == 0) return std::vector<std::string>{};
+    buf.resize(static_cast<size_t>(n));
+    n = ::flistxattr(fd, buf.data(), buf.size());
+    if (n < 0 && errno == ERANGE) continue;  // grew in between
+    if (n < 0) return ErrnoError(fmt::format("flistxattr fd {}", fd));
+    buf.resize(static_cast<size_t>(n));
+    break;
+  }
+  std::vector<std::string> names;
+  size_t pos = 0;
+  while (pos < buf.size()) {
+    size_t end = buf.find('\0', pos);
+    if (end == std::string::npos) end = buf.size();
+    if (end > pos) names.emplace_back(buf, pos, end - pos);
+    pos = end + 1;
+  }
+  return names;
+}
+
+// fgetxattr(2)
+Result<std::string> LinuxSyscalls::Fgetxattr(int fd, const std::string& name) {
+  while (true) {
+    ssize_t n = ::fgetxattr(fd, name.c_str(), nullptr, 0);
+    if (n < 0) return ErrnoError("fgetxattr " + name);
+    std::string value(static_cast<size_t>(n), '\0');
+    n = ::fgetxattr(fd, name.c_str(), value.data(), value.size());
+    if (n < 0 && errno == ERANGE) continue;
+    if (n < 0) return ErrnoError("fgetxattr " + name);
+    value.resize(static_cast<size_t>(n));
+    return value;
+  }
+}
+
+// fstatat(2)
+Result<struct stat> LinuxSyscalls::Fstatat(int dirfd, const std::string& name, int flags) {
+  struct stat st {};
+  if (::fstatat(dirfd, name.c_str(), &st, flags) != 0) return ErrnoError("fstatat " + name);
+  return st;
+}
+
+// readlinkat(2)
+Result<std::string> LinuxSyscalls::Readlinkat(int dirfd, const std::string& name) {
+  std::string buf(256, '\0');
+  while (true) {
+    ssize_t n = ::readlinkat(dirfd, name.c_str(), buf.data(), buf.size());
+    if (n < 0) return ErrnoError("readlinkat " + name);
+    if (static_cast<size_t>(n) < buf.size()) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    buf.resize(buf.size() * 2);  // possibly truncated: retry larger
+  }
+}
+
+// getdents64(2) via fdopendir(3) / readdir(3)
+Result<std::vector<std::string>> LinuxSyscalls::ReadDirNames(int dirfd) {
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return ErrnoError(fmt::format("fcntl F_DUPFD_CLOEXEC fd {}", dirfd));
+  DIR* dir = ::fdopendir(dup);
+  if (dir == nullptr) {
+    Error e = ErrnoError(fmt::format("fdopendir fd {}", dirfd));
+    ::close(dup);
+    return e;
+  }
+  ::rewinddir(dir);  // the dup shares the offset with dirfd
+  std::vector<std::string> names;
+  while (true) {
+    errno = 0;
+    struct dirent* ent = ::readdir(dir);
+    if (ent == nullptr) {
+      if (errno != 0) {
+        Error e = ErrnoError(fmt::format("readdir fd {}", dirfd));
+        ::closedir(dir);
+        return e;
+      }
+      break;
+    }
+    if (std::strcmp(ent->d_name, ".") == 0 || std::strcmp(ent->d_name, "..") == 0) continue;
+    names.emplace_back(ent->d_name);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+// pwrite(2)
+Status LinuxSyscalls::Pwrite(int fd, std::string_view data, off_t offset) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(fmt::format("pwrite fd {} at {}", fd, offset));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += n;
+  }
+  return Ok();
+}
+
+// ftruncate(2)
+Status LinuxSyscalls::Ftruncate(int fd, off_t length) {
+  return ErrIf(::ftruncate(fd, length), "ftruncate", fmt::format("fd {} to {}", fd, length));
+}
+
+// syncfs(2)
+Status LinuxSyscalls::Syncfs(int fd) {
+  return ErrIf(::syncfs(fd), "syncfs", fmt::format("fd {}", fd));
+}
+
+// mount(2)
+Status LinuxSyscalls::Mount(const std::string& source, const std::string& target,
+                            const std::string& fstype, unsigned long flags,  // NOLINT
+                            const std::string& data) {
+  return ErrIf(::mount(source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(),
+                       flags, data.empty() ? nullptr : data.c_str()),
+               "mount", fmt::format("{} on {}", source, target));
+}
+
+// umount2(2)
+Status LinuxSyscalls::Umount2(const std::string& target, int flags) {
+  return ErrIf(::umount2(target.c_str(), flags), "umount2", target);
+}
+
+}  // namespace berth::sys

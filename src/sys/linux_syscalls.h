@@ -1,0 +1,43 @@
+// LinuxSyscalls: the production Syscalls, forwarding each method to the kernel call it names.
+// No policy, no retries beyond EINTR on writes. Stateless and thread-safe.
+#pragma once
+
+#include "sys/syscalls.h"
+
+namespace berth::sys {
+
+class LinuxSyscalls final : public Syscalls {
+ public:
+  Result<UniqueFd> Openat2(int dirfd, const std::string& path, const OpenHow& how) override;
+  Status Mkdirat(int dirfd, const std::string& name, mode_t mode) override;
+  Status Mknodat(int dirfd, const std::string& name, mode_t mode, dev_t dev) override;
+  Status Symlinkat(const std::string& target, int dirfd, const std::string& name) override;
+  Status Linkat(int olddirfd, const std::string& oldname, int newdirfd, const std::string& newname,
+                int flags) override;
+  Status Unlinkat(int dirfd, const std::string& name, int flags) override;
+  Status Renameat2(int olddirfd, const std::string& oldname, int newdirfd,
+                   const std::string& newname, unsigned flags) override;
+  Status Fchownat(int dirfd, const std::string& name, uid_t uid, gid_t gid, int flags) override;
+  Status Fchown(int fd, uid_t uid, gid_t gid) override;
+  Status Fchmodat(int dirfd, const std::string& name, mode_t mode, int flags) override;
+  Status Fchmod(int fd, mode_t mode) override;
+  Status Utimensat(int dirfd, const std::string& name, const struct timespec times[2],
+                   int flags) override;
+  Status Futimens(int fd, const struct timespec times[2]) override;
+  Status Fsetxattr(int fd, const std::string& name, std::string_view value, int flags) override;
+  Status SetxattrPathFd(int path_fd, const std::string& name, std::string_view value,
+                        int flags) override;
+  Result<std::vector<std::string>> Flistxattr(int fd) override;
+  Result<std::string> Fgetxattr(int fd, const std::string& name) override;
+  Result<struct stat> Fstatat(int dirfd, const std::string& name, int flags) override;
+  Result<std::string> Readlinkat(int dirfd, const std::string& name) override;
+  Result<std::vector<std::string>> ReadDirNames(int dirfd) override;
+  Status Pwrite(int fd, std::string_view data, off_t offset) override;
+  Status Ftruncate(int fd, off_t length) override;
+  Status Syncfs(int fd) override;
+  Status Mount(const std::string& source, const std::string& target, const std::string& fstype,
+               unsigned long flags, const std::string& data) override;  // NOLINT(runtime/int)
+  Status Umount2(const std::string& target, int flags) override;
+};
+
+}  // namespace berth::sys
