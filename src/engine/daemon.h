@@ -1,0 +1,69 @@
+// Daemon: the state of one berthd. Owns the state root and everything opened under it.
+//
+// Open() takes the root's lock first (a second daemon on the same --data-root fails there,
+// before touching anything), creates the on-disk layout, writes the pidfile, opens meta.db
+// and constructs the engine's services. Destruction releases all of it in reverse: the
+// pidfile is removed and the lock dropped. The HTTP side (api::Server and the route sets)
+// is wired by the caller on top of the backends exposed here: api depends on engine, never
+// the other way (STYLE.md §1). Wiring is explicit; nothing registers itself.
+//
+// On disk (see docs/design when it exists; the tree is the contract shared with the
+// modules that fill it):
+//   <data-root>/                 0711
+//     berth.lock                 flock held while the daemon runs; holds its pid
+//     engine-id                  stable daemon ID shown by `docker info` (a UUID)
+//     meta.db                    SQLite (WAL); each module creates its own tables
+//     content/blobs/sha256/      verified blobs (content/)
+//     content/ingest/            partial writes (content/)
+//     snapshots/                 layer and container snapshots (snapshot/)
+//     containers/                per-container state (runtime/)
+//     volumes/                   volume data (volume/)
+//   <exec-root>/                 0700, runtime state that does not survive a reboot
+//
+// Thread-safety: after Open() the accessors may be called from any thread; the backends are
+// thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "engine/config.h"
+#include "engine/state_lock.h"
+#include "engine/system.h"
+#include "sql/database.h"
+
+namespace berth::engine {
+
+class Daemon {
+ public:
+  // `config` must have passed ValidateConfig. `host_root` is where ProbeHost looks ("/").
+  static Result<std::unique_ptr<Daemon>> Open(Config config, std::string host_root = "/");
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  const Config& config() const { return config_; }
+  const std::string& id() const { return id_; }
+  sql::Database& db() { return *db_; }
+  SystemBackend& system() { return *system_; }
+  // TODO(image store): `image::Store& images()` once src/image lands; it is constructed in
+  // Open() next to the database and its routes are registered by api::RegisterEngineRoutes.
+
+ private:
+  Daemon(Config config, StateLock lock) : config_(std::move(config)), lock_(std::move(lock)) {}
+
+  Config config_;
+  StateLock lock_;
+  std::optional<PidFile> pidfile_;
+  std::unique_ptr<sql::Database> db_;
+  std::string id_;
+  std::unique_ptr<SystemBackend> system_;
+};
+
+// Turns the insecure-registries and mirrors settings into /info's RegistryConfig, as dockerd
+// does: CIDRs (plus the implicit 127.0.0.0/8) in one list, hostnames as insecure indexes.
+RegistryInfo MakeRegistryInfo(const Config& config);
+
+}  // namespace berth::engine
