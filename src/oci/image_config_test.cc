@@ -183,3 +183,34 @@ TEST(ImageConfigTest, Rfc3339) {
 
 }  // namespace
 }  // namespace berth::oci
+
+namespace berth::oci {
+namespace {
+
+TEST(ImageConfigTest, RefusesDeeplyNestedJson) {
+  const int depth = 100000;
+  std::string deep = R"({"rootfs":{"type":"layers","diff_ids":[]},"x":)" + std::string(depth, '[') +
+                     std::string(depth, ']') + "}";
+  Result<ImageConfig> r = ParseImageConfig(deep);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("nested deeper"), std::string::npos) << r.error().message;
+  // Brackets inside strings do not count.
+  std::string quoted = R"({"rootfs":{"type":"layers","diff_ids":[]},"x":")" + std::string(depth, '[') +
+                       R"(\"["})";
+  EXPECT_TRUE(ParseImageConfig(quoted));
+  // Moderate nesting in an unknown field survives the round trip.
+  std::string nested = R"({"rootfs":{"type":"layers","diff_ids":[]},"x":)" + std::string(100, '[') +
+                       std::string(100, ']') + "}";
+  Result<ImageConfig> ok = ParseImageConfig(nested);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->extra.at("x").size(), 200u);
+}
+
+TEST(ImageConfigTest, RefusesInvalidUtf8AndTrailingGarbage) {
+  EXPECT_FALSE(ParseImageConfig("{\"rootfs\":{\"type\":\"layers\"},\"author\":\"\xff\"}"));
+  EXPECT_FALSE(ParseImageConfig(R"({"rootfs":{"type":"layers"}} {})"));
+}
+
+}  // namespace
+}  // namespace berth::oci

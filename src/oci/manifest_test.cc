@@ -204,3 +204,17 @@ TEST(ManifestTest, DetectsMediaType) {
 
 }  // namespace
 }  // namespace berth::oci
+
+namespace berth::oci {
+namespace {
+
+TEST(ManifestTest, RefusesDeepNestingAndDuplicateKeysKeepTheLast) {
+  EXPECT_FALSE(ParseManifest(std::string(200000, '[') + std::string(200000, ']')));
+  // Go's encoding/json keeps the last of duplicate keys; so do we.
+  Result<Manifest> m = ParseManifest(
+      R"({"schemaVersion":1,"schemaVersion":2,"config":{"mediaType":"a","digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7","size":1}})");
+  ASSERT_TRUE(m) << m.error().message;
+}
+
+}  // namespace
+}  // namespace berth::oci

@@ -30,6 +30,32 @@ std::string Field(std::string_view what, std::string_view key) {
 }  // namespace
 
 Result<Json> ParseJson(std::string_view bytes, std::string_view what) {
+  // nlohmann parses iteratively but dumps recursively: bound the nesting first so a hostile
+  // blob cannot exhaust the stack when its unknown fields are written back.
+  size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : bytes) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        return MakeError(Code::kInvalidArgument,
+                         std::string(what) + ": JSON nested deeper than " +
+                             std::to_string(kMaxJsonDepth) + " levels");
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
   try {
     return Json::parse(bytes.begin(), bytes.end());
   } catch (const Json::exception& e) {

@@ -22,7 +22,11 @@ namespace berth::oci::internal {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
-// Parses `bytes` as JSON; InvalidArgument "<what>: invalid JSON: ..." on failure.
+// Deepest nesting of arrays and objects accepted; real documents stay under 10.
+inline constexpr size_t kMaxJsonDepth = 512;
+
+// Parses `bytes` as JSON; InvalidArgument "<what>: invalid JSON: ..." on failure, or when nested
+// deeper than kMaxJsonDepth.
 Result<Json> ParseJson(std::string_view bytes, std::string_view what);
 // Parses and requires a JSON object.
 Result<Json> ParseJsonObject(std::string_view bytes, std::string_view what);
