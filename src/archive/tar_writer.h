@@ -3,6 +3,8 @@
 //
 // Entries: AddFile / AddDirectory for the common cases (image save: manifest.json, index.json,
 // blobs/sha256/...), or WriteHeader + WriteData for any TarEntry (WriteTree uses that).
+// Sub-second mtimes are written only for entries that need a PAX header anyway (long names,
+// xattrs, large ids), as "restricted" pax does; WriteTree writes whole seconds, like Docker.
 // Close() writes the end-of-archive marker; without it the stream is incomplete. The output is
 // not padded to a record size. Not thread-safe; `out` must outlive the TarWriter.
 #pragma once
