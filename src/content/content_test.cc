@@ -1,7 +1,6 @@
 // Runs the Store conformance suite over every implementation: LocalStore and MemoryStore.
-#include <stdlib.h>
-
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "base/file.h"
 #include "content/local_store.h"

@@ -21,8 +21,13 @@ class LocalIngestWriter final : public IngestWriter {
  public:
   LocalIngestWriter(LocalStore& store, std::string ref, std::string dir, UniqueFd fd,
                     Expectation expected, internal::Hasher hasher, int64_t offset)
-      : store_(store), ref_(std::move(ref)), dir_(std::move(dir)), fd_(std::move(fd)),
-        expected_(std::move(expected)), hasher_(std::move(hasher)), offset_(offset) {}
+      : store_(store),
+        ref_(std::move(ref)),
+        dir_(std::move(dir)),
+        fd_(std::move(fd)),
+        expected_(std::move(expected)),
+        hasher_(std::move(hasher)),
+        offset_(offset) {}
 
   ~LocalIngestWriter() override {
     if (!fd_.valid()) return;
@@ -184,7 +189,8 @@ Result<std::unique_ptr<IngestWriter>> LocalStore::Writer(const std::string& ref,
                                             "\", not \"" + ref + "\"");
     }
     auto recorded = ReadFile(dir + "/expected");
-    auto parsed = recorded ? internal::ParseExpectation(*recorded) : Result<Expectation>(recorded.error());
+    auto parsed =
+        recorded ? internal::ParseExpectation(*recorded) : Result<Expectation>(recorded.error());
     if (parsed) {
       // Resume when the new expectation agrees with (or only adds to) the recorded one.
       bool digest_ok = !want.digest || !parsed->digest || *want.digest == *parsed->digest;

@@ -76,8 +76,9 @@ Error NotCommitted(const oci::Digest& d) {
 
 Result<std::map<std::string, Labels>> LoadLabels(sql::Database& db, const std::string* digest) {
   std::map<std::string, Labels> out;
-  BERTH_ASSIGN_OR_RETURN(auto st, db.Prepare(digest ? "SELECT digest, key, value FROM content_labels WHERE digest = ?"
-                                                    : "SELECT digest, key, value FROM content_labels"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto st, db.Prepare(digest ? "SELECT digest, key, value FROM content_labels WHERE digest = ?"
+                                 : "SELECT digest, key, value FROM content_labels"));
   if (digest) st.Bind(1, *digest);
   while (true) {
     BERTH_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -127,7 +128,8 @@ Status LocalStore::Recover() {
       continue;
     }
     for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
-      if (f.path().filename().string()[0] == '.') BERTH_RETURN_IF_ERROR(RemoveAll(f.path().string()));
+      if (f.path().filename().string()[0] == '.')
+        BERTH_RETURN_IF_ERROR(RemoveAll(f.path().string()));
     }
     if (!PathExists(dir + "/ref")) {
       // Only if no live writer (another LocalStore on this root) is setting it up.
@@ -169,8 +171,8 @@ Status LocalStore::Recover() {
   for (const auto& [digest, size] : files) {
     if (rows.count(digest)) continue;
     spdlog::warn("content store: adopting blob {} that has no metadata row", digest);
-    BERTH_ASSIGN_OR_RETURN(auto ins, db_.Prepare(
-        "INSERT INTO content_blobs (digest, size, created_at, touched_at) VALUES (?, ?, ?, ?)"));
+    BERTH_ASSIGN_OR_RETURN(auto ins, db_.Prepare("INSERT INTO content_blobs (digest, size, "
+                                                 "created_at, touched_at) VALUES (?, ?, ?, ?)"));
     BERTH_RETURN_IF_ERROR(ins.Bind(1, digest).Bind(2, size).Bind(3, now).Bind(4, now).Run());
   }
   for (const auto& digest : rows) {
@@ -187,7 +189,8 @@ Status LocalStore::Publish(const std::string& ingest_dir, const oci::Digest& dig
   const std::string target = layout_.BlobPath(digest);
   auto lock = db_.Lock();  // serialises with Delete and GC of the same digest
   const int64_t now = NowNanos();
-  BERTH_ASSIGN_OR_RETURN(auto touch, db_.Prepare("UPDATE content_blobs SET touched_at = ? WHERE digest = ?"));
+  BERTH_ASSIGN_OR_RETURN(auto touch,
+                         db_.Prepare("UPDATE content_blobs SET touched_at = ? WHERE digest = ?"));
   BERTH_RETURN_IF_ERROR(touch.Bind(1, now).Bind(2, key).Run());
   if (db_.Changes() == 0) {
     const std::string data = ingest_dir + "/data";
@@ -196,8 +199,8 @@ Status LocalStore::Publish(const std::string& ingest_dir, const oci::Digest& dig
       return ErrnoError("rename " + data + " to " + target);
     }
     BERTH_RETURN_IF_ERROR(FsyncDir(layout_.BlobDir(digest.algorithm())));
-    BERTH_ASSIGN_OR_RETURN(auto ins, db_.Prepare(
-        "INSERT INTO content_blobs (digest, size, created_at, touched_at) VALUES (?, ?, ?, ?)"));
+    BERTH_ASSIGN_OR_RETURN(auto ins, db_.Prepare("INSERT INTO content_blobs (digest, size, "
+                                                 "created_at, touched_at) VALUES (?, ?, ?, ?)"));
     BERTH_RETURN_IF_ERROR(ins.Bind(1, key).Bind(2, size).Bind(3, now).Bind(4, now).Run());
   }
   // Already committed: these bytes are identical by digest, so they are simply dropped.
@@ -209,7 +212,8 @@ Status LocalStore::Publish(const std::string& ingest_dir, const oci::Digest& dig
 Result<content::Info> LocalStore::Info(const oci::Digest& digest) {
   auto lock = db_.Lock();
   const std::string key = digest.ToString();
-  BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare("SELECT size, created_at FROM content_blobs WHERE digest = ?"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto sel, db_.Prepare("SELECT size, created_at FROM content_blobs WHERE digest = ?"));
   sel.Bind(1, key);
   BERTH_ASSIGN_OR_RETURN(bool row, sel.Step());
   if (!row) return NotCommitted(digest);
@@ -235,8 +239,8 @@ Result<std::string> LocalStore::Path(const oci::Digest& digest) {
 Result<std::vector<content::Info>> LocalStore::List() {
   auto lock = db_.Lock();
   BERTH_ASSIGN_OR_RETURN(auto labels, LoadLabels(db_, nullptr));
-  BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare(
-      "SELECT digest, size, created_at FROM content_blobs ORDER BY digest"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto sel, db_.Prepare("SELECT digest, size, created_at FROM content_blobs ORDER BY digest"));
   std::vector<content::Info> out;
   while (true) {
     BERTH_ASSIGN_OR_RETURN(bool row, sel.Step());
@@ -244,8 +248,8 @@ Result<std::vector<content::Info>> LocalStore::List() {
     const std::string key = sel.ColumnText(0);
     auto digest = oci::Digest::Parse(key);
     if (!digest) return std::move(digest).error().WithContext("content_blobs row");
-    out.push_back({*digest, sel.ColumnInt(1), internal::FromNanos(sel.ColumnInt(2)),
-                   std::move(labels[key])});
+    out.push_back(
+        {*digest, sel.ColumnInt(1), internal::FromNanos(sel.ColumnInt(2)), std::move(labels[key])});
   }
 }
 
@@ -264,8 +268,8 @@ Status LocalStore::SetLabels(const oci::Digest& digest, const Labels& labels) {
   if (!row) return NotCommitted(digest);
   BERTH_ASSIGN_OR_RETURN(auto del, db_.Prepare("DELETE FROM content_labels WHERE digest = ?"));
   BERTH_RETURN_IF_ERROR(del.Bind(1, key).Run());
-  BERTH_ASSIGN_OR_RETURN(auto ins, db_.Prepare(
-      "INSERT INTO content_labels (digest, key, value) VALUES (?, ?, ?)"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto ins, db_.Prepare("INSERT INTO content_labels (digest, key, value) VALUES (?, ?, ?)"));
   for (const auto& [k, v] : labels) {
     ins.Reset();
     BERTH_RETURN_IF_ERROR(ins.Bind(1, key).Bind(2, k).Bind(3, v).Run());
@@ -276,7 +280,8 @@ Status LocalStore::SetLabels(const oci::Digest& digest, const Labels& labels) {
 Status LocalStore::Delete(const oci::Digest& digest) {
   const std::string key = digest.ToString();
   auto lock = db_.Lock();
-  BERTH_ASSIGN_OR_RETURN(auto owner, db_.Prepare("SELECT owner FROM content_refs WHERE digest = ? LIMIT 1"));
+  BERTH_ASSIGN_OR_RETURN(auto owner,
+                         db_.Prepare("SELECT owner FROM content_refs WHERE digest = ? LIMIT 1"));
   owner.Bind(1, key);
   BERTH_ASSIGN_OR_RETURN(bool referenced, owner.Step());
   if (referenced) {
@@ -294,15 +299,15 @@ Status LocalStore::Delete(const oci::Digest& digest) {
 Status LocalStore::AddReference(const oci::Digest& digest, const std::string& owner) {
   if (owner.empty()) return MakeError(Code::kInvalidArgument, "reference owner must not be empty");
   auto lock = db_.Lock();
-  BERTH_ASSIGN_OR_RETURN(auto ins, db_.Prepare(
-      "INSERT OR IGNORE INTO content_refs (digest, owner) VALUES (?, ?)"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto ins, db_.Prepare("INSERT OR IGNORE INTO content_refs (digest, owner) VALUES (?, ?)"));
   return ins.Bind(1, digest.ToString()).Bind(2, owner).Run();
 }
 
 Status LocalStore::RemoveReference(const oci::Digest& digest, const std::string& owner) {
   auto lock = db_.Lock();
-  BERTH_ASSIGN_OR_RETURN(auto del, db_.Prepare(
-      "DELETE FROM content_refs WHERE digest = ? AND owner = ?"));
+  BERTH_ASSIGN_OR_RETURN(auto del,
+                         db_.Prepare("DELETE FROM content_refs WHERE digest = ? AND owner = ?"));
   BERTH_RETURN_IF_ERROR(del.Bind(1, digest.ToString()).Bind(2, owner).Run());
   if (db_.Changes() == 0) {
     return MakeError(Code::kNotFound, owner + " holds no reference to " + digest.ToString());
@@ -319,8 +324,8 @@ Result<int64_t> LocalStore::RemoveOwner(const std::string& owner) {
 
 Result<std::vector<std::string>> LocalStore::Owners(const oci::Digest& digest) {
   auto lock = db_.Lock();
-  BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare(
-      "SELECT owner FROM content_refs WHERE digest = ? ORDER BY owner"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto sel, db_.Prepare("SELECT owner FROM content_refs WHERE digest = ? ORDER BY owner"));
   sel.Bind(1, digest.ToString());
   std::vector<std::string> out;
   while (true) {
@@ -336,9 +341,10 @@ Result<GcStats> LocalStore::GarbageCollect(std::chrono::seconds grace) {
   {
     // Under the database lock throughout, so no commit or reference of a candidate interleaves.
     auto lock = db_.Lock();
-    BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare(
-        "SELECT digest, size FROM content_blobs b WHERE touched_at < ? AND NOT EXISTS "
-        "(SELECT 1 FROM content_refs r WHERE r.digest = b.digest)"));
+    BERTH_ASSIGN_OR_RETURN(
+        auto sel,
+        db_.Prepare("SELECT digest, size FROM content_blobs b WHERE touched_at < ? AND NOT EXISTS "
+                    "(SELECT 1 FROM content_refs r WHERE r.digest = b.digest)"));
     sel.Bind(1, internal::ToNanos(now - grace));
     std::vector<std::pair<std::string, int64_t>> victims;
     while (true) {

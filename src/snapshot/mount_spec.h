@@ -21,9 +21,9 @@
 namespace berth::snapshot {
 
 struct MountSpec {
-  std::string type;     // "bind" or "overlay"
-  std::string source;   // the directory for "bind"; "overlay" for overlay
-  std::string target;   // filled in by whoever mounts it
+  std::string type;                  // "bind" or "overlay"
+  std::string source;                // the directory for "bind"; "overlay" for overlay
+  std::string target;                // filled in by whoever mounts it
   std::vector<std::string> options;  // "rbind", "ro", "rw", "lowerdir=..", ...
 
   friend bool operator==(const MountSpec&, const MountSpec&) = default;

@@ -12,7 +12,9 @@ TEST(MountSpecTest, OptionsFitInPageCountsCommasAndTheNul) {
 }
 
 TEST(MountSpecTest, CompactLowerdirsRewritesRelativeToTheCommonParent) {
-  MountSpec spec{"overlay", "overlay", "",
+  MountSpec spec{"overlay",
+                 "overlay",
+                 "",
                  {"workdir=/r/snapshots/9/work", "upperdir=/r/snapshots/9/fs",
                   "lowerdir=/r/snapshots/12/fs:/r/snapshots/1/fs:/r/snapshots/100/fs"}};
   auto c = CompactLowerdirs(spec);

@@ -4,9 +4,12 @@ namespace berth::snapshot {
 
 std::string_view KindName(Kind kind) {
   switch (kind) {
-    case Kind::kActive: return "active";
-    case Kind::kView: return "view";
-    case Kind::kCommitted: return "committed";
+    case Kind::kActive:
+      return "active";
+    case Kind::kView:
+      return "view";
+    case Kind::kCommitted:
+      return "committed";
   }
   return "unknown";
 }

@@ -27,7 +27,8 @@ std::string FormatExpectation(const Expectation& e) {
 
 Result<Expectation> ParseExpectation(const std::string& text) {
   auto parts = Split(TrimSpace(text), ' ');
-  if (parts.size() != 2) return MakeError(Code::kDataLoss, "malformed expectation \"" + text + "\"");
+  if (parts.size() != 2)
+    return MakeError(Code::kDataLoss, "malformed expectation \"" + text + "\"");
   Expectation e;
   if (parts[0] != "-") {
     BERTH_ASSIGN_OR_RETURN(e.digest, oci::Digest::Parse(parts[0]));
@@ -41,7 +42,8 @@ Result<Expectation> ParseExpectation(const std::string& text) {
 Result<int64_t> ReadNanosFile(const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   int64_t v = 0;
-  if (!ParseInt(TrimSpace(text), &v)) return MakeError(Code::kDataLoss, "malformed time in " + path);
+  if (!ParseInt(TrimSpace(text), &v))
+    return MakeError(Code::kDataLoss, "malformed time in " + path);
   return v;
 }
 
@@ -58,7 +60,8 @@ Result<UniqueFd> OpenAndLockData(const std::string& ingest_dir, const std::strin
   }
   // Between open and flock a concurrent Abort/GC may have renamed the directory away: the lock
   // is only meaningful if the file is still the one at the path.
-  struct stat by_fd {}, by_path {};
+  struct stat by_fd {
+  }, by_path{};
   if (::fstat(fd.get(), &by_fd) != 0) return ErrnoError("fstat " + data);
   if (::stat(data.c_str(), &by_path) != 0 || by_fd.st_ino != by_path.st_ino ||
       by_fd.st_dev != by_path.st_dev) {

@@ -33,7 +33,9 @@ class Layout {
   std::string BlobDir(oci::Algorithm a) const {
     return BlobsDir() + "/" + std::string(oci::AlgorithmName(a));
   }
-  std::string BlobPath(const oci::Digest& d) const { return BlobDir(d.algorithm()) + "/" + d.hex(); }
+  std::string BlobPath(const oci::Digest& d) const {
+    return BlobDir(d.algorithm()) + "/" + d.hex();
+  }
   std::string IngestRoot() const { return root_ + "/ingest"; }
   // Hashing the ref keeps the directory name a fixed, safe length whatever the ref holds.
   std::string IngestDir(const std::string& ref) const {

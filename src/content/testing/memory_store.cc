@@ -39,7 +39,8 @@ Result<UniqueFd> SealedMemfd(const std::string& name, std::string_view data) {
   if (raw < 0) return ErrnoError("memfd_create");
   UniqueFd fd(raw);
   BERTH_RETURN_IF_ERROR(WriteAll(fd.get(), data));
-  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) !=
+      0) {
     return ErrnoError("seal memfd");
   }
   return fd;
@@ -95,7 +96,8 @@ class MemoryIngestWriter final : public IngestWriter {
                                             std::to_string(want_size));
     }
     oci::Digest got = hasher_.Peek();
-    if (want && want->algorithm() != got.algorithm()) got = oci::Digest::Of(ingest_->data, want->algorithm());
+    if (want && want->algorithm() != got.algorithm())
+      got = oci::Digest::Of(ingest_->data, want->algorithm());
     if (want && *want != got) {
       DiscardLocked();
       return MakeError(Code::kDataLoss, "ingest \"" + ref_ + "\": digest mismatch: expected " +
@@ -181,12 +183,14 @@ Result<std::unique_ptr<IngestWriter>> MemoryStore::Writer(const std::string& ref
   if (slot) {
     if (slot->locked) return MakeError(Code::kUnavailable, "ingest \"" + ref + "\": ref locked");
     bool digest_ok = !expected || !slot->expected || *expected == *slot->expected;
-    bool size_ok = expected_size < 0 || slot->expected_size < 0 || expected_size == slot->expected_size;
+    bool size_ok =
+        expected_size < 0 || slot->expected_size < 0 || expected_size == slot->expected_size;
     resume = digest_ok && size_ok;
     if (resume) {
       if (!expected) expected = slot->expected;
       if (expected_size < 0) expected_size = slot->expected_size;
-      if (expected_size >= 0 && static_cast<int64_t>(slot->data.size()) > expected_size) resume = false;
+      if (expected_size >= 0 && static_cast<int64_t>(slot->data.size()) > expected_size)
+        resume = false;
     }
   }
   if (!resume) {
@@ -217,7 +221,8 @@ Status MemoryStore::Abort(const std::string& ref) {
   std::lock_guard lock(mu_);
   auto it = ingests_.find(ref);
   if (it == ingests_.end()) return MakeError(Code::kNotFound, "ingest \"" + ref + "\" not found");
-  if (it->second->locked) return MakeError(Code::kUnavailable, "ingest \"" + ref + "\": ref locked");
+  if (it->second->locked)
+    return MakeError(Code::kUnavailable, "ingest \"" + ref + "\": ref locked");
   ingests_.erase(it);
   return Ok();
 }
@@ -248,7 +253,8 @@ Status MemoryStore::Delete(const oci::Digest& digest) {
   const std::string key = digest.ToString();
   auto ref = refs_.lower_bound({key, ""});
   if (ref != refs_.end() && ref->first == key) {
-    return MakeError(Code::kFailedPrecondition, "content " + key + " is referenced by " + ref->second);
+    return MakeError(Code::kFailedPrecondition,
+                     "content " + key + " is referenced by " + ref->second);
   }
   if (blobs_.erase(key) == 0) return NotCommitted(digest);
   return Ok();

@@ -18,8 +18,9 @@ namespace berth::content::testing {
 
 class MemoryStore final : public Store {
  public:
-  explicit MemoryStore(Clock clock = [] { return std::chrono::system_clock::now(); },
-                       std::chrono::seconds ingest_expiry = std::chrono::hours(24));
+  explicit MemoryStore(
+      Clock clock = [] { return std::chrono::system_clock::now(); },
+      std::chrono::seconds ingest_expiry = std::chrono::hours(24));
   ~MemoryStore() override;
 
   Result<content::Info> Info(const oci::Digest& digest) override;
@@ -52,9 +53,9 @@ class MemoryStore final : public Store {
   Clock clock_;
   std::chrono::seconds ingest_expiry_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Blob>> blobs_;     // by digest string
-  std::map<std::string, std::unique_ptr<Ingest>> ingests_; // by ref
-  std::set<std::pair<std::string, std::string>> refs_;     // (digest, owner)
+  std::map<std::string, std::unique_ptr<Blob>> blobs_;      // by digest string
+  std::map<std::string, std::unique_ptr<Ingest>> ingests_;  // by ref
+  std::set<std::pair<std::string, std::string>> refs_;      // (digest, owner)
 };
 
 }  // namespace berth::content::testing

@@ -365,7 +365,8 @@ void ConformanceLabelsAreStoredAndListed(Store& s) {
                }).ok());
   EXPECT_EQ(seen, 1);
   EXPECT_EQ(s.SetLabels(Digest::Of("absent"), {}).error().code, Code::kNotFound);
-  Status stop = s.Walk([](const content::Info&) { return Status(MakeError(Code::kCancelled, "stop")); });
+  Status stop =
+      s.Walk([](const content::Info&) { return Status(MakeError(Code::kCancelled, "stop")); });
   EXPECT_EQ(stop.error().code, Code::kCancelled);
 }
 

@@ -11,12 +11,12 @@
 // Only for tests; links GoogleTest.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "content/content.h"
 
@@ -27,8 +27,9 @@ class FakeClock {
  public:
   FakeClock() : nanos_(1'700'000'000LL * 1'000'000'000LL) {}
   std::chrono::system_clock::time_point Now() const {
-    return std::chrono::system_clock::time_point(std::chrono::duration_cast<
-        std::chrono::system_clock::duration>(std::chrono::nanoseconds(nanos_.load())));
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(nanos_.load())));
   }
   void Advance(std::chrono::nanoseconds d) { nanos_ += d.count(); }
   Clock AsClock() const {
@@ -110,7 +111,6 @@ REGISTER_TYPED_TEST_SUITE_P(StoreConformanceTest, IngestThenCommitMakesBlobReada
                             RemoveOwnerDropsItsReferences, GcRemovesOnlyUnreferencedOldBlobs,
                             GcRemovesStaleIngestsButNotLiveOnes, Sha512IsVerified,
                             CommitChecksAnotherAlgorithmThanTheWriters, AbortRemovesIngest,
-                            LabelsAreStoredAndListed, WriteBlobRoundTrips,
-                            ReaderExposesFdAndPath);
+                            LabelsAreStoredAndListed, WriteBlobRoundTrips, ReaderExposesFdAndPath);
 
 }  // namespace berth::content::testing

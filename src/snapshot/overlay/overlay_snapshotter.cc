@@ -109,7 +109,8 @@ Status OverlaySnapshotter::Recover() {
       if (!row) break;
       const std::string id = std::to_string(sel.ColumnInt(0));
       if (!PathExists(SnapshotDir(sel.ColumnInt(0)))) {
-        spdlog::error("snapshot \"{}\": directory {} is missing", sel.ColumnText(1), SnapshotDir(sel.ColumnInt(0)));
+        spdlog::error("snapshot \"{}\": directory {} is missing", sel.ColumnText(1),
+                      SnapshotDir(sel.ColumnInt(0)));
       }
       ids.insert(id);
     }
@@ -129,10 +130,11 @@ Status OverlaySnapshotter::Recover() {
 
 Result<OverlaySnapshotter::Row> OverlaySnapshotter::GetRow(const std::string& key) {
   auto lock = db_.Lock();
-  BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare(
-      "SELECT s.id, s.key, s.kind, s.parent_id, p.key, s.created_at, s.size, s.inodes "
-      "FROM snapshot_snapshots s LEFT JOIN snapshot_snapshots p ON p.id = s.parent_id "
-      "WHERE s.key = ?"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto sel,
+      db_.Prepare("SELECT s.id, s.key, s.kind, s.parent_id, p.key, s.created_at, s.size, s.inodes "
+                  "FROM snapshot_snapshots s LEFT JOIN snapshot_snapshots p ON p.id = s.parent_id "
+                  "WHERE s.key = ?"));
   sel.Bind(1, key);
   BERTH_ASSIGN_OR_RETURN(bool found, sel.Step());
   if (!found) return NoSnapshot(key);
@@ -148,15 +150,22 @@ Result<OverlaySnapshotter::Row> OverlaySnapshotter::GetRow(const std::string& ke
   return r;
 }
 
+Status OverlaySnapshotter::CheckFree(const std::string& key) {
+  auto row = GetRow(key);
+  if (row) return MakeError(Code::kAlreadyExists, "snapshot \"" + key + "\" already exists");
+  if (row.error().code == Code::kNotFound) return Ok();
+  return std::move(row).error();
+}
+
 Result<std::vector<int64_t>> OverlaySnapshotter::Chain(int64_t id) {
   auto lock = db_.Lock();
-  BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare(
-      "WITH RECURSIVE chain(id, parent_id, depth) AS ("
-      "  SELECT id, parent_id, 0 FROM snapshot_snapshots WHERE id = ?"
-      "  UNION ALL"
-      "  SELECT s.id, s.parent_id, c.depth + 1 FROM snapshot_snapshots s"
-      "  JOIN chain c ON s.id = c.parent_id"
-      ") SELECT id FROM chain ORDER BY depth"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto sel, db_.Prepare("WITH RECURSIVE chain(id, parent_id, depth) AS ("
+                            "  SELECT id, parent_id, 0 FROM snapshot_snapshots WHERE id = ?"
+                            "  UNION ALL"
+                            "  SELECT s.id, s.parent_id, c.depth + 1 FROM snapshot_snapshots s"
+                            "  JOIN chain c ON s.id = c.parent_id"
+                            ") SELECT id FROM chain ORDER BY depth"));
   sel.Bind(1, id);
   std::vector<int64_t> out;
   while (true) {
@@ -184,10 +193,10 @@ Result<std::vector<MountSpec>> OverlaySnapshotter::MountsFor(const Row& row) {
     return std::vector<MountSpec>{{"bind", FsPath(parents[0]), "", {"rbind", "ro"}}};
   }
   if (parents.size() > kMaxLowerLayers) {
-    return MakeError(Code::kResourceExhausted,
-                     "snapshot \"" + row.key + "\" has " + std::to_string(parents.size()) +
-                         " parent layers; overlayfs stacks at most " +
-                         std::to_string(kMaxLowerLayers));
+    return MakeError(Code::kResourceExhausted, "snapshot \"" + row.key + "\" has " +
+                                                   std::to_string(parents.size()) +
+                                                   " parent layers; overlayfs stacks at most " +
+                                                   std::to_string(kMaxLowerLayers));
   }
   MountSpec spec{"overlay", "overlay", "", {}};
   if (row.kind == Kind::kActive) {
@@ -222,9 +231,7 @@ Result<std::vector<MountSpec>> OverlaySnapshotter::Create(Kind kind, const std::
   if (kind == Kind::kActive) BERTH_RETURN_IF_ERROR(MakeDirs(dir + "/work", 0711));
 
   BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
-  if (GetRow(key)) {
-    return MakeError(Code::kAlreadyExists, "snapshot \"" + key + "\" already exists");
-  }
+  BERTH_RETURN_IF_ERROR(CheckFree(key));
   Row row;
   row.key = key;
   row.kind = kind;
@@ -245,8 +252,10 @@ Result<std::vector<MountSpec>> OverlaySnapshotter::Create(Kind kind, const std::
       return ErrnoError("chown " + dir + "/fs");
     }
   }
-  BERTH_ASSIGN_OR_RETURN(auto ins, db_.Prepare(
-      "INSERT INTO snapshot_snapshots (key, kind, parent_id, created_at) VALUES (?, ?, ?, ?)"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto ins,
+      db_.Prepare(
+          "INSERT INTO snapshot_snapshots (key, kind, parent_id, created_at) VALUES (?, ?, ?, ?)"));
   ins.Bind(1, key).Bind(2, static_cast<int64_t>(kind)).Bind(4, row.created_at);
   if (row.parent_id != 0) {
     ins.Bind(3, row.parent_id);
@@ -309,11 +318,11 @@ Status OverlaySnapshotter::Commit(const std::string& name, const std::string& ke
     if (row.id != before.id || row.kind != Kind::kActive) {
       return MakeError(Code::kConflict, "snapshot \"" + key + "\" changed during commit");
     }
-    if (GetRow(name)) {
-      return MakeError(Code::kAlreadyExists, "snapshot \"" + name + "\" already exists");
-    }
-    BERTH_ASSIGN_OR_RETURN(auto upd, db_.Prepare(
-        "UPDATE snapshot_snapshots SET key = ?, kind = ?, size = ?, inodes = ? WHERE id = ?"));
+    BERTH_RETURN_IF_ERROR(CheckFree(name));
+    BERTH_ASSIGN_OR_RETURN(
+        auto upd,
+        db_.Prepare(
+            "UPDATE snapshot_snapshots SET key = ?, kind = ?, size = ?, inodes = ? WHERE id = ?"));
     BERTH_RETURN_IF_ERROR(upd.Bind(1, name)
                               .Bind(2, static_cast<int64_t>(Kind::kCommitted))
                               .Bind(3, usage.size)
@@ -333,13 +342,14 @@ Status OverlaySnapshotter::Remove(const std::string& key) {
   {
     BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
     BERTH_ASSIGN_OR_RETURN(Row row, GetRow(key));
-    BERTH_ASSIGN_OR_RETURN(auto child, db_.Prepare(
-        "SELECT key FROM snapshot_snapshots WHERE parent_id = ? ORDER BY key LIMIT 1"));
+    BERTH_ASSIGN_OR_RETURN(
+        auto child,
+        db_.Prepare("SELECT key FROM snapshot_snapshots WHERE parent_id = ? ORDER BY key LIMIT 1"));
     child.Bind(1, row.id);
     BERTH_ASSIGN_OR_RETURN(bool has_child, child.Step());
     if (has_child) {
-      return MakeError(Code::kFailedPrecondition, "snapshot \"" + key + "\" has children (\"" +
-                                                      child.ColumnText(0) + "\")");
+      return MakeError(Code::kFailedPrecondition,
+                       "snapshot \"" + key + "\" has children (\"" + child.ColumnText(0) + "\")");
     }
     BERTH_ASSIGN_OR_RETURN(auto del, db_.Prepare("DELETE FROM snapshot_snapshots WHERE id = ?"));
     BERTH_RETURN_IF_ERROR(del.Bind(1, row.id).Run());
@@ -361,7 +371,8 @@ Result<Info> OverlaySnapshotter::Stat(const std::string& key) {
   auto lock = db_.Lock();
   BERTH_ASSIGN_OR_RETURN(Row row, GetRow(key));
   Info info{row.kind, row.key, row.parent_key, FromNanos(row.created_at), {}};
-  BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare("SELECT key, value FROM snapshot_labels WHERE id = ?"));
+  BERTH_ASSIGN_OR_RETURN(auto sel,
+                         db_.Prepare("SELECT key, value FROM snapshot_labels WHERE id = ?"));
   sel.Bind(1, row.id);
   while (true) {
     BERTH_ASSIGN_OR_RETURN(bool r, sel.Step());
@@ -384,8 +395,8 @@ Status OverlaySnapshotter::SetLabels(const std::string& key, const Labels& label
   BERTH_ASSIGN_OR_RETURN(Row row, GetRow(key));
   BERTH_ASSIGN_OR_RETURN(auto del, db_.Prepare("DELETE FROM snapshot_labels WHERE id = ?"));
   BERTH_RETURN_IF_ERROR(del.Bind(1, row.id).Run());
-  BERTH_ASSIGN_OR_RETURN(auto ins, db_.Prepare(
-      "INSERT INTO snapshot_labels (id, key, value) VALUES (?, ?, ?)"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto ins, db_.Prepare("INSERT INTO snapshot_labels (id, key, value) VALUES (?, ?, ?)"));
   for (const auto& [k, v] : labels) {
     ins.Reset();
     BERTH_RETURN_IF_ERROR(ins.Bind(1, row.id).Bind(2, k).Bind(3, v).Run());
@@ -404,9 +415,10 @@ Result<std::vector<Info>> OverlaySnapshotter::List() {
       labels[sel.ColumnInt(0)][sel.ColumnText(1)] = sel.ColumnText(2);
     }
   }
-  BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare(
-      "SELECT s.id, s.key, s.kind, p.key, s.created_at FROM snapshot_snapshots s "
-      "LEFT JOIN snapshot_snapshots p ON p.id = s.parent_id ORDER BY s.id"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto sel,
+      db_.Prepare("SELECT s.id, s.key, s.kind, p.key, s.created_at FROM snapshot_snapshots s "
+                  "LEFT JOIN snapshot_snapshots p ON p.id = s.parent_id ORDER BY s.id"));
   std::vector<Info> out;
   while (true) {
     BERTH_ASSIGN_OR_RETURN(bool r, sel.Step());

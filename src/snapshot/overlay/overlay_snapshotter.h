@@ -56,7 +56,8 @@ class OverlaySnapshotter final : public Snapshotter {
   Result<Info> Stat(const std::string& key) override;
   Result<bool> HasCommitted(const std::string& name) override;
   Status SetLabels(const std::string& key, const Labels& labels) override;
-  Result<std::vector<MountSpec>> Prepare(const std::string& key, const std::string& parent) override;
+  Result<std::vector<MountSpec>> Prepare(const std::string& key,
+                                         const std::string& parent) override;
   Result<std::vector<MountSpec>> View(const std::string& key, const std::string& parent) override;
   Result<std::vector<MountSpec>> Mounts(const std::string& key) override;
   Result<std::string> UpperPath(const std::string& key) override;
@@ -78,9 +79,11 @@ class OverlaySnapshotter final : public Snapshotter {
 
   Status Recover();
   Result<Row> GetRow(const std::string& key);
+  Status CheckFree(const std::string& key);        // AlreadyExists if a snapshot is named `key`
   Result<std::vector<int64_t>> Chain(int64_t id);  // id and its ancestors, newest first
   Result<std::vector<MountSpec>> MountsFor(const Row& row);
-  Result<std::vector<MountSpec>> Create(Kind kind, const std::string& key, const std::string& parent);
+  Result<std::vector<MountSpec>> Create(Kind kind, const std::string& key,
+                                        const std::string& parent);
 
   std::string root_;
   sql::Database& db_;

@@ -2,12 +2,11 @@
 // directories and crash recovery. Real mounts: tests/privileged/snapshot/.
 #include "snapshot/overlay/overlay_snapshotter.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "snapshot/testing/snapshotter_conformance.h"
@@ -91,15 +90,17 @@ TEST_F(OverlaySnapshotterTest, ViewWithoutParentIsARoBindWithoutWorkDir) {
 }
 
 TEST_F(OverlaySnapshotterTest, ActiveWithParentsIsOverlayWithLowersNewestFirst) {
-  Layer("sha256:l1", "");  // id 1
+  Layer("sha256:l1", "");           // id 1
   Layer("sha256:l2", "sha256:l1");  // id 2
   EXPECT_FALSE(PathExists(Dir(1) + "/work")) << "committed snapshots drop their workdir";
   auto m = sn_->Prepare("ctr", "sha256:l2");  // id 3
   ASSERT_TRUE(m);
-  EXPECT_EQ(*m, (std::vector<MountSpec>{
-                    {"overlay", "overlay", "",
-                     {"workdir=" + Dir(3) + "/work", "upperdir=" + Dir(3) + "/fs",
-                      "lowerdir=" + Dir(2) + "/fs:" + Dir(1) + "/fs"}}}));
+  EXPECT_EQ(*m,
+            (std::vector<MountSpec>{{"overlay",
+                                     "overlay",
+                                     "",
+                                     {"workdir=" + Dir(3) + "/work", "upperdir=" + Dir(3) + "/fs",
+                                      "lowerdir=" + Dir(2) + "/fs:" + Dir(1) + "/fs"}}}));
 }
 
 TEST_F(OverlaySnapshotterTest, ViewOfOneLayerIsARoBindOfThatLayer) {
@@ -156,7 +157,7 @@ TEST_F(OverlaySnapshotterTest, RemoveDeletesTheDirectory) {
 }
 
 TEST_F(OverlaySnapshotterTest, OpenRemovesDirectoriesWithoutRows) {
-  Layer("sha256:kept", "");  // id 1
+  Layer("sha256:kept", "");                          // id 1
   ASSERT_TRUE(sn_->Prepare("removed-mid-way", ""));  // id 2
   // A crash after Remove's transaction: the row is gone, the directory is not.
   ASSERT_TRUE(db_->Exec("DELETE FROM snapshot_snapshots WHERE key = 'removed-mid-way'").ok());

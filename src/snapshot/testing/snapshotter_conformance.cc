@@ -116,9 +116,9 @@ void ConformanceWalkAndListReportEverySnapshot(Snapshotter& sn) {
   ASSERT_TRUE(sn.View("view", "sha256:l1"));
   std::map<std::string, Info> seen;
   ASSERT_TRUE(sn.Walk([&](const Info& i) {
-                 seen[i.name] = i;
-                 return Ok();
-               }).ok());
+                  seen[i.name] = i;
+                  return Ok();
+                }).ok());
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen["sha256:l1"].kind, Kind::kCommitted);
   EXPECT_EQ(seen["ctr"].kind, Kind::kActive);

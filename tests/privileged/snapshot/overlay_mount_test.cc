@@ -3,6 +3,7 @@
 // committed layers are shared read-only, long chains mount via compacted lowerdirs.
 // Root only (GTEST_SKIP otherwise); every mount is detached in TearDown, even on failure.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -15,8 +16,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "base/unique_fd.h"
@@ -73,9 +72,8 @@ class OverlayMountTest : public ::testing::Test {
           << "bind " << spec.source << ": " << std::strerror(errno);
       mounted_.push_back(target);
       if (has("ro")) {
-        ASSERT_EQ(::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY,
-                          nullptr),
-                  0)
+        ASSERT_EQ(
+            ::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr), 0)
             << std::strerror(errno);
       }
       return;
@@ -189,7 +187,8 @@ TEST_F(OverlayMountTest, CommittedLayersAreSharedReadOnlyBetweenActives) {
   MountAll(*m2, dir_ + "/ctr2");
 
   // Before any copy-up both see the very same lower inode.
-  struct stat a {}, b {}, lower {};
+  struct stat a {
+  }, b{}, lower{};
   ASSERT_EQ(::stat((dir_ + "/ctr1/dir/file").c_str(), &a), 0);
   ASSERT_EQ(::stat((dir_ + "/ctr2/dir/file").c_str(), &b), 0);
   ASSERT_EQ(::stat((dir_ + "/root/snapshots/1/fs/dir/file").c_str(), &lower), 0);
