@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "base/file.h"
 #include "sql/database.h"
 
@@ -150,6 +152,32 @@ TEST_F(LocalStoreTest, ReferencesJoinTheCallersTransaction) {
   ASSERT_TRUE(owners);
   EXPECT_EQ(*owners, std::vector<std::string>{"image:kept"});
   EXPECT_EQ(store->Delete(*d).error().code, Code::kFailedPrecondition);
+}
+
+TEST_F(LocalStoreTest, GcWaitsForAReferenceAddedInAnOpenTransaction) {
+  auto now = std::chrono::system_clock::now();
+  auto s = LocalStore::Open(root_, *db_, {[&now] { return now; }, std::chrono::hours(1)});
+  ASSERT_TRUE(s);
+  auto store = std::move(*s);
+  auto d = WriteBlob(*store, "layer pulled long ago", std::nullopt);
+  ASSERT_TRUE(d);
+  now += std::chrono::hours(2);
+  Result<GcStats> stats = GcStats{};
+  std::jthread gc;  // joins on every exit, after the transaction below has gone
+  {
+    // The image store records a manifest and its references in one transaction. A collector
+    // on another thread must not slip in between: it blocks on the database lock (held until
+    // the transaction object goes) and then sees the committed reference.
+    auto tx = sql::Transaction::Begin(*db_);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(store->AddReference(*d, "image:sha256:abc").ok());
+    gc = std::jthread([&] { stats = store->GarbageCollect(std::chrono::minutes(1)); });
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  gc.join();
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->blobs_removed, 0);
+  EXPECT_TRUE(store->Info(*d).ok());
 }
 
 TEST_F(LocalStoreTest, RejectsEmptyRefAndOwner) {
