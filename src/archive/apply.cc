@@ -1,6 +1,8 @@
 #include "archive/apply.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -10,9 +12,6 @@
 #include <string>
 #include <unordered_set>
 #include <vector>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "archive/internal/tree.h"
 #include "archive/tar_reader.h"
@@ -93,7 +92,7 @@ class Applier {
 
   static void Times(const TarEntry& e, struct timespec out[2]) {
     Timestamp atime = e.atime.value_or(e.mtime);
-    out[0] = {static_cast<time_t>(atime.sec), static_cast<long>(atime.nsec)};  // NOLINT
+    out[0] = {static_cast<time_t>(atime.sec), static_cast<long>(atime.nsec)};      // NOLINT
     out[1] = {static_cast<time_t>(e.mtime.sec), static_cast<long>(e.mtime.nsec)};  // NOLINT
   }
   static mode_t Perm(const TarEntry& e) { return static_cast<mode_t>(e.mode & 07777); }
@@ -228,7 +227,7 @@ Status Applier::Create(const TarEntry& e, int dir, const std::string& base,
     case EntryType::kCharDevice:
     case EntryType::kBlockDevice:
     case EntryType::kFifo: {
-      mode_t type = e.type == EntryType::kCharDevice   ? S_IFCHR
+      mode_t type = e.type == EntryType::kCharDevice    ? S_IFCHR
                     : e.type == EntryType::kBlockDevice ? S_IFBLK
                                                         : S_IFIFO;
       BERTH_RETURN_IF_ERROR(
@@ -304,8 +303,7 @@ Status Applier::SetXattrs(const TarEntry& e, SetFn set) {
     }
     Status st = set(name, value);
     if (!st && IsSkippableXattrError(st.error())) {
-      spdlog::debug("apply layer: \"{}\": xattr {} not set: {}", e.path, name,
-                    st.error().message);
+      spdlog::debug("apply layer: \"{}\": xattr {} not set: {}", e.path, name, st.error().message);
       continue;
     }
     BERTH_RETURN_IF_ERROR(st);

@@ -1,12 +1,11 @@
 #include "archive/apply.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "archive/tar_writer.h"
 #include "archive/testing/fs_snapshot.h"
@@ -195,8 +194,9 @@ TEST_F(ApplyTest, DigestCoversTrailingPaddingAfterEndOfArchive) {
 
 TEST_F(ApplyTest, ConfinesDotDotAndAbsolutePathsToTheRoot) {
   RawTar tar;
-  tar.File("../../x", "escaped?").File("/abs/path", "abs").File("a/../../../../outside/etc/passwd",
-                                                                 "inside");
+  tar.File("../../x", "escaped?")
+      .File("/abs/path", "abs")
+      .File("a/../../../../outside/etc/passwd", "inside");
   Result<ApplyResult> r = Apply(tar.Finish());
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(Read("x"), "escaped?");
@@ -225,8 +225,11 @@ TEST_F(ApplyTest, SymlinksToRootAndDotDotAreFollowedInsideTheRoot) {
 
 TEST_F(ApplyTest, DirectoryReplacedBySymlinkThenWrittenIntoStaysInside) {
   RawTar tar;
-  tar.Dir("d/").File("d/old", "old").Dir("elsewhere/").Symlink("d", "../../elsewhere").File(
-      "d/new", "new");
+  tar.Dir("d/")
+      .File("d/old", "old")
+      .Dir("elsewhere/")
+      .Symlink("d", "../../elsewhere")
+      .File("d/new", "new");
   Result<ApplyResult> r = Apply(tar.Finish());
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(S_ISLNK(Lstat("d").st_mode));
@@ -379,9 +382,8 @@ TEST_F(ApplyTest, SyscallErrorsNameTheEntryAndKeepErrno) {
   Result<ApplyResult> res = ApplyLayer(r, root_fd_.get(), Options(), rec);
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().sys_errno, EIO);
-  EXPECT_EQ(res.error().message,
-            "apply layer: entry \"etc/passwd\": fchmod " +
-                rec.calls().back().args[0] + ": Input/output error");
+  EXPECT_EQ(res.error().message, "apply layer: entry \"etc/passwd\": fchmod " +
+                                     rec.calls().back().args[0] + ": Input/output error");
 
   sys::testing::RecordingSyscalls full(linux_);
   full.FailCall("pwrite", ENOSPC);

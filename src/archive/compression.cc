@@ -11,7 +11,10 @@ namespace {
 constexpr std::string_view kGzipMagic("\x1f\x8b\x08", 3);
 constexpr std::string_view kZstdMagic("\x28\xb5\x2f\xfd", 4);
 constexpr std::string_view kBzip2Magic("BZh", 3);
-constexpr std::string_view kXzMagic("\xfd" "7zXZ\x00", 6);
+constexpr std::string_view kXzMagic(
+    "\xfd"
+    "7zXZ\x00",
+    6);
 constexpr size_t kPeekSize = 6;  // the longest magic
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
@@ -45,9 +48,12 @@ Result<std::unique_ptr<DecompressingReader>> Open(std::unique_ptr<Reader> owned,
   Compression c = DetectCompression(prefix);
   auto source = std::make_unique<internal::PeekedSource>(std::move(owned), src, std::move(prefix));
   switch (c) {
-    case Compression::kGzip: return internal::NewGzipReader(std::move(source));
-    case Compression::kZstd: return internal::NewZstdReader(std::move(source));
-    case Compression::kNone: break;
+    case Compression::kGzip:
+      return internal::NewGzipReader(std::move(source));
+    case Compression::kZstd:
+      return internal::NewZstdReader(std::move(source));
+    case Compression::kNone:
+      break;
   }
   return std::unique_ptr<DecompressingReader>(std::make_unique<PlainReader>(std::move(source)));
 }
@@ -56,9 +62,12 @@ Result<std::unique_ptr<DecompressingReader>> Open(std::unique_ptr<Reader> owned,
 
 std::string_view CompressionName(Compression c) {
   switch (c) {
-    case Compression::kNone: return "none";
-    case Compression::kGzip: return "gzip";
-    case Compression::kZstd: return "zstd";
+    case Compression::kNone:
+      return "none";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kZstd:
+      return "zstd";
   }
   return "unknown";
 }

@@ -1,10 +1,10 @@
 #include "archive/compression.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace berth::archive {
 namespace {
@@ -55,8 +55,8 @@ std::string Zstd(std::string_view data, int level = 3) {
 
 Result<std::string> Decompress(std::string data, size_t chunk = 65536,
                                Compression* detected = nullptr) {
-  BERTH_ASSIGN_OR_RETURN(auto r, NewDecompressingReader(std::make_unique<StringReader>(
-                                     std::move(data))));
+  BERTH_ASSIGN_OR_RETURN(auto r,
+                         NewDecompressingReader(std::make_unique<StringReader>(std::move(data))));
   if (detected != nullptr) *detected = r->compression();
   return ReadAllChunked(*r, chunk);
 }
@@ -196,7 +196,10 @@ TEST(CompressionTest, PlainDataPassesThroughIncludingShortInput) {
 }
 
 TEST(CompressionTest, XzAndBzip2AreRefusedClearly) {
-  Result<std::string> out = Decompress(std::string("\xfd" "7zXZ\x00rest", 10));
+  Result<std::string> out =
+      Decompress(std::string("\xfd"
+                             "7zXZ\x00rest",
+                             10));
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code, Code::kNotImplemented);
   EXPECT_NE(out.error().message.find("xz"), std::string::npos);

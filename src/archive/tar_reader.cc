@@ -2,26 +2,32 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 namespace berth::archive {
 
 std::string_view EntryTypeName(EntryType t) {
   switch (t) {
-    case EntryType::kFile: return "file";
-    case EntryType::kDir: return "dir";
-    case EntryType::kSymlink: return "symlink";
-    case EntryType::kHardlink: return "hardlink";
-    case EntryType::kCharDevice: return "char device";
-    case EntryType::kBlockDevice: return "block device";
-    case EntryType::kFifo: return "fifo";
+    case EntryType::kFile:
+      return "file";
+    case EntryType::kDir:
+      return "dir";
+    case EntryType::kSymlink:
+      return "symlink";
+    case EntryType::kHardlink:
+      return "hardlink";
+    case EntryType::kCharDevice:
+      return "char device";
+    case EntryType::kBlockDevice:
+      return "block device";
+    case EntryType::kFifo:
+      return "fifo";
   }
   return "unknown";
 }
@@ -124,8 +130,12 @@ Result<std::optional<TarEntry>> TarReader::Next() {
     e.linkname = hardlink;
   } else {
     switch (archive_entry_filetype(ae)) {
-      case AE_IFREG: e.type = EntryType::kFile; break;
-      case AE_IFDIR: e.type = EntryType::kDir; break;
+      case AE_IFREG:
+        e.type = EntryType::kFile;
+        break;
+      case AE_IFDIR:
+        e.type = EntryType::kDir;
+        break;
       case AE_IFLNK: {
         e.type = EntryType::kSymlink;
         const char* target = archive_entry_symlink(ae);
@@ -134,9 +144,15 @@ Result<std::optional<TarEntry>> TarReader::Next() {
         e.linkname = target;
         break;
       }
-      case AE_IFCHR: e.type = EntryType::kCharDevice; break;
-      case AE_IFBLK: e.type = EntryType::kBlockDevice; break;
-      case AE_IFIFO: e.type = EntryType::kFifo; break;
+      case AE_IFCHR:
+        e.type = EntryType::kCharDevice;
+        break;
+      case AE_IFBLK:
+        e.type = EntryType::kBlockDevice;
+        break;
+      case AE_IFIFO:
+        e.type = EntryType::kFifo;
+        break;
       default:
         return MakeError(Code::kInvalidArgument,
                          fmt::format("tar: entry \"{}\": unsupported type {:o}", e.path,

@@ -1,6 +1,6 @@
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "archive/tar_reader.h"
 #include "archive/tar_writer.h"
@@ -9,7 +9,8 @@
 namespace berth::archive {
 namespace {
 
-std::vector<TarEntry> ReadEntries(const std::string& tar, std::vector<std::string>* data = nullptr) {
+std::vector<TarEntry> ReadEntries(const std::string& tar,
+                                  std::vector<std::string>* data = nullptr) {
   StringReader src(tar);
   auto reader = TarReader::Open(src);
   EXPECT_TRUE(reader) << reader.error().message;
@@ -264,7 +265,10 @@ TEST(TarTest, ReadsGoStylePaxRecordsWithUtf8AndBinaryValues) {
 
 TEST(TarTest, ReadsHostileNamesVerbatim) {
   testing::RawTar tar;
-  tar.File("../../etc/x", "a").File("/abs/path", "b").Symlink("up", "../..").Hardlink("h", "/etc/shadow");
+  tar.File("../../etc/x", "a")
+      .File("/abs/path", "b")
+      .Symlink("up", "../..")
+      .Hardlink("h", "/etc/shadow");
   std::vector<TarEntry> got = ReadEntries(tar.Finish());
   ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[0].path, "../../etc/x");

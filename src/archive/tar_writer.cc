@@ -2,13 +2,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace berth::archive {
 namespace {
@@ -18,13 +17,20 @@ constexpr int kBytesPerBlock = 64 * 1024;
 
 mode_t FileType(EntryType t) {
   switch (t) {
-    case EntryType::kFile: return AE_IFREG;
-    case EntryType::kHardlink: return AE_IFREG;
-    case EntryType::kDir: return AE_IFDIR;
-    case EntryType::kSymlink: return AE_IFLNK;
-    case EntryType::kCharDevice: return AE_IFCHR;
-    case EntryType::kBlockDevice: return AE_IFBLK;
-    case EntryType::kFifo: return AE_IFIFO;
+    case EntryType::kFile:
+      return AE_IFREG;
+    case EntryType::kHardlink:
+      return AE_IFREG;
+    case EntryType::kDir:
+      return AE_IFDIR;
+    case EntryType::kSymlink:
+      return AE_IFLNK;
+    case EntryType::kCharDevice:
+      return AE_IFCHR;
+    case EntryType::kBlockDevice:
+      return AE_IFBLK;
+    case EntryType::kFifo:
+      return AE_IFIFO;
   }
   return AE_IFREG;
 }
@@ -108,14 +114,19 @@ Status TarWriter::WriteHeader(const TarEntry& e) {
   int64_t size = e.type == EntryType::kFile ? e.size : 0;
   archive_entry_set_size(ae, size);
   switch (e.type) {
-    case EntryType::kSymlink: archive_entry_copy_symlink(ae, e.linkname.c_str()); break;
-    case EntryType::kHardlink: archive_entry_copy_hardlink(ae, e.linkname.c_str()); break;
+    case EntryType::kSymlink:
+      archive_entry_copy_symlink(ae, e.linkname.c_str());
+      break;
+    case EntryType::kHardlink:
+      archive_entry_copy_hardlink(ae, e.linkname.c_str());
+      break;
     case EntryType::kCharDevice:
     case EntryType::kBlockDevice:
       archive_entry_set_rdevmajor(ae, e.devmajor);
       archive_entry_set_rdevminor(ae, e.devminor);
       break;
-    default: break;
+    default:
+      break;
   }
   for (const auto& [name, value] : e.xattrs) {
     archive_entry_xattr_add_entry(ae, name.c_str(), value.data(), value.size());

@@ -1,6 +1,7 @@
 #include "archive/write_tree.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -9,8 +10,6 @@
 #include <set>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "archive/internal/tree.h"
 #include "archive/tar_writer.h"
@@ -63,8 +62,10 @@ class TreeWriter {
     e.gid = st.st_gid;
     e.mtime = Timestamp{st.st_mtim.tv_sec, 0};
     switch (st.st_mode & S_IFMT) {
-      case S_IFDIR: return Directory(dirfd, name, rel, e);
-      case S_IFREG: return File(dirfd, name, st, e);
+      case S_IFDIR:
+        return Directory(dirfd, name, rel, e);
+      case S_IFREG:
+        return File(dirfd, name, st, e);
       case S_IFLNK: {
         e.type = EntryType::kSymlink;
         BERTH_ASSIGN_OR_RETURN(e.linkname, sys_.Readlinkat(dirfd, name));
@@ -80,9 +81,14 @@ class TreeWriter {
         }
         e.type = EntryType::kCharDevice;
         break;
-      case S_IFBLK: e.type = EntryType::kBlockDevice; break;
-      case S_IFIFO: e.type = EntryType::kFifo; break;
-      default: return Ok();  // sockets
+      case S_IFBLK:
+        e.type = EntryType::kBlockDevice;
+        break;
+      case S_IFIFO:
+        e.type = EntryType::kFifo;
+        break;
+      default:
+        return Ok();  // sockets
     }
     e.devmajor = major(st.st_rdev);
     e.devminor = minor(st.st_rdev);
@@ -91,9 +97,9 @@ class TreeWriter {
 
   Status Directory(int dirfd, const std::string& name, const std::string& rel, TarEntry& e) {
     BERTH_ASSIGN_OR_RETURN(
-        UniqueFd fd, sys_.Openat2(dirfd, name,
-                                  sys::OpenHow{O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
-                                               kNoFollowResolve}));
+        UniqueFd fd,
+        sys_.Openat2(dirfd, name,
+                     sys::OpenHow{O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, kNoFollowResolve}));
     e.type = EntryType::kDir;
     e.path = rel + "/";
     bool opaque = false;
@@ -181,8 +187,8 @@ Status WriteTree(int root_dirfd, Writer& out, const WriteTreeOptions& options) {
   sys::Syscalls& sys = options.sys != nullptr ? *options.sys : linux_syscalls;
   auto fail = [](Error e) { return std::move(e).WithContext("write tree"); };
   // Listing needs a readable fd; root_dirfd may be O_PATH.
-  Result<UniqueFd> root = sys.Openat2(
-      root_dirfd, ".", sys::OpenHow{O_RDONLY | O_DIRECTORY, 0, kNoFollowResolve});
+  Result<UniqueFd> root =
+      sys.Openat2(root_dirfd, ".", sys::OpenHow{O_RDONLY | O_DIRECTORY, 0, kNoFollowResolve});
   if (!root) return fail(std::move(root).error());
   Result<std::unique_ptr<TarWriter>> tar = TarWriter::Open(out);
   if (!tar) return fail(std::move(tar).error());

@@ -1,14 +1,13 @@
 #include "archive/write_tree.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <regex>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "archive/apply.h"
 #include "archive/tar_reader.h"
@@ -30,8 +29,8 @@ class WriteTreeTest : public ::testing::Test {
     ASSERT_TRUE(WriteFileAtomic(src_ + "/etc/passwd", "root:x:0:0\n", 0644));
     ASSERT_TRUE(WriteFileAtomic(src_ + "/etc/ssl/cert", std::string(3 << 20, 'c'), 0600));
     ASSERT_TRUE(WriteFileAtomic(src_ + "/var/cache/apt/pkg", "cache"));
-    ASSERT_TRUE(WriteFileAtomic(src_ + "/" + std::string(120, 'd') + "/" + std::string(150, 'f'),
-                                "long"));
+    ASSERT_TRUE(
+        WriteFileAtomic(src_ + "/" + std::string(120, 'd') + "/" + std::string(150, 'f'), "long"));
     ASSERT_TRUE(WriteFileAtomic(src_ + "/Zed", "upper case sorts first"));
     ASSERT_EQ(::link((src_ + "/etc/passwd").c_str(), (src_ + "/etc/passwd-").c_str()), 0);
     ASSERT_EQ(::symlink("/etc/passwd", (src_ + "/link").c_str()), 0);
@@ -44,9 +43,9 @@ class WriteTreeTest : public ::testing::Test {
       struct timespec t[2] = {{1600000000, 0}, {1600000000, 0}};
       ASSERT_EQ(::utimensat(AT_FDCWD, (src_ + "/" + p).c_str(), t, AT_SYMLINK_NOFOLLOW), 0) << p;
     }
-    for (const std::string& p : {src_ + "/link", src_ + "/" + std::string(120, 'd') + "/" +
-                                                     std::string(150, 'f'),
-                                src_ + "/" + std::string(120, 'd')}) {
+    for (const std::string& p :
+         {src_ + "/link", src_ + "/" + std::string(120, 'd') + "/" + std::string(150, 'f'),
+          src_ + "/" + std::string(120, 'd')}) {
       struct timespec t[2] = {{1600000000, 0}, {1600000000, 0}};
       ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW), 0) << p;
     }
@@ -86,10 +85,10 @@ TEST_F(WriteTreeTest, WritesSortedDepthFirstWithHardLinksByInode) {
   std::vector<std::string> paths;
   for (const TarEntry& e : Entries(*tar)) paths.push_back(e.path);
   std::string d(120, 'd');
-  EXPECT_EQ(paths, (std::vector<std::string>{
-                       "Zed", d + "/", d + "/" + std::string(150, 'f'), "etc/", "etc/passwd",
-                       "etc/passwd-", "etc/ssl/", "etc/ssl/cert", "fifo", "link", "var/",
-                       "var/cache/", "var/cache/apt/", "var/cache/apt/pkg"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{"Zed", d + "/", d + "/" + std::string(150, 'f'),
+                                             "etc/", "etc/passwd", "etc/passwd-", "etc/ssl/",
+                                             "etc/ssl/cert", "fifo", "link", "var/", "var/cache/",
+                                             "var/cache/apt/", "var/cache/apt/pkg"}));
   std::vector<TarEntry> entries = Entries(*tar);
   EXPECT_EQ(entries[5].type, EntryType::kHardlink);
   EXPECT_EQ(entries[5].linkname, "etc/passwd");
@@ -138,9 +137,9 @@ TEST_F(WriteTreeTest, RoundTripsThroughApplyLayer) {
     for (auto& [k, v] : m) v = std::regex_replace(v, ctime, "");
     return m;
   };
-  EXPECT_EQ(testing::DiffSnapshots(strip(testing::SnapshotTree(src_)),
-                                   strip(testing::SnapshotTree(dst))),
-            "");
+  EXPECT_EQ(
+      testing::DiffSnapshots(strip(testing::SnapshotTree(src_)), strip(testing::SnapshotTree(dst))),
+      "");
 }
 
 TEST_F(WriteTreeTest, ReadErrorsNameTheEntry) {
@@ -153,8 +152,7 @@ TEST_F(WriteTreeTest, ReadErrorsNameTheEntry) {
   Status st = WriteTree(fd_.get(), out, o);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, Code::kPermissionDenied);
-  EXPECT_EQ(st.error().message,
-            "write tree: \"etc/ssl/cert\": openat2 cert: Permission denied");
+  EXPECT_EQ(st.error().message, "write tree: \"etc/ssl/cert\": openat2 cert: Permission denied");
 }
 
 }  // namespace

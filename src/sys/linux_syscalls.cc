@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -11,8 +12,6 @@
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace berth::sys {
 
@@ -118,8 +117,7 @@ Status LinuxSyscalls::Futimens(int fd, const struct timespec times[2]) {
 // fsetxattr(2)
 Status LinuxSyscalls::Fsetxattr(int fd, const std::string& name, std::string_view value,
                                 int flags) {
-  return ErrIf(::fsetxattr(fd, name.c_str(), value.data(), value.size(), flags), "fsetxattr",
-               name);
+  return ErrIf(::fsetxattr(fd, name.c_str(), value.data(), value.size(), flags), "fsetxattr", name);
 }
 
 // setxattr(2) through proc(5) /proc/self/fd/N

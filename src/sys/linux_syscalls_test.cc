@@ -1,6 +1,7 @@
 #include "sys/linux_syscalls.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "base/file.h"
 
@@ -49,10 +48,11 @@ TEST_F(LinuxSyscallsTest, Openat2InRootConfinesDotDotAndAbsoluteSymlinks) {
   ASSERT_TRUE(root);
   // "../../etc" and "up/etc" both resolve to root/etc, never the host's /etc.
   for (const char* path : {"../../etc", "up/etc", "/etc"}) {
-    Result<UniqueFd> fd = sys_.Openat2(root->get(), path,
-                                       {O_PATH | O_DIRECTORY, 0, kResolveInRoot});
+    Result<UniqueFd> fd =
+        sys_.Openat2(root->get(), path, {O_PATH | O_DIRECTORY, 0, kResolveInRoot});
     ASSERT_TRUE(fd) << path << ": " << fd.error().message;
-    struct stat want {}, got {};
+    struct stat want {
+    }, got{};
     ASSERT_EQ(::fstatat(dirfd_.get(), "root/etc", &want, 0), 0);
     ASSERT_EQ(::fstat(fd->get(), &got), 0);
     EXPECT_EQ(want.st_ino, got.st_ino) << path;
@@ -61,8 +61,8 @@ TEST_F(LinuxSyscallsTest, Openat2InRootConfinesDotDotAndAbsoluteSymlinks) {
 }
 
 TEST_F(LinuxSyscallsTest, FileRoundTripThroughFdCalls) {
-  Result<UniqueFd> fd = sys_.Openat2(dirfd_.get(), "f",
-                                     {O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, 0});
+  Result<UniqueFd> fd =
+      sys_.Openat2(dirfd_.get(), "f", {O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, 0});
   ASSERT_TRUE(fd);
   ASSERT_TRUE(sys_.Pwrite(fd->get(), "hello", 0));
   ASSERT_TRUE(sys_.Pwrite(fd->get(), "world", 10));

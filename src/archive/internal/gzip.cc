@@ -1,13 +1,12 @@
 // gzip with ISA-L igzip: isal_inflate with crc_flag ISAL_GZIP parses the member header and
 // verifies its CRC32 and size trailer; isal_deflate with gzip_flag IGZIP_GZIP writes them.
+#include <fmt/format.h>
 #include <isa-l/igzip_lib.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "archive/internal/codecs.h"
 
@@ -19,13 +18,27 @@ constexpr uint32_t kMaxChunk = std::numeric_limits<uint32_t>::max();
 Error InflateError(int ret) {
   std::string_view what;
   switch (ret) {
-    case ISAL_INVALID_BLOCK: what = "invalid deflate block"; break;
-    case ISAL_INVALID_SYMBOL: what = "invalid deflate symbol"; break;
-    case ISAL_INVALID_LOOKBACK: what = "invalid lookback distance"; break;
-    case ISAL_INVALID_WRAPPER: what = "invalid gzip header"; break;
-    case ISAL_UNSUPPORTED_METHOD: what = "unsupported gzip compression method"; break;
-    case ISAL_INCORRECT_CHECKSUM: what = "gzip checksum mismatch"; break;
-    default: what = "decompression failed"; break;
+    case ISAL_INVALID_BLOCK:
+      what = "invalid deflate block";
+      break;
+    case ISAL_INVALID_SYMBOL:
+      what = "invalid deflate symbol";
+      break;
+    case ISAL_INVALID_LOOKBACK:
+      what = "invalid lookback distance";
+      break;
+    case ISAL_INVALID_WRAPPER:
+      what = "invalid gzip header";
+      break;
+    case ISAL_UNSUPPORTED_METHOD:
+      what = "unsupported gzip compression method";
+      break;
+    case ISAL_INCORRECT_CHECKSUM:
+      what = "gzip checksum mismatch";
+      break;
+    default:
+      what = "decompression failed";
+      break;
   }
   return MakeError(Code::kDataLoss, fmt::format("gzip: {} (isal_inflate {})", what, ret));
 }
@@ -116,10 +129,17 @@ class GzipWriter final : public CompressingWriter {
     stream_->level = static_cast<uint32_t>(level);
     size_t level_buf_size = 0;
     switch (level) {
-      case 1: level_buf_size = ISAL_DEF_LVL1_DEFAULT; break;
-      case 2: level_buf_size = ISAL_DEF_LVL2_DEFAULT; break;
-      case 3: level_buf_size = ISAL_DEF_LVL3_DEFAULT; break;
-      default: break;
+      case 1:
+        level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+        break;
+      case 2:
+        level_buf_size = ISAL_DEF_LVL2_DEFAULT;
+        break;
+      case 3:
+        level_buf_size = ISAL_DEF_LVL3_DEFAULT;
+        break;
+      default:
+        break;
     }
     level_buf_.resize(level_buf_size);
     stream_->level_buf = level_buf_.empty() ? nullptr : level_buf_.data();

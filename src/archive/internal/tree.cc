@@ -94,10 +94,9 @@ Status RemoveTree(sys::Syscalls& sys, int dirfd, const std::string& name) {
   while (!stack.empty()) {
     std::string path = stack.back();
     BERTH_ASSIGN_OR_RETURN(
-        UniqueFd fd,
-        sys.Openat2(dirfd, path,
-                    sys::OpenHow{O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
-                                 sys::kResolveBeneath | sys::kResolveNoSymlinks}));
+        UniqueFd fd, sys.Openat2(dirfd, path,
+                                 sys::OpenHow{O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+                                              sys::kResolveBeneath | sys::kResolveNoSymlinks}));
     BERTH_ASSIGN_OR_RETURN(std::vector<std::string> names, sys.ReadDirNames(fd.get()));
     bool has_subdirs = false;
     for (const std::string& child : names) {

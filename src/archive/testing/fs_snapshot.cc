@@ -1,6 +1,7 @@
 #include "archive/testing/fs_snapshot.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -9,8 +10,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "oci/digest.h"
@@ -56,9 +55,8 @@ void Add(const std::string& root, const std::string& rel, bool ignore_dir_times,
     out[rel] = "lstat failed";
     return;
   }
-  std::string desc = fmt::format("mode={:o} owner={}:{} nlink={} rdev={}:{}", st.st_mode,
-                                 st.st_uid, st.st_gid, st.st_nlink, major(st.st_rdev),
-                                 minor(st.st_rdev));
+  std::string desc = fmt::format("mode={:o} owner={}:{} nlink={} rdev={}:{}", st.st_mode, st.st_uid,
+                                 st.st_gid, st.st_nlink, major(st.st_rdev), minor(st.st_rdev));
   if (!(S_ISDIR(st.st_mode) && ignore_dir_times)) {
     desc += fmt::format(" mtime={}.{:09} ctime={}.{:09}", st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
                         st.st_ctim.tv_sec, st.st_ctim.tv_nsec);

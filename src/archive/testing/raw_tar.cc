@@ -44,7 +44,10 @@ RawTar& RawTar::Add(const RawHeader& h, const std::string& data) {
   std::memset(block + 148, ' ', 8);
   block[156] = h.typeflag;
   PutString(block + 157, 100, h.linkname);
-  std::memcpy(block + 257, "ustar\0" "00", 8);
+  std::memcpy(block + 257,
+              "ustar\0"
+              "00",
+              8);
   PutOctal(block + 329, 8, h.devmajor);
   PutOctal(block + 337, 8, h.devminor);
   PutString(block + 345, 155, prefix);

@@ -12,7 +12,8 @@ namespace berth::archive::testing {
 
 struct RawHeader {
   std::string name;
-  char typeflag = '0';  // '0' file, '1' hardlink, '2' symlink, '3' char, '4' block, '5' dir, '6' fifo
+  char typeflag =
+      '0';  // '0' file, '1' hardlink, '2' symlink, '3' char, '4' block, '5' dir, '6' fifo
   std::string linkname;
   uint32_t mode = 0644;
   uint32_t uid = 0;

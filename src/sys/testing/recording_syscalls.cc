@@ -61,9 +61,9 @@ Status RecordingSyscalls::Record(std::string name, std::vector<std::string> args
 
 Result<UniqueFd> RecordingSyscalls::Openat2(int dirfd, const std::string& path,
                                             const OpenHow& how) {
-  BERTH_RETURN_IF_ERROR(Record("openat2", {Str(dirfd), path, fmt::format("{:#x}", how.flags),
-                                           Octal(static_cast<unsigned>(how.mode)),
-                                           fmt::format("{:#x}", how.resolve)}));
+  BERTH_RETURN_IF_ERROR(Record(
+      "openat2", {Str(dirfd), path, fmt::format("{:#x}", how.flags),
+                  Octal(static_cast<unsigned>(how.mode)), fmt::format("{:#x}", how.resolve)}));
   return inner_.Openat2(dirfd, path, how);
 }
 
@@ -73,13 +73,12 @@ Status RecordingSyscalls::Mkdirat(int dirfd, const std::string& name, mode_t mod
 }
 
 Status RecordingSyscalls::Mknodat(int dirfd, const std::string& name, mode_t mode, dev_t dev) {
-  BERTH_RETURN_IF_ERROR(Record("mknodat",
-                              {Str(dirfd), name, Octal(mode), Str(static_cast<long long>(dev))}));
+  BERTH_RETURN_IF_ERROR(
+      Record("mknodat", {Str(dirfd), name, Octal(mode), Str(static_cast<long long>(dev))}));
   return inner_.Mknodat(dirfd, name, mode, dev);
 }
 
-Status RecordingSyscalls::Symlinkat(const std::string& target, int dirfd,
-                                    const std::string& name) {
+Status RecordingSyscalls::Symlinkat(const std::string& target, int dirfd, const std::string& name) {
   // Argument order: the name second, so failure rules and messages name the new link.
   BERTH_RETURN_IF_ERROR(Record("symlinkat", {Str(dirfd), name, target}));
   return inner_.Symlinkat(target, dirfd, name);

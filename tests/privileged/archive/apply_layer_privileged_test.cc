@@ -3,6 +3,7 @@
 // byte-for-byte and stat-for-stat (times, ctimes, owners, modes, xattrs) unchanged, and that
 // what lands inside is what Docker would produce.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -10,8 +11,6 @@
 
 #include <map>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "archive/apply.h"
 #include "archive/tar_reader.h"
@@ -51,7 +50,8 @@ class ApplyLayerPrivilegedTest : public ::testing::Test {
 
   void TearDown() override {
     if (IsSkipped()) return;
-    EXPECT_EQ(testing::DiffSnapshots(before_, Outside()), "") << "the tree outside the root changed";
+    EXPECT_EQ(testing::DiffSnapshots(before_, Outside()), "")
+        << "the tree outside the root changed";
   }
 
   // Everything in <tmp> except <tmp>/root, with all times; <tmp> itself too.
@@ -63,8 +63,7 @@ class ApplyLayerPrivilegedTest : public ::testing::Test {
     return out;
   }
 
-  Result<ApplyResult> Apply(const std::string& layer,
-                            WhiteoutMode mode = WhiteoutMode::kOverlay) {
+  Result<ApplyResult> Apply(const std::string& layer, WhiteoutMode mode = WhiteoutMode::kOverlay) {
     StringReader r(layer);
     ApplyOptions o;
     o.whiteout_mode = mode;
@@ -143,15 +142,14 @@ TEST_F(ApplyLayerPrivilegedTest, SymlinksToRootAndDotDotThenWrittenThroughStayIn
   through.File("host/pwned", "pwned");
   Result<ApplyResult> r2 = Apply(through.Finish());
   ASSERT_FALSE(r2);
-  EXPECT_EQ(r2.error().message.find("apply layer: entry \"host/pwned\""), 0u)
-      << r2.error().message;
+  EXPECT_EQ(r2.error().message.find("apply layer: entry \"host/pwned\""), 0u) << r2.error().message;
   EXPECT_FALSE(PathExists(outside_ + "/pwned"));
 }
 
 TEST_F(ApplyLayerPrivilegedTest, HardLinksCannotReachOutside) {
-  for (const std::string& target : {std::string("../outside/secret"), outside_ + "/secret",
-                                     "/proc/self/root" + outside_ + "/secret",
-                                     std::string("../../x")}) {
+  for (const std::string& target :
+       {std::string("../outside/secret"), outside_ + "/secret",
+        "/proc/self/root" + outside_ + "/secret", std::string("../../x")}) {
     RawTar tar;
     tar.Hardlink("h", target);
     Result<ApplyResult> r = Apply(tar.Finish());
@@ -218,8 +216,12 @@ TEST_F(ApplyLayerPrivilegedTest, OverlayWhiteoutsAndOpaqueDirectories) {
   wh.name = "etc/.wh.passwd";
   wh.uid = 12;
   wh.gid = 34;
-  tar.Dir("etc/").Add(wh).Dir("var/").File("var/.wh..wh..opq", "").File("var/new", "n").File(
-      "opq/.wh..wh..opq", "");
+  tar.Dir("etc/")
+      .Add(wh)
+      .Dir("var/")
+      .File("var/.wh..wh..opq", "")
+      .File("var/new", "n")
+      .File("opq/.wh..wh..opq", "");
   Result<ApplyResult> r = Apply(tar.Finish());
   ASSERT_TRUE(r) << r.error().message;
   struct stat st = Lstat("etc/passwd");
@@ -314,8 +316,8 @@ TEST_F(ApplyLayerPrivilegedTest, DevicesFifosSetuidOwnersAndTimes) {
 }
 
 TEST_F(ApplyLayerPrivilegedTest, XattrsAppliedExceptOverlayOnesAndRefusedOnes) {
-  std::string cap("\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
-                  20);
+  std::string cap(
+      "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20);
   RawTar tar;
   tar.Pax({{"SCHILY.xattr.security.capability", cap}, {"SCHILY.xattr.trusted.app", "t"}})
       .File("bin/ping", "ping", 0755);

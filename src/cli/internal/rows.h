@@ -1,0 +1,22 @@
+// The rows docker's formatter contexts expose, built from Engine API replies. Each row is a JSON
+// object of strings keyed by the context's field names (what --format templates see).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::cli {
+
+// One row per (repository, tag[, digest]) of an ImageSummary, as docker's imageFormat builds
+// them: ID, Repository, Tag, Digest, CreatedSince, CreatedAt, Size, Containers, SharedSize,
+// UniqueSize, VirtualSize. `now` is the current time in Unix seconds.
+std::vector<nlohmann::json> ImageRows(const nlohmann::json& image, bool digests, bool no_trunc,
+                                      int64_t now);
+
+// One row of GET /images/{name}/history: ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment,
+// Tags.
+nlohmann::json HistoryRow(const nlohmann::json& layer, bool human, bool no_trunc, int64_t now);
+
+}  // namespace berth::cli
