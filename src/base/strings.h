@@ -25,6 +25,8 @@ bool ParseRamInBytes(std::string_view s, int64_t* out);
 // RFC 3339 with nanoseconds in UTC, as Docker prints times: 2024-01-02T03:04:05.123456789Z.
 std::string FormatRfc3339Nano(int64_t unix_nanos);
 int64_t NowUnixNanos();
+// Parses RFC 3339 ("2024-01-02T03:04:05Z", "...05.123+02:00") to Unix nanoseconds.
+bool ParseRfc3339(std::string_view s, int64_t* unix_nanos);
 
 // Random lower-case hex of `bytes` bytes (64 hex chars for 32), from the kernel's CSPRNG.
 std::string RandomHex(size_t bytes);

@@ -36,6 +36,17 @@ TEST(StringsTest, Rfc3339Nano) {
   EXPECT_EQ(FormatRfc3339Nano(1500000000LL * 1000000000 + 120000000), "2017-07-14T02:40:00.12Z");
 }
 
+TEST(StringsTest, ParseRfc3339) {
+  int64_t ns = 0;
+  ASSERT_TRUE(ParseRfc3339("2017-07-14T02:40:00.12Z", &ns));
+  EXPECT_EQ(ns, 1500000000LL * 1000000000 + 120000000);
+  ASSERT_TRUE(ParseRfc3339("2017-07-14T04:40:00+02:00", &ns));
+  EXPECT_EQ(ns, 1500000000LL * 1000000000);
+  EXPECT_FALSE(ParseRfc3339("2017-07-14", &ns));
+  EXPECT_FALSE(ParseRfc3339("2017-07-14T02:40:00", &ns));
+  EXPECT_FALSE(ParseRfc3339("yesterday", &ns));
+}
+
 TEST(StringsTest, RandomHexIsHex) {
   std::string h = RandomHex(32);
   EXPECT_EQ(h.size(), 64u);

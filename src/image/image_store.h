@@ -1,0 +1,162 @@
+// ImageStore: the engine's images. A name (tag) points at an image; an image is a config blob
+// (its digest is the image ID), a manifest and layers; each layer is a content blob and an
+// unpacked overlay snapshot named by its chain ID, shared by every image that has it.
+//
+//   tags ──▶ image (config digest) ──▶ manifest blob ──▶ config blob + layer blobs   (content/)
+//                                  └─▶ chain IDs ──▶ committed snapshots             (snapshot/)
+//
+// Metadata lives in the shared meta.db (tables image_*), updated in one transaction per
+// operation together with the content references ("image:<id>") that keep blobs alive. Work that
+// can fail half-way (unpacking, ingest) happens before that transaction and is undone on error:
+// a failed import or load leaves no blob, snapshot or row behind.
+//
+// Thread-safety: all methods may be called concurrently. Metadata changes are serialised;
+// layer unpacking runs outside the lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/io.h"
+#include "base/result.h"
+#include "oci/digest.h"
+#include "oci/image_config.h"
+#include "oci/platform.h"
+#include "oci/reference.h"
+
+namespace berth::content {
+class Store;
+}  // namespace berth::content
+namespace berth::snapshot {
+class Snapshotter;
+}  // namespace berth::snapshot
+namespace berth::sql {
+class Database;
+}  // namespace berth::sql
+namespace berth::sys {
+class Syscalls;
+}  // namespace berth::sys
+
+namespace berth::image {
+
+// Tells whether containers use an image (rmi refuses without force, prune -a skips it).
+// Provided by the engine's container store.
+class UsageChecker {
+ public:
+  virtual ~UsageChecker() = default;
+  // Short IDs of the containers created from `image_id`; empty if none.
+  virtual std::vector<std::string> ContainersUsing(const oci::Digest& image_id) = 0;
+};
+
+struct LayerInfo {
+  oci::Digest chain_id;
+  oci::Digest diff_id;
+  int64_t diff_size = 0;     // bytes of the uncompressed tar
+  oci::Digest blob;          // the content blob (compressed or not)
+  std::string media_type;    // of the blob
+  int64_t blob_size = 0;
+};
+
+struct Image {
+  oci::Digest id;  // digest of the config blob
+  oci::Digest manifest;
+  std::string manifest_media_type;
+  oci::ImageConfig config;
+  std::string config_bytes;
+  std::vector<LayerInfo> layers;  // base first
+  std::vector<oci::Reference> tags;         // sorted
+  std::vector<oci::Reference> repo_digests; // "name@sha256:..."
+  int64_t created_unix = 0;                 // from config.created; 0 if absent
+  int64_t size = 0;                         // sum of the layers' diff sizes
+  int64_t last_tag_time_ns = 0;             // 0 if never tagged
+};
+
+struct ImportOptions {
+  std::optional<oci::Reference> tag;  // name to give the image
+  std::vector<std::string> changes;   // Dockerfile instructions (CMD, ENV, ...)
+  std::string message;                // history comment
+  std::string source = "-";           // "Imported from <source>" when no message
+  std::optional<oci::Platform> platform;
+};
+
+struct ListFilters {
+  bool all = false;                           // -a (no intermediate images exist yet)
+  std::optional<bool> dangling;               // dangling=true|false
+  std::vector<std::string> labels;            // "key" or "key=value"
+  std::vector<std::string> references;        // glob patterns on the familiar name
+  std::optional<std::string> before;          // image name or ID
+  std::optional<std::string> since;
+};
+
+struct DeleteItem {
+  std::string untagged;  // familiar reference, or empty
+  std::string deleted;   // "sha256:...", or empty
+};
+
+struct HistoryItem {
+  std::string id;  // image ID for the top entry, "<missing>" otherwise
+  int64_t created = 0;
+  std::string created_by;
+  std::vector<std::string> tags;
+  int64_t size = 0;
+  std::string comment;
+};
+
+struct PruneReport {
+  std::vector<DeleteItem> deleted;
+  int64_t space_reclaimed = 0;
+};
+
+// Called with human-readable progress of a long operation ("Loaded image: busybox:latest").
+using ProgressFn = std::function<void(const std::string&)>;
+
+struct StoreOptions {
+  std::string tmp_dir;   // scratch space on the data root's file system (load spooling)
+  bool chown = true;     // keep owners from layers (needs CAP_CHOWN)
+};
+
+class ImageStore {
+ public:
+  ImageStore(sql::Database& db, content::Store& content, snapshot::Snapshotter& snapshots,
+             sys::Syscalls& sys, StoreOptions options);
+  ~ImageStore();
+  ImageStore(const ImageStore&) = delete;
+  ImageStore& operator=(const ImageStore&) = delete;
+
+  // Creates tables; cleans what an interrupted operation left (snapshots being unpacked).
+  Status Init();
+  void SetUsageChecker(UsageChecker* checker);
+
+  // Resolves a name, full or short ID, or name@digest to an image ID, as Docker does.
+  // NotFound: "No such image: <name>".
+  Result<oci::Digest> Resolve(std::string_view name_or_id);
+  Result<Image> Get(std::string_view name_or_id);
+  Result<std::vector<Image>> List(const ListFilters& filters);
+  int64_t Count();
+
+  // A rootfs tar (plain, gzip or zstd) becomes a one-layer image.
+  Result<Image> Import(Reader& tar, const ImportOptions& options);
+  // Gives `target` (a tagged reference) to the image `source` names; moves it if taken.
+  Status Tag(std::string_view source, const oci::Reference& target);
+  // rmi: untags a name, deletes an image whose last name goes (or named by ID).
+  Result<std::vector<DeleteItem>> Remove(std::string_view name_or_id, bool force, bool prune);
+  Result<std::vector<HistoryItem>> History(std::string_view name_or_id);
+  Result<PruneReport> Prune(bool all);
+
+  // docker save: a docker-archive (manifest.json) that is also an OCI layout (index.json).
+  Status Save(const std::vector<std::string>& names, Writer& out);
+  // docker load: either format above (also Docker's legacy <id>/layer.tar layout).
+  // Returns the lines Docker prints ("Loaded image: x:y" / "Loaded image ID: sha256:..").
+  Result<std::vector<std::string>> Load(Reader& tar, const ProgressFn& progress);
+
+  struct Impl;  // internal/impl.h; public only so the store's own .cc files can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace berth::image

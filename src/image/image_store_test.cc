@@ -1,0 +1,315 @@
+// ImageStore against the real LocalStore, OverlaySnapshotter and LinuxSyscalls in a temp dir.
+// Owners are not changed (chown=false), so this runs unprivileged; tests/privileged covers chown.
+#include "image/image_store.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "archive/compression.h"
+#include "archive/testing/raw_tar.h"
+#include "base/file.h"
+#include "base/io.h"
+#include "content/local_store.h"
+#include "oci/image_layout.h"
+#include "oci/manifest.h"
+#include "snapshot/overlay/overlay_snapshotter.h"
+#include "sql/database.h"
+#include "sys/linux_syscalls.h"
+
+namespace berth::image {
+namespace {
+
+using archive::testing::RawTar;
+
+std::string RootfsTar(const std::string& marker = "1") {
+  RawTar t;
+  t.Dir("bin").File("bin/sh", "#!shell " + marker, 0755).Dir("etc").File("etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+      .Symlink("bin/ls", "sh");
+  return t.Finish();
+}
+
+class ImageStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-image-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    ASSERT_TRUE(MakeDirs(root_ + "/tmp").ok());
+    auto db = sql::Database::Open(root_ + "/meta.db");
+    ASSERT_TRUE(db) << db.error().message;
+    db_ = std::move(*db);
+    auto content = content::LocalStore::Open(root_ + "/content", *db_);
+    ASSERT_TRUE(content) << content.error().message;
+    content_ = std::move(*content);
+    auto snaps = snapshot::OverlaySnapshotter::Open(root_, *db_);
+    ASSERT_TRUE(snaps) << snaps.error().message;
+    snapshots_ = std::move(*snaps);
+    store_ = std::make_unique<ImageStore>(*db_, *content_, *snapshots_, sys_,
+                                          StoreOptions{root_ + "/tmp", /*chown=*/false});
+    ASSERT_TRUE(store_->Init().ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    snapshots_.reset();
+    content_.reset();
+    db_.reset();
+    ASSERT_TRUE(RemoveAll(root_).ok());
+  }
+
+  Result<Image> Import(const std::string& tar, const std::string& tag,
+                       std::vector<std::string> changes = {}) {
+    StringReader r(tar);
+    ImportOptions o;
+    if (!tag.empty()) o.tag = *oci::ParseNormalizedNamed(tag);
+    o.changes = std::move(changes);
+    return store_->Import(r, o);
+  }
+
+  // Everything the store holds: images, blobs, snapshots, files under tmp/.
+  struct Census {
+    int64_t images, blobs, snapshots, tmp_files;
+    friend bool operator==(const Census&, const Census&) = default;
+  };
+  Census Count() {
+    Census c{};
+    c.images = store_->Count();
+    c.blobs = static_cast<int64_t>(content_->List()->size());
+    c.snapshots = static_cast<int64_t>(snapshots_->List()->size());
+    c.tmp_files = 0;
+    for (auto it = std::filesystem::recursive_directory_iterator(root_ + "/tmp");
+         it != std::filesystem::recursive_directory_iterator(); ++it) {
+      ++c.tmp_files;
+    }
+    return c;
+  }
+
+  std::string root_;
+  std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<content::LocalStore> content_;
+  std::unique_ptr<snapshot::OverlaySnapshotter> snapshots_;
+  sys::LinuxSyscalls sys_;
+  std::unique_ptr<ImageStore> store_;
+};
+
+TEST_F(ImageStoreTest, ImportCreatesTaggedOneLayerImage) {
+  auto img = Import(RootfsTar(), "busybox", {"CMD [\"sh\"]", "ENV PATH=/bin"});
+  ASSERT_TRUE(img) << img.error().message;
+  EXPECT_EQ(img->layers.size(), 1u);
+  EXPECT_EQ(img->config.rootfs.diff_ids.size(), 1u);
+  EXPECT_EQ(img->layers[0].chain_id, img->layers[0].diff_id);
+  ASSERT_TRUE(img->config.config.cmd.has_value());
+  EXPECT_EQ(*img->config.config.cmd, std::vector<std::string>{"sh"});
+  EXPECT_EQ(img->config.history.at(0).comment, "Imported from -");
+  ASSERT_EQ(img->tags.size(), 1u);
+  EXPECT_EQ(img->tags[0].String(), "docker.io/library/busybox:latest");
+  EXPECT_GT(img->size, 0);
+
+  // Resolvable by name, full ID, short ID.
+  for (std::string name : {std::string("busybox"), std::string("busybox:latest"),
+                           std::string("docker.io/library/busybox:latest"), img->id.ToString(),
+                           img->id.hex(), img->id.hex().substr(0, 12)}) {
+    auto id = store_->Resolve(name);
+    ASSERT_TRUE(id) << name << ": " << id.error().message;
+    EXPECT_EQ(*id, img->id);
+  }
+  auto missing = store_->Resolve("nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Code::kNotFound);
+  EXPECT_EQ(missing.error().message, "No such image: nope");
+
+  // The layer is unpacked in its snapshot.
+  auto upper = snapshots_->UpperPath(img->layers[0].chain_id.ToString());
+  EXPECT_FALSE(upper.ok()) << "committed snapshots have no upper dir to write";
+  auto mounts = snapshots_->View("view-1", img->layers[0].chain_id.ToString());
+  ASSERT_TRUE(mounts) << mounts.error().message;
+  ASSERT_EQ(mounts->size(), 1u);
+  EXPECT_EQ(*ReadFile((*mounts)[0].source + "/bin/sh"), "#!shell 1");
+  ASSERT_TRUE(snapshots_->Remove("view-1").ok());
+}
+
+TEST_F(ImageStoreTest, ImportOfCompressedTarsKeepsTheBlobAsGiven) {
+  for (auto compression : {archive::Compression::kGzip, archive::Compression::kZstd}) {
+    StringWriter out;
+    {
+      auto w = compression == archive::Compression::kGzip ? archive::NewGzipWriter(out, 1)
+                                                          : archive::NewZstdWriter(out, 1);
+      ASSERT_TRUE(w);
+      ASSERT_TRUE((*w)->Write(RootfsTar()).ok());
+      ASSERT_TRUE((*w)->Close().ok());
+    }
+    auto img = Import(out.str(), "");
+    ASSERT_TRUE(img) << img.error().message;
+    EXPECT_EQ(img->layers[0].blob, oci::Digest::Of(out.str()));
+    EXPECT_NE(img->layers[0].blob, img->layers[0].diff_id);
+    EXPECT_NE(img->layers[0].media_type.find(compression == archive::Compression::kGzip ? "gzip" : "zstd"),
+              std::string::npos);
+  }
+}
+
+TEST_F(ImageStoreTest, LayersAreSharedAndRemovedWithTheirLastImage) {
+  auto a = Import(RootfsTar(), "a");
+  auto b = Import(RootfsTar(), "b", {"USER nobody"});
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->id, b->id);
+  EXPECT_EQ(a->layers[0].chain_id, b->layers[0].chain_id);
+  EXPECT_EQ(snapshots_->List()->size(), 1u);
+
+  auto removed = store_->Remove("a", false, true);
+  ASSERT_TRUE(removed) << removed.error().message;
+  ASSERT_EQ(removed->size(), 2u);
+  EXPECT_EQ((*removed)[0].untagged, "a:latest");
+  EXPECT_EQ((*removed)[1].deleted, a->id.ToString());
+  EXPECT_EQ(snapshots_->List()->size(), 1u) << "b still uses the layer";
+
+  removed = store_->Remove("b", false, true);
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->back().deleted, b->layers[0].chain_id.ToString());
+  EXPECT_EQ(snapshots_->List()->size(), 0u);
+  EXPECT_EQ(content_->List()->size(), 0u);
+  EXPECT_EQ(store_->Count(), 0);
+}
+
+TEST_F(ImageStoreTest, RemoveUntagsUntilTheLastName) {
+  auto img = Import(RootfsTar(), "one");
+  ASSERT_TRUE(img);
+  ASSERT_TRUE(store_->Tag("one", *oci::ParseNormalizedNamed("two:v1")).ok());
+  auto by_id = store_->Remove(img->id.hex().substr(0, 12), false, true);
+  ASSERT_FALSE(by_id);
+  EXPECT_EQ(by_id.error().code, Code::kConflict);
+  EXPECT_NE(by_id.error().message.find("image is referenced in multiple repositories"), std::string::npos);
+
+  auto untag = store_->Remove("two:v1", false, true);
+  ASSERT_TRUE(untag);
+  ASSERT_EQ(untag->size(), 1u);
+  EXPECT_EQ((*untag)[0].untagged, "two:v1");
+  EXPECT_EQ(store_->Count(), 1);
+
+  ASSERT_TRUE(store_->Tag(img->id.ToString(), *oci::ParseNormalizedNamed("three")).ok());
+  auto forced = store_->Remove(img->id.ToString(), true, true);
+  ASSERT_TRUE(forced) << forced.error().message;
+  EXPECT_EQ(store_->Count(), 0);
+}
+
+TEST_F(ImageStoreTest, ListFiltersAndHistory) {
+  ASSERT_TRUE(Import(RootfsTar(), "web:1", {"LABEL tier=front"}));
+  ASSERT_TRUE(Import(RootfsTar("2"), ""));
+  auto all = store_->List({});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 2u);
+  ListFilters dangling;
+  dangling.dangling = true;
+  EXPECT_EQ(store_->List(dangling)->size(), 1u);
+  ListFilters label;
+  label.labels = {"tier=front"};
+  EXPECT_EQ(store_->List(label)->size(), 1u);
+  ListFilters ref;
+  ref.references = {"we*"};
+  EXPECT_EQ(store_->List(ref)->size(), 1u);
+  ref.references = {"nothing*"};
+  EXPECT_EQ(store_->List(ref)->size(), 0u);
+
+  auto history = store_->History("web:1");
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].tags, std::vector<std::string>{"web:1"});
+  EXPECT_EQ((*history)[0].comment, "Imported from -");
+  EXPECT_GT((*history)[0].size, 0);
+}
+
+TEST_F(ImageStoreTest, SaveRmiLoadKeepsIdsAndDigests) {
+  auto img = Import(RootfsTar(), "busybox");
+  ASSERT_TRUE(img);
+  StringWriter saved;
+  ASSERT_TRUE(store_->Save({"busybox"}, saved).ok());
+
+  ASSERT_TRUE(store_->Remove("busybox", false, true));
+  Census empty = Count();
+  EXPECT_EQ(empty.images, 0);
+
+  StringReader r(saved.str());
+  auto lines = store_->Load(r, nullptr);
+  ASSERT_TRUE(lines) << lines.error().message;
+  EXPECT_EQ(*lines, std::vector<std::string>{"Loaded image: busybox:latest"});
+  auto loaded = store_->Get("busybox");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->id, img->id);
+  EXPECT_EQ(loaded->manifest, img->manifest);
+  EXPECT_EQ(loaded->layers[0].chain_id, img->layers[0].chain_id);
+  EXPECT_EQ(Count().tmp_files, 0);
+  // Only what the image needs is kept: layer, config, manifest.
+  EXPECT_EQ(content_->List()->size(), 3u);
+}
+
+TEST_F(ImageStoreTest, BadInputLeavesNothingBehind) {
+  ASSERT_TRUE(Import(RootfsTar(), "keep"));
+  StringWriter saved;
+  ASSERT_TRUE(store_->Save({"keep"}, saved).ok());
+  Census before = Count();
+
+  std::string corrupt_gzip = std::string("\x1f\x8b\x08\x00", 4) + std::string(100, 'x');
+  auto bad_import = Import(corrupt_gzip, "broken");
+  EXPECT_FALSE(bad_import);
+  EXPECT_EQ(Count(), before);
+  EXPECT_FALSE(store_->Resolve("broken").ok());
+
+  auto bad_change = Import(RootfsTar("3"), "x", {"RUN rm -rf /"});
+  ASSERT_FALSE(bad_change);
+  EXPECT_EQ(bad_change.error().message, "RUN is not a valid change command");
+  EXPECT_EQ(Count(), before);
+
+  std::string config_blob = oci::BlobPath(*store_->Resolve("keep"));
+  struct Case {
+    std::string name;
+    std::string tar;
+    std::string message_part;
+  };
+  std::vector<Case> cases = {
+      {"empty input", "", "empty"},
+      {"not a tar", std::string(2048, 'z'), "load"},
+      {"truncated", saved.str().substr(0, saved.str().size() / 2), "load"},
+      {"no manifest", RawTar().File("hello", "x").Finish(), "not an image archive"},
+      {"missing layer",
+       RawTar().File("manifest.json", "[{\"Config\":\"c.json\",\"RepoTags\":[\"m:1\"],\"Layers\":[\"l/layer.tar\"]}]")
+           .File("c.json", "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" +
+                               std::string(64, 'a') + "\"]}}")
+           .Finish(),
+       "which it does not contain"},
+      {"path outside",
+       RawTar().File("manifest.json", "[{\"Config\":\"../c.json\",\"RepoTags\":[],\"Layers\":[]}]").Finish(),
+       "manifest.json"},
+      {"entry outside", RawTar().File("../../escape", "x").Finish(), "outside the archive"},
+      {"diff_id mismatch",
+       RawTar().File("manifest.json", "[{\"Config\":\"c.json\",\"RepoTags\":[\"m:1\"],\"Layers\":[\"l.tar\"]}]")
+           .File("c.json", "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" +
+                               std::string(64, 'a') + "\"]}}")
+           .File("l.tar", RootfsTar("4"))
+           .Finish(),
+       "the config says"},
+      {"blob digest mismatch",
+       RawTar().File("blobs/sha256/" + std::string(64, 'b'), "not what the name says").Finish(),
+       "digest"},
+  };
+  for (const Case& c : cases) {
+    StringReader r(c.tar);
+    auto lines = store_->Load(r, nullptr);
+    ASSERT_FALSE(lines) << c.name;
+    EXPECT_NE(lines.error().message.find(c.message_part), std::string::npos)
+        << c.name << ": " << lines.error().message;
+    EXPECT_EQ(Count(), before) << c.name;
+    EXPECT_FALSE(store_->Resolve("m:1").ok()) << c.name;
+  }
+}
+
+TEST_F(ImageStoreTest, InitRemovesLeftoversOfAnInterruptedUnpack) {
+  ASSERT_TRUE(snapshots_->Prepare("unpack-deadbeef", "").ok());
+  ASSERT_TRUE(snapshots_->Prepare("unpack-orphan", "").ok());
+  ASSERT_TRUE(snapshots_->Commit("sha256:" + std::string(64, 'c'), "unpack-orphan").ok());
+  ASSERT_TRUE(store_->Init().ok());
+  EXPECT_EQ(snapshots_->List()->size(), 0u);
+}
+
+}  // namespace
+}  // namespace berth::image

@@ -1,0 +1,165 @@
+// Unpacking layers into snapshots, and undoing what a failed operation created.
+#include <fcntl.h>
+
+#include <spdlog/spdlog.h>
+
+#include "archive/apply.h"
+#include "base/file.h"
+#include "base/strings.h"
+#include "image/internal/impl.h"
+#include "oci/chain_id.h"
+#include "oci/manifest.h"
+#include "oci/media_types.h"
+
+namespace berth::image {
+namespace {
+
+std::string_view LayerMediaTypeFor(archive::Compression c) {
+  switch (c) {
+    case archive::Compression::kGzip: return oci::kMediaTypeOciLayerGzip;
+    case archive::Compression::kZstd: return oci::kMediaTypeOciLayerZstd;
+    case archive::Compression::kNone: break;
+  }
+  return oci::kMediaTypeOciLayer;
+}
+
+}  // namespace
+
+std::string ImageOwner(const oci::Digest& id) { return "image:" + id.ToString(); }
+
+Result<LayerInfo> ImageStore::Impl::UnpackLayer(Reader& blob, const oci::Digest& parent_chain,
+                                                bool store_blob, Undo& undo) {
+  std::string key = "unpack-" + RandomHex(12);
+  std::string parent = parent_chain.valid() ? parent_chain.ToString() : "";
+  BERTH_RETURN_IF_ERROR(snapshots.Prepare(key, parent));
+  undo.snapshots.push_back(key);
+
+  BERTH_ASSIGN_OR_RETURN(std::string upper, snapshots.UpperPath(key));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(upper, O_PATH | O_DIRECTORY));
+
+  std::unique_ptr<content::IngestWriter> ingest;
+  if (store_blob) {
+    BERTH_ASSIGN_OR_RETURN(ingest, content.Writer("unpack-" + key, std::nullopt, -1));
+  }
+  archive::ApplyOptions opts;
+  opts.chown = options.chown;
+  opts.tee = ingest.get();
+  Result<archive::ApplyResult> applied = archive::ApplyLayer(blob, root.get(), opts, sys);
+  if (!applied) {
+    if (ingest) (void)ingest->Abort();
+    return std::move(applied).error();
+  }
+
+  LayerInfo layer;
+  layer.diff_id = applied->diff_id;
+  layer.diff_size = static_cast<int64_t>(applied->diff_size);
+  layer.blob = applied->digest;
+  layer.blob_size = static_cast<int64_t>(applied->size);
+  layer.media_type = std::string(LayerMediaTypeFor(applied->compression));
+  layer.chain_id = parent_chain.valid() ? oci::ChainId({parent_chain, layer.diff_id}) : layer.diff_id;
+  // ChainId({parent_chain, diff}) is sha256(parent_chain + " " + diff): the chain rule.
+
+  if (ingest) {
+    bool existed = content.Info(layer.blob).ok();
+    BERTH_RETURN_IF_ERROR(ingest->Commit(layer.blob, static_cast<int64_t>(applied->size)));
+    if (!existed) undo.blobs.push_back(layer.blob);
+  }
+
+  BERTH_ASSIGN_OR_RETURN(bool exists, snapshots.HasCommitted(layer.chain_id.ToString()));
+  if (!exists) {
+    Status st = snapshots.Commit(layer.chain_id.ToString(), key);
+    if (st) {
+      undo.snapshots.back() = layer.chain_id.ToString();
+      return layer;
+    }
+    if (st.error().code != Code::kAlreadyExists) return std::move(st).error();
+  }
+  // The layer was there already: drop the copy just unpacked.
+  BERTH_RETURN_IF_ERROR(snapshots.Remove(key));
+  undo.snapshots.pop_back();
+  return layer;
+}
+
+void ImageStore::Impl::Rollback(Undo& undo) {
+  for (auto it = undo.snapshots.rbegin(); it != undo.snapshots.rend(); ++it) {
+    Status st = snapshots.Remove(*it);
+    if (!st) spdlog::warn("undo: remove snapshot {}: {}", *it, st.error().message);
+  }
+  undo.snapshots.clear();
+  for (const oci::Digest& d : undo.blobs) {
+    Status st = content.Delete(d);
+    if (!st && st.error().code != Code::kNotFound && st.error().code != Code::kFailedPrecondition) {
+      spdlog::warn("undo: delete blob {}: {}", d.ToString(), st.error().message);
+    }
+  }
+  undo.blobs.clear();
+}
+
+Result<oci::Digest> ImageStore::Impl::PutBlob(std::string_view bytes, Undo& undo) {
+  oci::Digest d = oci::Digest::Of(bytes);
+  if (content.Info(d).ok()) return d;
+  BERTH_ASSIGN_OR_RETURN(oci::Digest written, content::WriteBlob(content, bytes, d));
+  undo.blobs.push_back(written);
+  return written;
+}
+
+namespace {
+
+// True if `m` is a manifest of exactly this config and these layer blobs.
+bool ManifestMatches(const oci::Manifest& m, const oci::Digest& config,
+                     const std::vector<LayerInfo>& layers) {
+  if (m.config.digest != config || m.layers.size() != layers.size()) return false;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (m.layers[i].digest != layers[i].blob || m.layers[i].media_type != layers[i].media_type) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Image> ImageStore::Impl::AssembleImage(std::string config_bytes,
+                                              std::vector<LayerInfo> layers, Undo& undo,
+                                              const std::string* manifest_bytes) {
+  BERTH_ASSIGN_OR_RETURN(oci::ImageConfig config, oci::ParseImageConfig(config_bytes));
+  BERTH_ASSIGN_OR_RETURN(oci::Digest config_digest, PutBlob(config_bytes, undo));
+
+  oci::Manifest m;
+  m.schema_version = 2;
+  m.media_type = std::string(oci::kMediaTypeOciManifest);
+  m.config.media_type = std::string(oci::kMediaTypeOciConfig);
+  m.config.digest = config_digest;
+  m.config.size = static_cast<int64_t>(config_bytes.size());
+  for (const LayerInfo& l : layers) {
+    oci::Descriptor d;
+    d.media_type = l.media_type;
+    d.digest = l.blob;
+    d.size = l.blob_size;
+    m.layers.push_back(std::move(d));
+  }
+  std::string bytes = oci::SerializeManifest(m);
+  if (manifest_bytes) {
+    Result<oci::Manifest> given = oci::ParseManifest(*manifest_bytes);
+    if (given && ManifestMatches(*given, config_digest, layers)) {
+      bytes = *manifest_bytes;
+      m.media_type = given->media_type.empty() ? std::string(oci::kMediaTypeOciManifest)
+                                               : given->media_type;
+    }
+  }
+  BERTH_ASSIGN_OR_RETURN(oci::Digest manifest_digest, PutBlob(bytes, undo));
+
+  Image image;
+  image.id = config_digest;
+  image.manifest = manifest_digest;
+  image.manifest_media_type = m.media_type;
+  image.config = std::move(config);
+  image.config_bytes = std::move(config_bytes);
+  image.layers = std::move(layers);
+  int64_t ns = 0;
+  if (ParseRfc3339(image.config.created, &ns)) image.created_unix = ns / 1000000000;
+  for (const LayerInfo& l : image.layers) image.size += l.diff_size;
+  return image;
+}
+
+}  // namespace berth::image
