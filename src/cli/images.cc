@@ -349,10 +349,8 @@ void AddHistoryCommand(CLI::App& parent, const std::string& name, const std::str
   opts->info = {path, path + " [OPTIONS] IMAGE", "Show the history of an image"};
   CLI::App* cmd = AddCommand(parent, name, opts->info.description, selected,
                              [opts](Context& ctx) { return RunHistory(ctx, *opts); });
-  cmd->add_option("-H,--human", opts->human,
-                  "Print sizes and dates in human readable format (default true)")
-      ->expected(0, 1)
-      ->default_str("true");
+  cmd->add_flag("-H,--human", opts->human,
+                "Print sizes and dates in human readable format (default true)");
   cmd->add_flag("--no-trunc", opts->no_trunc, "Don't truncate output");
   cmd->add_flag("-q,--quiet", opts->quiet, "Only show image IDs");
   cmd->add_option("--format", opts->format, "Format output using a custom template");

@@ -38,6 +38,31 @@ std::pair<CLI::App*, std::string> ParsedLeaf(CLI::App& root) {
 
 Status Write(Writer* w, std::string_view text) { return w->Write(text); }
 
+// pflag accepts "-H=false"; CLI11 would read that as the short flags -H -= ... . Rewrites such an
+// argument to the long form of the option ("--human=false") of the command it belongs to.
+std::vector<std::string> RewriteShortEquals(CLI::App& root, const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  CLI::App* current = &root;
+  for (const std::string& arg : args) {
+    if (arg == "--") {
+      current = nullptr;  // the rest are positional
+    } else if (current != nullptr && !arg.starts_with("-")) {
+      std::vector<CLI::App*> subs =
+          current->get_subcommands([&arg](CLI::App* sub) { return sub->check_name(arg); });
+      if (!subs.empty()) current = subs.front();
+    } else if (current != nullptr && arg.size() > 2 && arg[0] == '-' && arg[1] != '-' &&
+               arg[2] == '=') {
+      const CLI::Option* opt = current->get_option_no_throw(arg.substr(0, 2));
+      if (opt != nullptr && !opt->get_lnames().empty()) {
+        out.push_back("--" + opt->get_lnames().front() + arg.substr(2));
+        continue;
+      }
+    }
+    out.push_back(arg);
+  }
+  return out;
+}
+
 }  // namespace
 
 int Run(const std::vector<std::string>& args, Environment& env) {
@@ -61,7 +86,8 @@ int Run(const std::vector<std::string>& args, Environment& env) {
   AddTransferCommands(app, *image, &selected);
   AllowExtrasEverywhere(app);
 
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  std::vector<std::string> rewritten = RewriteShortEquals(app, args);
+  std::vector<std::string> reversed(rewritten.rbegin(), rewritten.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {

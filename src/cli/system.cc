@@ -220,7 +220,8 @@ std::string RenderInfo(const json& client, const json& info) {
     for (const json& cidr : reg.value("InsecureRegistryCIDRs", json::array())) {
       insecure.push_back(format::GoString(cidr));
     }
-    for (const auto& [name, index] : reg.value("IndexConfigs", json::object()).items()) {
+    const json indexes = reg.value("IndexConfigs", json::object());
+    for (const auto& [name, index] : indexes.items()) {
       if (index.is_object() && index.value("Secure", true) == false) insecure.push_back(name);
     }
     if (!insecure.empty()) {
