@@ -116,8 +116,9 @@ struct Server::Impl : internal::ConnectionTracker {
 
   template <typename Acceptor>
   void Accept(Acceptor& acceptor, int family, int protocol) {
+    using PeerSocket = typename Acceptor::protocol_type::socket;
     acceptor.async_accept([this, &acceptor, family, protocol](const error_code& ec,
-                                                              typename Acceptor::protocol_type::socket peer) {
+                                                              PeerSocket peer) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
         // Usually EMFILE: wait a little instead of spinning on a listener that stays ready.

@@ -73,7 +73,8 @@ int Run(const Config& config) {
   int sig = 0;
   while (sigwait(&stop_signals, &sig) != 0) {
   }
-  spdlog::info("processing signal '{}': shutting down", sig == SIGTERM ? "terminated" : "interrupt");
+  spdlog::info("processing signal '{}': shutting down",
+               sig == SIGTERM ? "terminated" : "interrupt");
   server.Shutdown(kShutdownGrace);
   daemon->reset();  // removes the pidfile and releases the data-root lock
   spdlog::info("daemon shut down");

@@ -110,7 +110,9 @@ Result<std::string> NormalizeMirror(const std::string& mirror) {
   } else {
     return bad("unsupported scheme: must be http or https");
   }
-  if (rest.find_first_of("?#@") != std::string_view::npos) return bad("has credentials, a query or a fragment");
+  if (rest.find_first_of("?#@") != std::string_view::npos) {
+    return bad("has credentials, a query or a fragment");
+  }
   size_t slash = rest.find('/');
   if (slash != std::string_view::npos && rest.substr(slash) != "/") return bad("has a path");
   std::string_view host = rest.substr(0, slash);

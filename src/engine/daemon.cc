@@ -51,7 +51,7 @@ Result<std::string> LoadOrCreateId(const std::string& path) {
 std::string BackingFilesystem(const std::string& path) {
   struct statfs st {};
   if (::statfs(path.c_str(), &st) != 0) return "<unknown>";
-  switch (static_cast<unsigned long>(st.f_type)) {  // NOLINT(runtime/int): statfs's own type
+  switch (static_cast<uint64_t>(st.f_type)) {
     case EXT4_SUPER_MAGIC: return "extfs";
     case XFS_SUPER_MAGIC: return "xfs";
     case BTRFS_SUPER_MAGIC: return "btrfs";
@@ -59,7 +59,7 @@ std::string BackingFilesystem(const std::string& path) {
     case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
     case 0x2fc12fc1: return "zfs";
     case 0x65735546: return "fuseblk";
-    default: return fmt::format("<unknown: {:#x}>", static_cast<unsigned long>(st.f_type));
+    default: return fmt::format("<unknown: {:#x}>", static_cast<uint64_t>(st.f_type));
   }
 }
 
@@ -115,7 +115,9 @@ std::vector<std::string> Warnings(const HostInfo& h) {
   if (c.version == "1" && !c.kernel_memory_tcp) {
     w.emplace_back("WARNING: No kernel memory TCP limit support");
   }
-  if (c.version == "1" && !c.oom_kill_disable) w.emplace_back("WARNING: No oom kill disable support");
+  if (c.version == "1" && !c.oom_kill_disable) {
+    w.emplace_back("WARNING: No oom kill disable support");
+  }
   if (!c.cpu_cfs_quota) w.emplace_back("WARNING: No cpu cfs quota support");
   if (!c.cpu_cfs_period) w.emplace_back("WARNING: No cpu cfs period support");
   if (!c.cpu_shares) w.emplace_back("WARNING: No cpu shares support");
