@@ -1,13 +1,12 @@
 #include "cli/client.h"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "base/strings.h"
 
@@ -88,8 +87,7 @@ Result<HostSpec> ParseHost(std::string_view host) {
   } else if (host.starts_with("http://")) {
     rest = host.substr(7);
   } else {
-    return MakeError(Code::kInvalidArgument,
-                     fmt::format("unable to parse docker host `{}`", host));
+    return MakeError(Code::kInvalidArgument, fmt::format("unable to parse docker host `{}`", host));
   }
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty()) {
@@ -232,8 +230,8 @@ class CurlTransport : public Transport {
           rc == CURLE_OPERATION_TIMEDOUT) {
         code = Code::kUnavailable;
       }
-      return MakeError(code, fmt::format("{} {}: {}", request.method, request.path,
-                                         curl_easy_strerror(rc)));
+      return MakeError(
+          code, fmt::format("{} {}: {}", request.method, request.path, curl_easy_strerror(rc)));
     }
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -248,8 +246,7 @@ class CurlTransport : public Transport {
 
 }  // namespace
 
-Result<std::unique_ptr<Transport>> NewCurlTransport(const HostSpec& host,
-                                                     std::string user_agent) {
+Result<std::unique_ptr<Transport>> NewCurlTransport(const HostSpec& host, std::string user_agent) {
   static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (init != CURLE_OK) return MakeError(Code::kInternal, "curl_global_init failed");
   return std::unique_ptr<Transport>(std::make_unique<CurlTransport>(host, std::move(user_agent)));
@@ -262,14 +259,22 @@ namespace {
 
 Code CodeFromHttpStatus(int status) {
   switch (status) {
-    case 400: return Code::kInvalidArgument;
-    case 401: return Code::kUnauthenticated;
-    case 403: return Code::kPermissionDenied;
-    case 404: return Code::kNotFound;
-    case 409: return Code::kConflict;
-    case 501: return Code::kNotImplemented;
-    case 503: return Code::kUnavailable;
-    default: return Code::kInternal;
+    case 400:
+      return Code::kInvalidArgument;
+    case 401:
+      return Code::kUnauthenticated;
+    case 403:
+      return Code::kPermissionDenied;
+    case 404:
+      return Code::kNotFound;
+    case 409:
+      return Code::kConflict;
+    case 501:
+      return Code::kNotImplemented;
+    case 503:
+      return Code::kUnavailable;
+    default:
+      return Code::kInternal;
   }
 }
 

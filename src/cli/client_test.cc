@@ -1,6 +1,7 @@
 // CurlTransport + ApiClient against a tiny HTTP/1.1 server on a temp unix socket (this test only).
 #include "cli/client.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <functional>
 #include <mutex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "base/unique_fd.h"
@@ -114,7 +113,8 @@ class Conn {
       size_t take = std::min(n - done, buffered_.size());
       size_t hash_part = done < hashed ? std::min(take, hashed - done) : 0;
       req.body_hash = Fnv(req.body_hash, buffered_.data(), hash_part);
-      if (req.body.size() < 4096) req.body.append(buffered_.data(), std::min(hash_part, 4096 - req.body.size()));
+      if (req.body.size() < 4096)
+        req.body.append(buffered_.data(), std::min(hash_part, 4096 - req.body.size()));
       req.body_bytes += take;
       buffered_.erase(0, take);
       done += take;
@@ -215,8 +215,7 @@ Connected Connect(const std::string& host, std::string version_override = "") {
 
 void OkJson(const SeenRequest&, Conn& c) { Reply(c, 200, "{\"ok\":true}"); }
 
-class NegotiationTest
-    : public testing::TestWithParam<std::pair<std::string, std::string>> {};
+class NegotiationTest : public testing::TestWithParam<std::pair<std::string, std::string>> {};
 
 TEST_P(NegotiationTest, UsesMinOfServerVersionAndOurs) {
   auto [advertised, want] = GetParam();
@@ -254,7 +253,9 @@ TEST(ApiClientTest, EncodesQueryLikeGo) {
   Request req;
   req.method = "POST";
   req.path = "/images/busybox:latest/tag";
-  req.query = {{"tag", "v1"}, {"repo", "example.com/a b"}, {"changes", "ENV A=b"},
+  req.query = {{"tag", "v1"},
+               {"repo", "example.com/a b"},
+               {"changes", "ENV A=b"},
                {"changes", "CMD [\"sh\"]"}};
   ASSERT_TRUE(s.client->Do(req).ok());
   EXPECT_EQ(daemon.requests()[1].target,
@@ -274,9 +275,8 @@ TEST(ApiClientTest, MapsErrorReplyToDaemonMessageAndCode) {
 }
 
 TEST(ApiClientTest, MapsPlainTextErrorAndConflict) {
-  FakeDaemon daemon(PingThen("1.43", [](const SeenRequest&, Conn& c) {
-    Reply(c, 409, "conflict: unable to delete\n");
-  }));
+  FakeDaemon daemon(PingThen(
+      "1.43", [](const SeenRequest&, Conn& c) { Reply(c, 409, "conflict: unable to delete\n"); }));
   Connected s = Connect(daemon.host());
   Request req;
   req.method = "DELETE";
@@ -362,8 +362,9 @@ TEST(ApiClientTest, SendsSmallJsonBodyWithLength) {
 }
 
 void SendChunked(Conn& c, const std::vector<std::string>& chunks) {
-  c.Send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-         "Connection: close\r\n\r\n");
+  c.Send(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+      "Connection: close\r\n\r\n");
   for (const std::string& chunk : chunks) {
     char size[32];
     std::snprintf(size, sizeof(size), "%zx\r\n", chunk.size());
@@ -434,9 +435,8 @@ TEST(ApiClientTest, StreamsABinaryResponseIntoAWriter) {
 }
 
 TEST(ApiClientTest, ErrorBodyIsNotWrittenToTheSink) {
-  FakeDaemon daemon(PingThen("1.43", [](const SeenRequest&, Conn& c) {
-    Reply(c, 500, "{\"message\":\"boom\"}");
-  }));
+  FakeDaemon daemon(PingThen(
+      "1.43", [](const SeenRequest&, Conn& c) { Reply(c, 500, "{\"message\":\"boom\"}"); }));
   Connected s = Connect(daemon.host());
   Request req;
   req.path = "/images/get";
@@ -449,7 +449,9 @@ TEST(ApiClientTest, ErrorBodyIsNotWrittenToTheSink) {
 
 class FailingWriter : public Writer {
  public:
-  Status Write(std::string_view) override { return MakeError(Code::kResourceExhausted, "disk full"); }
+  Status Write(std::string_view) override {
+    return MakeError(Code::kResourceExhausted, "disk full");
+  }
 };
 
 TEST(ApiClientTest, SinkFailureAbortsWithTheSinkError) {

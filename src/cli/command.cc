@@ -1,11 +1,10 @@
 #include "cli/internal/command.h"
 
+#include <fmt/format.h>
 #include <time.h>
 
-#include <cmath>
-
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
+#include <cmath>
 
 #include "base/file.h"
 #include "base/strings.h"
@@ -76,8 +75,8 @@ Status MinArgs(const CommandInfo& cmd, const std::vector<std::string>& args, siz
 Status RangeArgs(const CommandInfo& cmd, const std::vector<std::string>& args, size_t min,
                  size_t max) {
   if (args.size() >= min && args.size() <= max) return Ok();
-  return UsageError(cmd, fmt::format("requires at least {} and at most {} {}", min, max,
-                                     Plural(max)));
+  return UsageError(cmd,
+                    fmt::format("requires at least {} and at most {} {}", min, max, Plural(max)));
 }
 
 Status NoArgs(const CommandInfo& cmd, const std::vector<std::string>& args) {
@@ -168,8 +167,10 @@ int ExitCode(const Status& status) {
   if (status.ok()) return 0;
   switch (status.error().code) {
     case Code::kOk:
-    case Code::kCancelled: return 0;
-    default: return 1;
+    case Code::kCancelled:
+      return 0;
+    default:
+      return 1;
   }
 }
 

@@ -1,9 +1,10 @@
 // Global flags, command dispatch, usage errors and exit codes of Run().
+#include "cli/internal/command.h"
+
 #include <gtest/gtest.h>
 
 #include "base/io.h"
 #include "cli/cli.h"
-#include "cli/internal/command.h"
 #include "cli/testing/cli_fixture.h"
 
 namespace berth::cli {
@@ -82,25 +83,33 @@ TEST_P(UsageErrorTest, PrintsDockerStyleUsageAndExits1) {
 INSTANTIATE_TEST_SUITE_P(
     Commands, UsageErrorTest,
     ::testing::Values(
-        UsageCase{{"tag", "a"}, "\"berth tag\" requires exactly 2 arguments.",
+        UsageCase{{"tag", "a"},
+                  "\"berth tag\" requires exactly 2 arguments.",
                   "berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]"},
         UsageCase{{"image", "tag", "a", "b", "c"},
                   "\"berth image tag\" requires exactly 2 arguments.",
                   "berth image tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]"},
-        UsageCase{{"rmi"}, "\"berth rmi\" requires at least 1 argument.",
+        UsageCase{{"rmi"},
+                  "\"berth rmi\" requires at least 1 argument.",
                   "berth rmi [OPTIONS] IMAGE [IMAGE...]"},
-        UsageCase{{"history"}, "\"berth history\" requires exactly 1 argument.",
+        UsageCase{{"history"},
+                  "\"berth history\" requires exactly 1 argument.",
                   "berth history [OPTIONS] IMAGE"},
-        UsageCase{{"images", "a", "b"}, "\"berth images\" requires at least 0 and at most 1 argument.",
+        UsageCase{{"images", "a", "b"},
+                  "\"berth images\" requires at least 0 and at most 1 argument.",
                   "berth images [OPTIONS] [REPOSITORY[:TAG]]"},
         UsageCase{{"load", "x"}, "\"berth load\" accepts no arguments.", "berth load [OPTIONS]"},
-        UsageCase{{"import"}, "\"berth import\" requires at least 1 and at most 2 arguments.",
+        UsageCase{{"import"},
+                  "\"berth import\" requires at least 1 and at most 2 arguments.",
                   "berth import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]"},
-        UsageCase{{"save"}, "\"berth save\" requires at least 1 argument.",
+        UsageCase{{"save"},
+                  "\"berth save\" requires at least 1 argument.",
                   "berth save [OPTIONS] IMAGE [IMAGE...]"},
-        UsageCase{{"image", "inspect"}, "\"berth image inspect\" requires at least 1 argument.",
+        UsageCase{{"image", "inspect"},
+                  "\"berth image inspect\" requires at least 1 argument.",
                   "berth image inspect [OPTIONS] IMAGE [IMAGE...]"},
-        UsageCase{{"version", "x"}, "\"berth version\" accepts no arguments.",
+        UsageCase{{"version", "x"},
+                  "\"berth version\" accepts no arguments.",
                   "berth version [OPTIONS]"}));
 
 TEST_F(RunTest, ConnectionFailureSaysCannotConnect) {
@@ -147,8 +156,9 @@ TEST(ParseFiltersTest, BuildsEngineApiFilterJson) {
   Result<nlohmann::json> f =
       ParseFilters({"dangling=true", "label=a=b", "Label = c ", "reference=busybox:*"});
   ASSERT_TRUE(f.ok());
-  EXPECT_EQ(f->dump(),
-            R"({"dangling":{"true":true},"label":{"a=b":true,"c":true},"reference":{"busybox:*":true}})");
+  EXPECT_EQ(
+      f->dump(),
+      R"({"dangling":{"true":true},"label":{"a=b":true,"c":true},"reference":{"busybox:*":true}})");
   EXPECT_TRUE(ParseFilters({})->empty());
   Result<nlohmann::json> bad = ParseFilters({"dangling"});
   ASSERT_FALSE(bad.ok());

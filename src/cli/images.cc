@@ -1,7 +1,8 @@
 // Image commands that are plain Engine API calls: images (image ls), image inspect (inspect),
 // history, tag, rmi (image rm), image prune. Rows and wording follow docker/cli's formatter.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "base/strings.h"
 #include "cli/format/list.h"
@@ -17,8 +18,10 @@ using nlohmann::json;
 constexpr std::string_view kNone = "<none>";
 
 std::string Familiar(std::string_view name) {
-  if (name.starts_with("docker.io/library/")) name.remove_prefix(18);
-  else if (name.starts_with("docker.io/")) name.remove_prefix(10);
+  if (name.starts_with("docker.io/library/"))
+    name.remove_prefix(18);
+  else if (name.starts_with("docker.io/"))
+    name.remove_prefix(10);
   return std::string(name);
 }
 
@@ -62,14 +65,19 @@ struct ImagesOptions {
 };
 
 const format::ListFormat& ImagesFormat(bool digests) {
-  static const json headers = {
-      {"ID", "IMAGE ID"},          {"Repository", "REPOSITORY"},   {"Tag", "TAG"},
-      {"Digest", "DIGEST"},        {"CreatedSince", "CREATED"},    {"CreatedAt", "CREATED AT"},
-      {"Size", "SIZE"},            {"Containers", "CONTAINERS"},   {"SharedSize", "SHARED SIZE"},
-      {"UniqueSize", "UNIQUE SIZE"}, {"VirtualSize", "VIRTUAL SIZE"}};
+  static const json headers = {{"ID", "IMAGE ID"},
+                               {"Repository", "REPOSITORY"},
+                               {"Tag", "TAG"},
+                               {"Digest", "DIGEST"},
+                               {"CreatedSince", "CREATED"},
+                               {"CreatedAt", "CREATED AT"},
+                               {"Size", "SIZE"},
+                               {"Containers", "CONTAINERS"},
+                               {"SharedSize", "SHARED SIZE"},
+                               {"UniqueSize", "UNIQUE SIZE"},
+                               {"VirtualSize", "VIRTUAL SIZE"}};
   static const format::ListFormat plain{
-      "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}", "{{.ID}}",
-      headers};
+      "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}", "{{.ID}}", headers};
   static const format::ListFormat with_digests{
       "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
       "{{.ID}}", headers};
@@ -159,8 +167,8 @@ Status RunImages(Context& ctx, const ImagesOptions& opts) {
   if (!opts.args.empty()) filters["reference"][opts.args[0]] = true;
   std::string user_format = opts.format;
   if (user_format.empty() && !opts.quiet) user_format = ctx.ConfigString("imagesFormat");
-  std::string fmt_string = format::ResolveFormat(user_format, ImagesFormat(opts.digests),
-                                                 opts.quiet);
+  std::string fmt_string =
+      format::ResolveFormat(user_format, ImagesFormat(opts.digests), opts.quiet);
   Params query;
   if (opts.all) query.emplace_back("all", "1");
   if (!filters.empty()) query.emplace_back("filters", filters.dump());
@@ -215,10 +223,14 @@ std::string GoIndentedJson(const nlohmann::ordered_json& value) {
   std::string raw = value.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   std::string out;
   for (char c : raw) {
-    if (c == '<') out += "\\u003c";
-    else if (c == '>') out += "\\u003e";
-    else if (c == '&') out += "\\u0026";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else if (c == '>')
+      out += "\\u003e";
+    else if (c == '&')
+      out += "\\u0026";
+    else
+      out += c;
   }
   return out;
 }
@@ -239,8 +251,8 @@ Status RunInspect(Context& ctx, const InspectOptions& opts) {
     Result<Response> got = api->Do(req);
     if (!got.ok()) {
       if (got.error().code == Code::kNotFound) {
-        errors.push_back(fmt::format("Error: No such {}: {}", opts.type.empty() ? "object" : "image",
-                                     name));
+        errors.push_back(
+            fmt::format("Error: No such {}: {}", opts.type.empty() ? "object" : "image", name));
       } else {
         errors.push_back(got.error().message);
       }
@@ -298,8 +310,12 @@ struct HistoryOptions {
 const format::ListFormat& HistoryFormat() {
   static const format::ListFormat f{
       "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", "{{.ID}}",
-      json{{"ID", "IMAGE"}, {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"},
-           {"CreatedBy", "CREATED BY"}, {"Size", "SIZE"}, {"Comment", "COMMENT"},
+      json{{"ID", "IMAGE"},
+           {"CreatedSince", "CREATED"},
+           {"CreatedAt", "CREATED AT"},
+           {"CreatedBy", "CREATED BY"},
+           {"Size", "SIZE"},
+           {"Comment", "COMMENT"},
            {"Tags", "TAGS"}}};
   return f;
 }
@@ -425,8 +441,10 @@ Status RunRmi(Context& ctx, const RmiOptions& opts) {
     auto items = json::parse(got->body, nullptr, false);
     std::string out;
     for (const json& item : items.is_array() ? items : json::array()) {
-      if (item.contains("Deleted")) out += "Deleted: " + format::GoString(item["Deleted"]) + "\n";
-      else if (item.contains("Untagged")) out += "Untagged: " + format::GoString(item["Untagged"]) + "\n";
+      if (item.contains("Deleted"))
+        out += "Deleted: " + format::GoString(item["Deleted"]) + "\n";
+      else if (item.contains("Untagged"))
+        out += "Untagged: " + format::GoString(item["Untagged"]) + "\n";
     }
     BERTH_RETURN_IF_ERROR(ctx.Out(out));
   }

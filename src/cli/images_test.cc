@@ -45,9 +45,8 @@ TEST_F(ImagesTest, DefaultTable) {
 }
 
 TEST_F(ImagesTest, FlagsBecomeQueryParameters) {
-  ASSERT_EQ(RunCli({"image", "ls", "-a", "--filter", "dangling=true", "-f", "label=a=b",
-                    "busybox"}),
-            0)
+  ASSERT_EQ(
+      RunCli({"image", "ls", "-a", "--filter", "dangling=true", "-f", "label=a=b", "busybox"}), 0)
       << err_;
   RecordedRequest req = OnlyRequest();
   EXPECT_EQ(req.path, "/v1.43/images/json");
@@ -182,9 +181,12 @@ class HistoryTest : public CliTest {
 TEST_F(HistoryTest, DefaultTable) {
   ASSERT_EQ(RunCli({"history", "busybox"}), 0) << err_;
   EXPECT_EQ(out_,
-            "IMAGE          CREATED      CREATED BY                                      SIZE      COMMENT\n"
-            "f888f3618c2b   7 days ago   /bin/sh -c #(nop) CMD [\"sh\"] and a long tail\xe2\x80\xa6   0B        \n"
-            "<missing>      7 days ago   /bin/sh -c #(nop) ADD file:abc in /             4.26MB    imported\n");
+            "IMAGE          CREATED      CREATED BY                                      SIZE      "
+            "COMMENT\n"
+            "f888f3618c2b   7 days ago   /bin/sh -c #(nop) CMD [\"sh\"] and a long "
+            "tail\xe2\x80\xa6   0B        \n"
+            "<missing>      7 days ago   /bin/sh -c #(nop) ADD file:abc in /             4.26MB    "
+            "imported\n");
 }
 
 TEST_F(HistoryTest, HumanFalseNoTruncAndQuiet) {
@@ -202,7 +204,8 @@ TEST_F(HistoryTest, HumanFalseNoTruncAndQuiet) {
 
 TEST_F(HistoryTest, FormatFields) {
   ASSERT_EQ(RunCli({"history", "--format", "{{.ID}}|{{.CreatedAt}}|{{.Tags}}", "busybox"}), 0);
-  EXPECT_EQ(out_, "f888f3618c2b|2023-11-07T22:13:20Z|busybox:latest\n<missing>|2023-11-07T22:11:40Z|\n");
+  EXPECT_EQ(out_,
+            "f888f3618c2b|2023-11-07T22:13:20Z|busybox:latest\n<missing>|2023-11-07T22:11:40Z|\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,8 +244,11 @@ TEST_F(TagTest, NoSuchImage) {
 class RmiTest : public CliTest {};
 
 TEST_F(RmiTest, PrintsUntaggedAndDeletedAndCollectsErrors) {
-  fake_.On("DELETE /v1.43/images/busybox",
-           {200, R"([{"Untagged":"busybox:latest"},{"Deleted":"sha256:f888"},{"Deleted":"sha256:4d6c"}])", {}});
+  fake_.On(
+      "DELETE /v1.43/images/busybox",
+      {200,
+       R"([{"Untagged":"busybox:latest"},{"Deleted":"sha256:f888"},{"Deleted":"sha256:4d6c"}])",
+       {}});
   fake_.On("DELETE /v1.43/images/nope", {404, R"({"message":"No such image: nope:latest"})", {}});
   fake_.On("DELETE /v1.43/images/used",
            {409, R"({"message":"conflict: unable to remove repository reference \"used\""})", {}});
@@ -269,8 +275,11 @@ class InspectTest : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    fake_.On("GET /v1.43/images/busybox/json",
-             {200, R"({"Id":"sha256:f888","RepoTags":["busybox:latest"],"Config":{"Labels":{"a":"<b>"},"Cmd":["sh"]},"Size":4261550})", {}});
+    fake_.On(
+        "GET /v1.43/images/busybox/json",
+        {200,
+         R"({"Id":"sha256:f888","RepoTags":["busybox:latest"],"Config":{"Labels":{"a":"<b>"},"Cmd":["sh"]},"Size":4261550})",
+         {}});
   }
 };
 
@@ -306,7 +315,8 @@ TEST_F(InspectTest, MissingImageIsReportedAfterTheOthers) {
 }
 
 TEST_F(InspectTest, FormatPerElement) {
-  ASSERT_EQ(RunCli({"inspect", "--format", "{{.Id}} {{index .Config.Labels \"a\"}} {{json .Config.Cmd}} {{.Nope}}",
+  ASSERT_EQ(RunCli({"inspect", "--format",
+                    "{{.Id}} {{index .Config.Labels \"a\"}} {{json .Config.Cmd}} {{.Nope}}",
                     "busybox", "busybox"}),
             0)
       << err_;
@@ -319,8 +329,11 @@ class PruneTest : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    fake_.On("POST /v1.43/images/prune",
-             {200, R"({"ImagesDeleted":[{"Untagged":"a:1"},{"Deleted":"sha256:abc"}],"SpaceReclaimed":1500000})", {}});
+    fake_.On(
+        "POST /v1.43/images/prune",
+        {200,
+         R"({"ImagesDeleted":[{"Untagged":"a:1"},{"Deleted":"sha256:abc"}],"SpaceReclaimed":1500000})",
+         {}});
   }
 };
 
@@ -343,8 +356,7 @@ TEST_F(PruneTest, DecliningSendsNothingAndExits0) {
 }
 
 TEST_F(PruneTest, ForceAllAndFilters) {
-  ASSERT_EQ(RunCli({"image", "prune", "-a", "-f", "--filter", "until=24h", "--filter",
-                    "label=x"}),
+  ASSERT_EQ(RunCli({"image", "prune", "-a", "-f", "--filter", "until=24h", "--filter", "label=x"}),
             0);
   EXPECT_EQ(OnlyRequest().Query("filters"),
             R"({"dangling":{"false":true},"label":{"x":true},"until":{"24h":true}})");

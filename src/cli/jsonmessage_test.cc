@@ -54,20 +54,21 @@ Shown Show(const std::vector<std::string>& lines, bool terminal) {
 }
 
 TEST(JsonMessageDisplayTest, OffTerminalPrintsStatusAndStreamDropsProgress) {
-  Shown s = Show({R"({"status":"Loading layer","id":"abc","progressDetail":{"current":1,"total":2}})",
-                  R"({"stream":"Loaded image: busybox:latest\n"})",
-                  R"({"status":"sha256:0123"})",
-                  R"({"status":"Pull complete","id":"abc","progressDetail":{}})", ""},
-                 false);
+  Shown s =
+      Show({R"({"status":"Loading layer","id":"abc","progressDetail":{"current":1,"total":2}})",
+            R"({"stream":"Loaded image: busybox:latest\n"})", R"({"status":"sha256:0123"})",
+            R"({"status":"Pull complete","id":"abc","progressDetail":{}})", ""},
+           false);
   ASSERT_TRUE(s.status.ok());
   EXPECT_EQ(s.out, "Loaded image: busybox:latest\nsha256:0123\nabc: Pull complete\n");
 }
 
 TEST(JsonMessageDisplayTest, OnTerminalRedrawsProgressPerId) {
-  Shown s = Show({R"({"status":"Downloading","id":"a","progressDetail":{"current":1000,"total":2000}})",
-                  R"({"status":"Downloading","id":"b","progressDetail":{"current":1,"total":2}})",
-                  R"({"status":"Done","id":"a","progressDetail":{}})"},
-                 true);
+  Shown s =
+      Show({R"({"status":"Downloading","id":"a","progressDetail":{"current":1000,"total":2000}})",
+            R"({"status":"Downloading","id":"b","progressDetail":{"current":1,"total":2}})",
+            R"({"status":"Done","id":"a","progressDetail":{}})"},
+           true);
   ASSERT_TRUE(s.status.ok());
   EXPECT_EQ(s.out,
             "\n\x1b[1A\x1b[2K\ra: Downloading      1kB/2kB\r\x1b[1B"

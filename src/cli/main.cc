@@ -1,14 +1,13 @@
 // Run(): CLI11 parsing of docker's global flags and command tree, then the selected command.
 // CLI11 reports parse problems with exceptions; they are caught here and never leave Run().
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <ctime>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "base/log.h"
 #include "cli/cli.h"
@@ -71,8 +70,9 @@ int Run(const std::vector<std::string>& args, Environment& env) {
   app.footer("Run 'berth COMMAND --help' for more information on a command.");
   std::string host, config, log_level = "info";
   bool debug = false, version = false;
-  app.add_option("-H,--host", host, "Daemon socket to connect to (default: $BERTH_HOST or " +
-                                        std::string(kDefaultHost) + ")");
+  app.add_option(
+      "-H,--host", host,
+      "Daemon socket to connect to (default: $BERTH_HOST or " + std::string(kDefaultHost) + ")");
   app.add_flag("-D,--debug", debug, "Enable debug mode");
   app.add_option("--config", config, "Location of client config files (default: ~/.berth)");
   app.add_option("-l,--log-level", log_level,
@@ -133,8 +133,8 @@ int Run(const std::vector<std::string>& args, Environment& env) {
 
   GlobalOptions globals;
   globals.debug = debug;
-  globals.host = !host.empty() ? host
-                               : env.getenv("BERTH_HOST").value_or(std::string(kDefaultHost));
+  globals.host =
+      !host.empty() ? host : env.getenv("BERTH_HOST").value_or(std::string(kDefaultHost));
   if (!config.empty()) {
     globals.config_dir = config;
   } else if (auto dir = env.getenv("BERTH_CONFIG")) {

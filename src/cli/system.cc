@@ -1,8 +1,8 @@
 // `berth version` and `berth info`: GET /version and GET /info, laid out like docker's.
+#include <fmt/format.h>
 #include <sys/utsname.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "cli/format/list.h"
@@ -69,8 +69,8 @@ std::string RenderVersion(const json& client, const json& server) {
     json components = server.value("Components", json::array());
     if (components.empty()) {
       // A daemon that reports no components: the top-level fields describe the engine.
-      components = json::array({json{{"Name", "Engine"}, {"Version", Str(server, "Version")},
-                                     {"Details", server}}});
+      components = json::array(
+          {json{{"Name", "Engine"}, {"Version", Str(server, "Version")}, {"Details", server}}});
     }
     for (const json& c : components) {
       std::string name = Str(c, "Name");
@@ -83,11 +83,11 @@ std::string RenderVersion(const json& client, const json& server) {
         if (!Str(details, "GoVersion").empty()) {
           w.Write(fmt::format("  Go version:\t{}\n", Str(details, "GoVersion")));
         }
-        w.Write(fmt::format("  Git commit:\t{}\n  Built:\t{}\n  OS/Arch:\t{}/{}\n"
-                            "  Experimental:\t{}\n",
-                            Str(details, "GitCommit"), Str(details, "BuildTime"),
-                            Str(details, "Os"), Str(details, "Arch"),
-                            Str(details, "Experimental")));
+        w.Write(
+            fmt::format("  Git commit:\t{}\n  Built:\t{}\n  OS/Arch:\t{}/{}\n"
+                        "  Experimental:\t{}\n",
+                        Str(details, "GitCommit"), Str(details, "BuildTime"), Str(details, "Os"),
+                        Str(details, "Arch"), Str(details, "Experimental")));
       } else {
         w.Write(fmt::format("  Version:\t{}\n", Str(c, "Version")));
         for (auto it = details.begin(); it != details.end(); ++it) {
@@ -145,7 +145,8 @@ std::string RenderInfo(const json& client, const json& info) {
   };
   auto field = [&](std::string_view label, const char* key, int indent = 1) {
     std::string v = Str(info, key);
-    if (!v.empty()) line(fmt::format("{}{}: {}", std::string(static_cast<size_t>(indent), ' '), label, v));
+    if (!v.empty())
+      line(fmt::format("{}{}: {}", std::string(static_cast<size_t>(indent), ' '), label, v));
   };
   line("Client:");
   line(fmt::format(" Version:    {}", Str(client, "Version")));
@@ -190,7 +191,8 @@ std::string RenderInfo(const json& client, const json& info) {
           name = parts[1];
         } else {
           std::string key = parts[0];
-          if (!key.empty()) key[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(key[0])));
+          if (!key.empty())
+            key[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(key[0])));
           extra.push_back(fmt::format("   {}: {}", key, parts[1]));
         }
       }

@@ -51,8 +51,9 @@ TEST_F(VersionTest, DowngradedApiVersionIsShown) {
 }
 
 TEST_F(VersionTest, Format) {
-  ASSERT_EQ(RunCli({"version", "--format", "{{.Server.Version}} {{.Server.APIVersion}} {{.Client.Os}}"}),
-            0)
+  ASSERT_EQ(
+      RunCli({"version", "--format", "{{.Server.Version}} {{.Server.APIVersion}} {{.Client.Os}}"}),
+      0)
       << err_;
   EXPECT_EQ(out_, "0.1.0 1.43 linux\n");
 }

@@ -1,10 +1,10 @@
 // Image commands that move whole images as byte streams: import (tar -> image), save (images ->
 // tar), load (tar -> images). Bodies are streamed both ways; nothing is held whole in memory.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "base/cleanup.h"
 #include "base/file.h"
@@ -90,8 +90,7 @@ Status SaveToFile(ApiClient& api, Request req, const std::string& path) {
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   std::string tmp = dir + "/.berth_temp_" + RandomHex(8);
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fd,
-                         OpenFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   Cleanup remove_tmp([&tmp] { ::unlink(tmp.c_str()); });
   FdWriter writer(fd.get());
   BERTH_ASSIGN_OR_RETURN(Response response, api.Do(std::move(req), &writer));
@@ -170,8 +169,7 @@ Status RunLoad(Context& ctx, const LoadOptions& opts) {
   std::unique_ptr<FdReader> file_reader;
   if (opts.input.empty()) {
     if (ctx.env().in_is_terminal) {
-      return MakeError(Code::kInvalidArgument,
-                       "requested load from stdin, but stdin is empty");
+      return MakeError(Code::kInvalidArgument, "requested load from stdin, but stdin is empty");
     }
     req.body_stream = ctx.env().in;
   } else {

@@ -1,8 +1,7 @@
 // import, save and load: streamed bodies in both directions and the JSON progress stream.
 #include <fcntl.h>
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "base/file.h"
 #include "cli/testing/cli_fixture.h"
@@ -82,7 +81,10 @@ TEST_F(ImportTest, MissingFileIsAnError) {
 
 TEST_F(ImportTest, ErrorInTheStreamExits1) {
   fake_.On("POST /v1.43/images/create",
-           {200, "{\"status\":\"Importing\"}\n{\"errorDetail\":{\"message\":\"archive/tar: invalid tar header\"},\"error\":\"archive/tar: invalid tar header\"}\n", {}});
+           {200,
+            "{\"status\":\"Importing\"}\n{\"errorDetail\":{\"message\":\"archive/tar: invalid tar "
+            "header\"},\"error\":\"archive/tar: invalid tar header\"}\n",
+            {}});
   EXPECT_EQ(RunCli({"import", "-"}, "junk"), 1);
   EXPECT_EQ(out_, "Importing\n");
   EXPECT_EQ(err_, "archive/tar: invalid tar header\n");
@@ -150,7 +152,10 @@ class LoadTest : public CliTest {
   void SetUp() override {
     CliTest::SetUp();
     fake_.On("POST /v1.43/images/load",
-             {200, "{\"stream\":\"Loaded image: busybox:latest\\n\"}\n{\"stream\":\"Loaded image ID: sha256:abc\\n\"}\n", {}});
+             {200,
+              "{\"stream\":\"Loaded image: busybox:latest\\n\"}\n{\"stream\":\"Loaded image ID: "
+              "sha256:abc\\n\"}\n",
+              {}});
   }
 };
 

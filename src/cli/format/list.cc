@@ -17,7 +17,8 @@ std::string Expand(std::string_view format) {
   while (!format.empty() && format.back() == ' ') format.remove_suffix(1);
   std::string out;
   for (size_t i = 0; i < format.size(); ++i) {
-    if (format[i] == '\\' && i + 1 < format.size() && (format[i + 1] == 't' || format[i + 1] == 'n')) {
+    if (format[i] == '\\' && i + 1 < format.size() &&
+        (format[i + 1] == 't' || format[i + 1] == 'n')) {
       out += format[i + 1] == 't' ? '\t' : '\n';
       ++i;
     } else {
@@ -75,8 +76,8 @@ bool FormatMentions(std::string_view format, std::string_view field) {
   size_t pos = 0;
   while ((pos = format.find(needle, pos)) != std::string_view::npos) {
     size_t end = pos + needle.size();
-    if (end >= format.size() || !(std::isalnum(static_cast<unsigned char>(format[end])) ||
-                                  format[end] == '_')) {
+    if (end >= format.size() ||
+        !(std::isalnum(static_cast<unsigned char>(format[end])) || format[end] == '_')) {
       return true;
     }
     pos = end;

@@ -9,18 +9,26 @@ using nlohmann::json;
 
 const ListFormat& Images() {
   static const ListFormat f{
-      "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
-      "{{.ID}}",
-      json{{"Repository", "REPOSITORY"}, {"Tag", "TAG"}, {"ID", "IMAGE ID"},
-           {"CreatedSince", "CREATED"}, {"Size", "SIZE"}}};
+      "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}", "{{.ID}}",
+      json{{"Repository", "REPOSITORY"},
+           {"Tag", "TAG"},
+           {"ID", "IMAGE ID"},
+           {"CreatedSince", "CREATED"},
+           {"Size", "SIZE"}}};
   return f;
 }
 
 std::vector<json> Rows() {
-  return {json{{"Repository", "busybox"}, {"Tag", "latest"}, {"ID", "f888f3618c2b"},
-               {"CreatedSince", "2 weeks ago"}, {"Size", "4.26MB"}},
-          json{{"Repository", "registry.example.com/team/app"}, {"Tag", "v1"},
-               {"ID", "0123456789ab"}, {"CreatedSince", "3 days ago"}, {"Size", "539MB"}}};
+  return {json{{"Repository", "busybox"},
+               {"Tag", "latest"},
+               {"ID", "f888f3618c2b"},
+               {"CreatedSince", "2 weeks ago"},
+               {"Size", "4.26MB"}},
+          json{{"Repository", "registry.example.com/team/app"},
+               {"Tag", "v1"},
+               {"ID", "0123456789ab"},
+               {"CreatedSince", "3 days ago"},
+               {"Size", "539MB"}}};
 }
 
 TEST(ListFormatTest, ResolvesDockerShorthands) {

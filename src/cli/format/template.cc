@@ -1,12 +1,12 @@
 #include "cli/format/template.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "cli/format/internal/template_ast.h"
@@ -21,8 +21,19 @@ namespace {
 // Lexing of one action's contents
 
 struct Token {
-  enum class Kind { kField, kDot, kVariable, kIdent, kString, kNumber, kPipe, kLeft, kRight,
-                    kDeclare, kComma };
+  enum class Kind {
+    kField,
+    kDot,
+    kVariable,
+    kIdent,
+    kString,
+    kNumber,
+    kPipe,
+    kLeft,
+    kRight,
+    kDeclare,
+    kComma
+  };
   Kind kind;
   std::string text;
   size_t pos;
@@ -264,8 +275,8 @@ class Parser {
 
   static bool IsFunction(std::string_view name) {
     static constexpr std::string_view kFunctions[] = {
-        "json", "lower", "upper", "title", "join", "split", "index", "len", "truncate", "pad",
-        "println", "printf", "print", "eq", "ne", "not", "and", "or"};
+        "json", "lower",   "upper",  "title", "join", "split", "index", "len", "truncate",
+        "pad",  "println", "printf", "print", "eq",   "ne",    "not",   "and", "or"};
     return std::find(std::begin(kFunctions), std::end(kFunctions), name) != std::end(kFunctions);
   }
 
@@ -284,12 +295,23 @@ class Parser {
       }
       char e = quoted[++i];
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '\\': out += '\\'; break;
-        case '"': out += '"'; break;
-        default: return ParseError(fmt::format("invalid syntax: {}", quoted));
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '"':
+          out += '"';
+          break;
+        default:
+          return ParseError(fmt::format("invalid syntax: {}", quoted));
       }
     }
     return out;
@@ -319,9 +341,7 @@ class Parser {
 
   Result<std::vector<Token>> Lex(size_t begin, size_t end) const {
     std::vector<Token> out;
-    auto is_ident = [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-    };
+    auto is_ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
     size_t i = begin;
     while (i < end) {
       char c = text_[i];
@@ -338,7 +358,7 @@ class Parser {
           while (i < end && is_ident(text_[i])) ++i;
         }
         std::string word(text_.substr(start, i - start));
-        Token::Kind kind = c == '$' ? Token::Kind::kVariable
+        Token::Kind kind = c == '$'      ? Token::Kind::kVariable
                            : word == "." ? Token::Kind::kDot
                                          : Token::Kind::kField;
         out.push_back({kind, word, start});
@@ -352,7 +372,8 @@ class Parser {
         ++i;
         out.push_back({Token::Kind::kString, std::string(text_.substr(start, i - start)), start});
       } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-                 (c == '-' && i + 1 < end && std::isdigit(static_cast<unsigned char>(text_[i + 1])))) {
+                 (c == '-' && i + 1 < end &&
+                  std::isdigit(static_cast<unsigned char>(text_[i + 1])))) {
         ++i;
         while (i < end && (std::isalnum(static_cast<unsigned char>(text_[i])) || text_[i] == '.')) {
           ++i;

@@ -1,14 +1,13 @@
-#include "cli/format/template.h"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "base/strings.h"
 #include "cli/format/internal/template_ast.h"
+#include "cli/format/template.h"
 
 namespace berth::cli::format {
 
@@ -20,32 +19,45 @@ std::pair<size_t, size_t> LineCol(std::string_view text, size_t pos) {
   return {line, nl == std::string_view::npos ? pos : pos - nl - 1};
 }
 
-
 namespace {
 
 bool Truthy(const json& v) {
   switch (v.type()) {
-    case json::value_t::boolean: return v.get<bool>();
-    case json::value_t::number_integer: return v.get<int64_t>() != 0;
-    case json::value_t::number_unsigned: return v.get<uint64_t>() != 0;
-    case json::value_t::number_float: return v.get<double>() != 0;
-    case json::value_t::string: return !v.get_ref<const std::string&>().empty();
+    case json::value_t::boolean:
+      return v.get<bool>();
+    case json::value_t::number_integer:
+      return v.get<int64_t>() != 0;
+    case json::value_t::number_unsigned:
+      return v.get<uint64_t>() != 0;
+    case json::value_t::number_float:
+      return v.get<double>() != 0;
+    case json::value_t::string:
+      return !v.get_ref<const std::string&>().empty();
     case json::value_t::array:
-    case json::value_t::object: return !v.empty();
-    default: return false;
+    case json::value_t::object:
+      return !v.empty();
+    default:
+      return false;
   }
 }
 
 std::string TypeName(const json& v) {
   switch (v.type()) {
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "bool";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::boolean:
+      return "bool";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "int";
-    case json::value_t::number_float: return "float64";
-    case json::value_t::array: return "[]interface {}";
-    case json::value_t::object: return "map[string]interface {}";
-    default: return "interface {}";
+    case json::value_t::number_unsigned:
+      return "int";
+    case json::value_t::number_float:
+      return "float64";
+    case json::value_t::array:
+      return "[]interface {}";
+    case json::value_t::object:
+      return "map[string]interface {}";
+    default:
+      return "interface {}";
   }
 }
 
@@ -93,8 +105,12 @@ Result<std::string> Sprintf(const std::string& format, const std::vector<json>& 
     switch (verb) {
       case 's':
       case 'v':
-      case 'd': out += GoString(arg); break;
-      case 'q': out += GoJson(AsString(arg)); break;
+      case 'd':
+        out += GoString(arg);
+        break;
+      case 'q':
+        out += GoJson(AsString(arg));
+        break;
       default:
         return MakeError(Code::kInvalidArgument, fmt::format("printf: unsupported verb %{}", verb));
     }
@@ -180,9 +196,9 @@ class Executor {
 
   Error ExecError(size_t pos, std::string_view context, std::string_view message) const {
     auto [line, col] = LineCol(text_, pos);
-    return MakeError(Code::kInvalidArgument,
-                     fmt::format("template: :{}:{}: executing \"\" at <{}>: {}", line, col,
-                                 context, message));
+    return MakeError(
+        Code::kInvalidArgument,
+        fmt::format("template: :{}:{}: executing \"\" at <{}>: {}", line, col, context, message));
   }
 
   Result<json> EvalPipeline(const Pipeline& pipe, const json& dot) {
@@ -217,9 +233,12 @@ class Executor {
 
   Result<json> EvalOperand(const Operand& op, const json& dot) {
     switch (op.kind) {
-      case Operand::Kind::kDot: return dot;
-      case Operand::Kind::kLiteral: return op.literal;
-      case Operand::Kind::kField: return WalkFields(dot, op);
+      case Operand::Kind::kDot:
+        return dot;
+      case Operand::Kind::kLiteral:
+        return op.literal;
+      case Operand::Kind::kField:
+        return WalkFields(dot, op);
       case Operand::Kind::kVariable:
         for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
           if (it->first == op.name) return WalkFields(it->second, op);
@@ -229,7 +248,8 @@ class Executor {
         BERTH_ASSIGN_OR_RETURN(json value, EvalPipeline(*op.pipeline, dot));
         return WalkFields(std::move(value), op);
       }
-      case Operand::Kind::kFunction: return Call(op.name, {});
+      case Operand::Kind::kFunction:
+        return Call(op.name, {});
     }
     return json();
   }
@@ -267,8 +287,9 @@ class Executor {
 
   static Status WantArgs(std::string_view name, const std::vector<json>& args, size_t want) {
     if (args.size() == want) return Ok();
-    return MakeError(Code::kInvalidArgument, fmt::format("wrong number of args for {}: want {} got {}",
-                                                         name, want, args.size()));
+    return MakeError(
+        Code::kInvalidArgument,
+        fmt::format("wrong number of args for {}: want {} got {}", name, want, args.size()));
   }
 
   static Result<json> Call(const std::string& name, const std::vector<json>& args) {
@@ -299,7 +320,8 @@ class Executor {
       } else if (!args[0].is_null()) {
         return MakeError(Code::kInvalidArgument,
                          fmt::format("error calling join: wrong type for value; expected "
-                                     "[]string; got {}", TypeName(args[0])));
+                                     "[]string; got {}",
+                                     TypeName(args[0])));
       }
       return json(Join(parts, AsString(args[1])));
     }
@@ -326,9 +348,9 @@ class Executor {
         } else if (value.is_null()) {
           return json("");
         } else {
-          return MakeError(Code::kInvalidArgument,
-                           fmt::format("error calling index: can't index item of type {}",
-                                       TypeName(value)));
+          return MakeError(
+              Code::kInvalidArgument,
+              fmt::format("error calling index: can't index item of type {}", TypeName(value)));
         }
       }
       return value;
@@ -408,13 +430,20 @@ Result<std::string> Template::Execute(const json& data, MissingField missing) co
 
 std::string GoString(const json& value) {
   switch (value.type()) {
-    case json::value_t::string: return value.get<std::string>();
-    case json::value_t::null: return "<nil>";
-    case json::value_t::discarded: return "<no value>";
-    case json::value_t::boolean: return value.get<bool>() ? "true" : "false";
-    case json::value_t::number_integer: return std::to_string(value.get<int64_t>());
-    case json::value_t::number_unsigned: return std::to_string(value.get<uint64_t>());
-    case json::value_t::number_float: return fmt::format("{}", value.get<double>());
+    case json::value_t::string:
+      return value.get<std::string>();
+    case json::value_t::null:
+      return "<nil>";
+    case json::value_t::discarded:
+      return "<no value>";
+    case json::value_t::boolean:
+      return value.get<bool>() ? "true" : "false";
+    case json::value_t::number_integer:
+      return std::to_string(value.get<int64_t>());
+    case json::value_t::number_unsigned:
+      return std::to_string(value.get<uint64_t>());
+    case json::value_t::number_float:
+      return fmt::format("{}", value.get<double>());
     case json::value_t::array: {
       std::string out = "[";
       for (size_t i = 0; i < value.size(); ++i) {
@@ -433,7 +462,8 @@ std::string GoString(const json& value) {
       }
       return out + "]";
     }
-    default: return "";
+    default:
+      return "";
   }
 }
 
@@ -444,10 +474,14 @@ std::string GoJson(const json& value) {
   out.reserve(raw.size());
   for (char c : raw) {
     // These only occur inside strings in JSON text, so escaping them globally is safe.
-    if (c == '<') out += "\\u003c";
-    else if (c == '>') out += "\\u003e";
-    else if (c == '&') out += "\\u0026";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else if (c == '>')
+      out += "\\u003e";
+    else if (c == '&')
+      out += "\\u0026";
+    else
+      out += c;
   }
   return out;
 }

@@ -44,11 +44,9 @@ TEST_P(TemplateOutputTest, RendersLikeGoTemplates) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, TemplateOutputTest,
     testing::Values(
-        Case{"Literal", "just text", "just text"},
-        Case{"Field", "{{.Repository}}", "busybox"},
+        Case{"Literal", "just text", "just text"}, Case{"Field", "{{.Repository}}", "busybox"},
         Case{"FieldsAndText", "{{.Repository}}:{{.Tag}}!", "busybox:latest!"},
-        Case{"Number", "{{.Size}}", "4261550"},
-        Case{"Float", "{{.Ratio}}", "0.5"},
+        Case{"Number", "{{.Size}}", "4261550"}, Case{"Float", "{{.Ratio}}", "0.5"},
         Case{"Bool", "{{.Flag}}", "true"},
         Case{"Nested", "{{.Config.User}}|{{.Config.Env}}", "|[PATH=/bin A=b]"},
         Case{"ArrayPrintsGoStyle", "{{.RepoTags}}", "[busybox:latest busybox:1]"},
@@ -90,10 +88,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"DeclaredVariable", "{{$r := .Repository}}{{$r}}/{{$r}}", "busybox/busybox"},
         Case{"TrimMarkers", "a  {{- .Tag -}}  \n b", "alatestb"},
         Case{"Comment", "x{{/* ignored */}}y", "xy"},
-        Case{"QuotedBracesInString", "{{\"}}\"}}", "}}"},
-        Case{"RawString", "{{`a\\tb`}}", "a\\tb"},
+        Case{"QuotedBracesInString", "{{\"}}\"}}", "}}"}, Case{"RawString", "{{`a\\tb`}}", "a\\tb"},
         Case{"ParenthesisedField", "{{(index .RepoTags 0)}}", "busybox:latest"}),
-    [](const testing::TestParamInfo<Case>& param_info) { return std::string(param_info.param.name); });
+    [](const testing::TestParamInfo<Case>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 struct ErrorCase {
   const char* name;

@@ -5,11 +5,10 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "cli/cli.h"
@@ -83,10 +82,10 @@ void AddImageCommands(CLI::App& root, CLI::App& image, Action* selected);
 void AddTransferCommands(CLI::App& root, CLI::App& image, Action* selected);
 
 // Presentation helpers shared by the groups.
-std::string TruncateId(std::string_view id);              // docker's stringid.TruncateID
-std::string Ellipsis(std::string_view s, size_t width);   // docker's formatter.Ellipsis
-std::string BytesSize(double bytes);                      // docker's units.BytesSize (binary)
-std::string GoTimeString(int64_t unix_seconds);           // "2006-01-02 15:04:05 -0700 MST"
-std::string Rfc3339(int64_t unix_seconds);                // "2006-01-02T15:04:05-07:00"
+std::string TruncateId(std::string_view id);             // docker's stringid.TruncateID
+std::string Ellipsis(std::string_view s, size_t width);  // docker's formatter.Ellipsis
+std::string BytesSize(double bytes);                     // docker's units.BytesSize (binary)
+std::string GoTimeString(int64_t unix_seconds);          // "2006-01-02 15:04:05 -0700 MST"
+std::string Rfc3339(int64_t unix_seconds);               // "2006-01-02T15:04:05-07:00"
 
 }  // namespace berth::cli

@@ -25,8 +25,12 @@ Result<Response> FakeTransport::RoundTrip(const Request& request, Writer* sink) 
   if (unreachable_) {
     return MakeError(Code::kUnavailable, "connect: no such file or directory");
   }
-  RecordedRequest recorded{request.method, request.path, request.query, request.headers,
-                           request.body.value_or(""), request.body_stream != nullptr};
+  RecordedRequest recorded{request.method,
+                           request.path,
+                           request.query,
+                           request.headers,
+                           request.body.value_or(""),
+                           request.body_stream != nullptr};
   if (request.body_stream != nullptr) {
     std::vector<char> buf(1 << 16);
     while (true) {
@@ -37,8 +41,8 @@ Result<Response> FakeTransport::RoundTrip(const Request& request, Writer* sink) 
   }
   requests_.push_back(std::move(recorded));
   auto it = replies_.find(request.method + " " + request.path);
-  CannedReply reply = it != replies_.end() ? it->second
-                                           : CannedReply{404, "{\"message\":\"page not found\"}", {}};
+  CannedReply reply =
+      it != replies_.end() ? it->second : CannedReply{404, "{\"message\":\"page not found\"}", {}};
   Response response;
   response.status = reply.status;
   response.headers = reply.headers;
