@@ -206,7 +206,7 @@ void AddImagesCommand(CLI::App& parent, const std::string& name, const std::stri
   cmd->add_option("--format", opts->format,
                   "Format output using a custom template ('table', 'table TEMPLATE', 'json', "
                   "'TEMPLATE')");
-  cmd->add_option("args", opts->args);
+  cmd->add_option("REPOSITORY", opts->args, "List only images matching REPOSITORY[:TAG]");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ void AddInspectCommand(CLI::App& parent, const std::string& name, const std::str
                              [opts](Context& ctx) { return RunInspect(ctx, *opts); });
   cmd->add_option("-f,--format", opts->format, "Format output using a custom template");
   if (with_type) cmd->add_option("--type", opts->type, "Return JSON for specified type (image)");
-  cmd->add_option("args", opts->args);
+  cmd->add_option("IMAGE", opts->args, "Images (name, ID or digest) to inspect");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,7 +370,7 @@ void AddHistoryCommand(CLI::App& parent, const std::string& name, const std::str
   cmd->add_flag("--no-trunc", opts->no_trunc, "Don't truncate output");
   cmd->add_flag("-q,--quiet", opts->quiet, "Only show image IDs");
   cmd->add_option("--format", opts->format, "Format output using a custom template");
-  cmd->add_option("args", opts->args);
+  cmd->add_option("IMAGE", opts->args, "Image (name, ID or digest)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,7 +409,7 @@ void AddTagCommand(CLI::App& parent, const std::string& name, const std::string&
                 "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"};
   CLI::App* cmd = AddCommand(parent, name, opts->info.description, selected,
                              [opts](Context& ctx) { return RunTag(ctx, *opts); });
-  cmd->add_option("args", opts->args);
+  cmd->add_option("IMAGES", opts->args, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,7 +460,7 @@ void AddRmiCommand(CLI::App& parent, const std::string& name, const std::string&
                              [opts](Context& ctx) { return RunRmi(ctx, *opts); });
   cmd->add_flag("-f,--force", opts->force, "Force removal of the image");
   cmd->add_flag("--no-prune", opts->no_prune, "Do not delete untagged parents");
-  cmd->add_option("args", opts->args);
+  cmd->add_option("IMAGE", opts->args, "Images (name, ID or digest) to remove");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,7 +520,7 @@ void AddPruneCommand(CLI::App& parent, Action* selected) {
   cmd->add_flag("-f,--force", opts->force, "Do not prompt for confirmation");
   cmd->add_option("--filter", opts->filters, "Provide filter values (e.g. \"until=<timestamp>\")")
       ->allow_extra_args(false);
-  cmd->add_option("args", opts->args);
+  cmd->add_option("args", opts->args)->group("");  // only for "accepts no arguments"
 }
 
 }  // namespace

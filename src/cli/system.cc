@@ -275,13 +275,13 @@ void AddSystemCommands(CLI::App& root, Action* selected) {
   CLI::App* v = AddCommand(root, "version", kVersionInfo.description, selected,
                            [version](Context& ctx) { return RunVersion(ctx, *version); });
   v->add_option("-f,--format", version->format, "Format output using a custom template");
-  v->add_option("args", version->args);
+  v->add_option("args", version->args)->group("");  // only for "accepts no arguments"
 
   auto info = std::make_shared<InfoOptions>();
   CLI::App* i = AddCommand(root, "info", kInfoInfo.description, selected,
                            [info](Context& ctx) { return RunInfo(ctx, *info); });
   i->add_option("-f,--format", info->format, "Format output using a custom template");
-  i->add_option("args", info->args);
+  i->add_option("args", info->args)->group("");
 }
 
 }  // namespace berth::cli

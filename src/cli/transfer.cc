@@ -73,7 +73,7 @@ void AddImportCommand(CLI::App& parent, const std::string& name, const std::stri
       ->allow_extra_args(false);
   cmd->add_option("-m,--message", opts->message, "Set commit message for imported image");
   cmd->add_option("--platform", opts->platform, "Set platform if server is multi-platform capable");
-  cmd->add_option("args", opts->args);
+  cmd->add_option("SOURCE", opts->args, "file|URL|- [REPOSITORY[:TAG]]");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ void AddSaveCommand(CLI::App& parent, const std::string& name, const std::string
   CLI::App* cmd = AddCommand(parent, name, opts->info.description, selected,
                              [opts](Context& ctx) { return RunSave(ctx, *opts); });
   cmd->add_option("-o,--output", opts->output, "Write to a file, instead of STDOUT");
-  cmd->add_option("args", opts->args);
+  cmd->add_option("IMAGE", opts->args, "Images (name, ID or digest) to save");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ void AddLoadCommand(CLI::App& parent, const std::string& name, const std::string
                              [opts](Context& ctx) { return RunLoad(ctx, *opts); });
   cmd->add_option("-i,--input", opts->input, "Read from tar archive file, instead of STDIN");
   cmd->add_flag("-q,--quiet", opts->quiet, "Suppress the load output");
-  cmd->add_option("args", opts->args);
+  cmd->add_option("args", opts->args)->group("");  // only for "accepts no arguments"
 }
 
 }  // namespace
