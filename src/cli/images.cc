@@ -219,20 +219,9 @@ struct InspectOptions {
   CommandInfo info;
 };
 
-std::string GoIndentedJson(const nlohmann::ordered_json& value) {
-  std::string raw = value.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  std::string out;
-  for (char c : raw) {
-    if (c == '<')
-      out += "\\u003c";
-    else if (c == '>')
-      out += "\\u003e";
-    else if (c == '&')
-      out += "\\u0026";
-    else
-      out += c;
-  }
-  return out;
+// docker prints the daemon's JSON re-indented (json.Indent), keys in the daemon's order.
+std::string IndentedJson(const nlohmann::ordered_json& value) {
+  return value.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 Status RunInspect(Context& ctx, const InspectOptions& opts) {
@@ -274,7 +263,7 @@ Status RunInspect(Context& ctx, const InspectOptions& opts) {
   if (!opts.format.empty()) {
     BERTH_RETURN_IF_ERROR(ctx.Out(formatted));
   } else {
-    BERTH_RETURN_IF_ERROR(ctx.Out(GoIndentedJson(elements) + "\n"));
+    BERTH_RETURN_IF_ERROR(ctx.Out(IndentedJson(elements) + "\n"));
   }
   if (!errors.empty()) return MakeError(Code::kNotFound, Join(errors, "\n"));
   return Ok();

@@ -294,7 +294,7 @@ TEST_F(InspectTest, IndentedArrayInDaemonOrder) {
             "        ],\n"
             "        \"Config\": {\n"
             "            \"Labels\": {\n"
-            "                \"a\": \"\\u003cb\\u003e\"\n"
+            "                \"a\": \"<b>\"\n"
             "            },\n"
             "            \"Cmd\": [\n"
             "                \"sh\"\n"

@@ -53,7 +53,7 @@ Result<std::string> RenderList(std::string_view format, const std::vector<nlohma
   }
   if (!IsTable(format)) return body;
   TabWriter writer(10, 3);
-  Result<std::string> header = tmpl->Execute(headers, MissingField::kNoValue);
+  Result<std::string> header = tmpl->Execute(headers, MissingField::kNoValue, Functions::kHeader);
   if (!header) return Wrap(std::move(header).error());
   writer.Write(*header);
   writer.Write("\n");

@@ -73,7 +73,17 @@ TEST(ListFormatTest, JsonRowPerLine) {
   std::vector<json> rows = {json{{"ID", "a"}, {"Tag", "<none>"}}};
   Result<std::string> out = RenderList("{{json .}}", rows, {});
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(*out, "{\"ID\":\"a\",\"Tag\":\"\\u003cnone\\u003e\"}\n");
+  EXPECT_EQ(*out, "{\"ID\":\"a\",\"Tag\":\"<none>\"}\n");
+}
+
+TEST(ListFormatTest, HeaderKeepsColumnNamesThroughFunctions) {
+  Result<std::string> out = RenderList(
+      "table {{lower .Repository}}\\t{{json .Tag}}\\t{{pad .ID 1 1}}", Rows(), Images().headers);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(*out,
+            "REPOSITORY                      TAG         IMAGE ID \n"
+            "busybox                         \"latest\"    f888f3618c2b \n"
+            "registry.example.com/team/app   \"v1\"        0123456789ab \n");
 }
 
 TEST(ListFormatTest, UnknownFieldIsATemplateError) {

@@ -23,12 +23,17 @@ namespace berth::cli::format {
 // (Go maps: `inspect` output, table headers).
 enum class MissingField { kError, kNoValue };
 
+// Functions as docker's table headers see them: json, split, join, title, lower, upper and
+// truncate return their first argument unchanged, so a header keeps the column's name.
+enum class Functions { kNormal, kHeader };
+
 class Template {
  public:
   static Result<Template> Parse(std::string_view text);
 
   Result<std::string> Execute(const nlohmann::json& data,
-                              MissingField missing = MissingField::kError) const;
+                              MissingField missing = MissingField::kError,
+                              Functions functions = Functions::kNormal) const;
 
   struct Impl;
 
@@ -40,7 +45,7 @@ class Template {
 // Go's fmt "%v" of a decoded JSON value: strings bare, arrays "[a b]", objects "map[k:v]",
 // null "<nil>".
 std::string GoString(const nlohmann::json& value);
-// Go's json.Marshal: compact, keys sorted, '<' '>' '&' escaped as \u003c \u003e \u0026.
+// docker's template "json": Go's json encoder with HTML escaping off: compact, keys sorted.
 std::string GoJson(const nlohmann::json& value);
 
 }  // namespace berth::cli::format

@@ -120,8 +120,8 @@ Result<std::string> Sprintf(const std::string& format, const std::vector<json>& 
 
 class Executor {
  public:
-  Executor(const std::string& text, MissingField missing, const json& root)
-      : text_(text), missing_(missing) {
+  Executor(const std::string& text, MissingField missing, Functions functions, const json& root)
+      : text_(text), missing_(missing), functions_(functions) {
     vars_.emplace_back("$", root);
   }
 
@@ -220,7 +220,10 @@ class Executor {
         args.push_back(std::move(arg));
       }
       if (piped != nullptr) args.push_back(*piped);
-      Result<json> result = Call(head.name, args);
+      Result<json> result =
+          functions_ == Functions::kHeader && IsHeaderPassthrough(head.name) && !args.empty()
+              ? Result<json>(args[0])
+              : Call(head.name, args);
       if (!result) return ExecError(head.pos, head.text, result.error().message);
       return result;
     }
@@ -283,6 +286,11 @@ class Executor {
       value = std::move(next);
     }
     return value;
+  }
+
+  static bool IsHeaderPassthrough(const std::string& name) {
+    return name == "json" || name == "split" || name == "join" || name == "title" ||
+           name == "lower" || name == "upper" || name == "truncate";
   }
 
   static Status WantArgs(std::string_view name, const std::vector<json>& args, size_t want) {
@@ -376,6 +384,7 @@ class Executor {
       if (!left) return std::move(left).error();
       Result<int64_t> right = AsInt(args[2]);
       if (!right) return std::move(right).error();
+      if (AsString(args[0]).empty()) return json("");
       return json(std::string(static_cast<size_t>(std::max<int64_t>(*left, 0)), ' ') +
                   AsString(args[0]) +
                   std::string(static_cast<size_t>(std::max<int64_t>(*right, 0)), ' '));
@@ -416,13 +425,15 @@ class Executor {
 
   const std::string& text_;
   MissingField missing_;
+  Functions functions_;
   std::vector<std::pair<std::string, json>> vars_;
 };
 
 }  // namespace
 
-Result<std::string> Template::Execute(const json& data, MissingField missing) const {
-  Executor executor(impl_->text, missing, data);
+Result<std::string> Template::Execute(const json& data, MissingField missing,
+                                      Functions functions) const {
+  Executor executor(impl_->text, missing, functions, data);
   std::string out;
   BERTH_RETURN_IF_ERROR(executor.Walk(impl_->root, data, out));
   return out;
@@ -469,21 +480,7 @@ std::string GoString(const json& value) {
 
 std::string GoJson(const json& value) {
   if (value.is_discarded()) return "null";
-  std::string raw = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  std::string out;
-  out.reserve(raw.size());
-  for (char c : raw) {
-    // These only occur inside strings in JSON text, so escaping them globally is safe.
-    if (c == '<')
-      out += "\\u003c";
-    else if (c == '>')
-      out += "\\u003e";
-    else if (c == '&')
-      out += "\\u0026";
-    else
-      out += c;
-  }
-  return out;
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace berth::cli::format

@@ -55,7 +55,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"CaseInsensitiveFallback", "{{.repository}}", "busybox"},
         Case{"JsonOfField", "{{json .Labels}}", R"({"a":"1","maintainer":"me"})"},
         Case{"JsonOfString", "{{json .Tag}}", R"("latest")"},
-        Case{"JsonEscapesLikeGo", "{{json \"<a&b>\"}}", R"("\u003ca\u0026b\u003e")"},
+        Case{"JsonDoesNotEscapeHtml", "{{json \"<a&b>\"}}", R"("<a&b>")"},
         Case{"Range", "{{range .RepoTags}}[{{.}}]{{end}}", "[busybox:latest][busybox:1]"},
         Case{"RangeElseOnEmpty", "{{range .Empty}}x{{else}}none{{end}}", "none"},
         Case{"RangeOverMapWithVariables", "{{range $k, $v := .Labels}}{{$k}}={{$v}};{{end}}",
