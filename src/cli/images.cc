@@ -86,7 +86,8 @@ const format::ListFormat& ImagesFormat(bool digests) {
 
 }  // namespace
 
-std::vector<json> ImageRows(const json& image, bool digests, bool no_trunc, int64_t now) {
+std::vector<json> ImageRows(const json& image, bool show_digests, bool need_digest, bool no_trunc,
+                            int64_t now) {
   std::vector<std::pair<std::string, std::vector<std::string>>> repo_tags, repo_digests;
   auto add = [](auto& groups, const std::string& repo, const std::string& value) {
     for (auto& [r, values] : groups) {
@@ -119,9 +120,10 @@ std::vector<json> ImageRows(const json& image, bool digests, bool no_trunc, int6
       {"CreatedAt", GoTimeString(created)},
       {"Size", HumanSize(static_cast<double>(size))},
       {"Containers", containers == -1 ? "N/A" : std::to_string(containers)},
-      {"VirtualSize", HumanSize(static_cast<double>(Int(image, "VirtualSize", size)))},
+      {"VirtualSize", HumanSize(static_cast<double>(size))},  // deprecated; equals Size
       {"SharedSize", shared == -1 ? "N/A" : HumanSize(static_cast<double>(shared))},
-      {"UniqueSize", shared == -1 ? "N/A" : HumanSize(static_cast<double>(size - shared))},
+      {"UniqueSize",
+       size == -1 || shared == -1 ? "N/A" : HumanSize(static_cast<double>(size - shared))},
   };
   std::vector<json> rows;
   auto row = [&](const std::string& repo, const std::string& tag, const std::string& digest) {
@@ -141,7 +143,7 @@ std::vector<json> ImageRows(const json& image, bool digests, bool no_trunc, int6
       }
     }
     for (const std::string& tag : tags) {
-      if (!digests || repo_digest_values.empty()) {
+      if (!need_digest || repo_digest_values.empty()) {
         row(repo, tag, std::string(kNone));
         continue;
       }
@@ -149,10 +151,10 @@ std::vector<json> ImageRows(const json& image, bool digests, bool no_trunc, int6
     }
   }
   for (const auto& [repo, values] : repo_digests) {
-    if (digests) {
+    if (show_digests) {
       for (const std::string& d : values) row(repo, std::string(kNone), d);
     } else {
-      row(repo, std::string(kNone), values.front());
+      row(repo, std::string(kNone), "");
     }
   }
   if (rows.empty()) row(std::string(kNone), std::string(kNone), std::string(kNone));
@@ -169,6 +171,11 @@ Status RunImages(Context& ctx, const ImagesOptions& opts) {
   if (user_format.empty() && !opts.quiet) user_format = ctx.ConfigString("imagesFormat");
   std::string fmt_string =
       format::ResolveFormat(user_format, ImagesFormat(opts.digests), opts.quiet);
+  if (opts.digests && fmt_string.starts_with("table") &&
+      fmt_string.find("{{.Digest}}") == std::string::npos) {
+    fmt_string += "\t{{.Digest}}";  // docker's NewImageFormat
+  }
+  bool need_digest = opts.digests || fmt_string.find("{{.Digest}}") != std::string::npos;
   Params query;
   if (opts.all) query.emplace_back("all", "1");
   if (!filters.empty()) query.emplace_back("filters", filters.dump());
@@ -181,7 +188,7 @@ Status RunImages(Context& ctx, const ImagesOptions& opts) {
   std::vector<json> rows;
   if (images.is_array()) {
     for (const json& image : images) {
-      for (json& r : ImageRows(image, opts.digests, opts.no_trunc, ctx.Now())) {
+      for (json& r : ImageRows(image, opts.digests, need_digest, opts.no_trunc, ctx.Now())) {
         rows.push_back(std::move(r));
       }
     }

@@ -109,6 +109,15 @@ TEST_F(ImagesTest, JsonFormatHasDockersFields) {
   EXPECT_EQ(row["Containers"], "N/A");
 }
 
+TEST_F(ImagesTest, DigestFollowsTheFormatLikeDocker) {
+  // A format that mentions {{.Digest}} repeats tags per digest even without --digests.
+  ASSERT_EQ(RunCli({"images", "--format", "{{.Tag}} {{.Digest}}"}), 0);
+  EXPECT_EQ(out_, "latest sha256:aaaa\n1.36 sha256:aaaa\nv1 <none>\n<none> <none>\n");
+  // --digests with a custom table adds the column at the end.
+  ASSERT_EQ(RunCli({"images", "--digests", "--format", "table {{.Tag}}"}), 0);
+  EXPECT_TRUE(out_.starts_with("TAG       DIGEST\nlatest    sha256:aaaa\n")) << out_;
+}
+
 TEST_F(ImagesTest, SharedSizeIsRequestedOnlyWhenShown) {
   ASSERT_EQ(RunCli({"images", "--format", "{{.ID}} {{.UniqueSize}}"}), 0);
   EXPECT_EQ(OnlyRequest().Query("shared-size"), "1");
@@ -141,11 +150,12 @@ TEST_F(ImagesTest, DaemonErrorExits1WithItsMessage) {
 TEST(ImageRowsTest, DigestOnlyImageShowsRepoWithNoneTag) {
   json image = json::parse(R"({"Id":"sha256:ab","RepoTags":[],"RepoDigests":
       ["docker.io/library/alpine@sha256:1","docker.io/library/alpine@sha256:2"],"Size":1})");
-  std::vector<json> rows = ImageRows(image, false, false, 0);
+  std::vector<json> rows = ImageRows(image, false, false, false, 0);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["Repository"], "alpine");
   EXPECT_EQ(rows[0]["Tag"], "<none>");
-  rows = ImageRows(image, true, false, 0);
+  EXPECT_EQ(rows[0]["Digest"], "");
+  rows = ImageRows(image, true, true, false, 0);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[1]["Digest"], "sha256:2");
 }
@@ -153,7 +163,7 @@ TEST(ImageRowsTest, DigestOnlyImageShowsRepoWithNoneTag) {
 TEST(ImageRowsTest, LegacyNoneEntriesAreDangling) {
   json image = json::parse(
       R"({"Id":"sha256:ab","RepoTags":["<none>:<none>"],"RepoDigests":["<none>@<none>"],"SharedSize":100,"Size":300})");
-  std::vector<json> rows = ImageRows(image, false, false, 0);
+  std::vector<json> rows = ImageRows(image, false, false, false, 0);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["Repository"], "<none>");
   EXPECT_EQ(rows[0]["SharedSize"], "100B");

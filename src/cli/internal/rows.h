@@ -10,9 +10,11 @@ namespace berth::cli {
 
 // One row per (repository, tag[, digest]) of an ImageSummary, as docker's imageFormat builds
 // them: ID, Repository, Tag, Digest, CreatedSince, CreatedAt, Size, Containers, SharedSize,
-// UniqueSize, VirtualSize. `now` is the current time in Unix seconds.
-std::vector<nlohmann::json> ImageRows(const nlohmann::json& image, bool digests, bool no_trunc,
-                                      int64_t now);
+// UniqueSize, VirtualSize. `show_digests` is --digests; `need_digest` is docker's needDigest
+// (--digests, or a format that mentions {{.Digest}}): tags are then repeated per digest.
+// `now` is the current time in Unix seconds.
+std::vector<nlohmann::json> ImageRows(const nlohmann::json& image, bool show_digests,
+                                      bool need_digest, bool no_trunc, int64_t now);
 
 // One row of GET /images/{name}/history: ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment,
 // Tags.
