@@ -1,5 +1,6 @@
 #include "api/engine_routes.h"
 
+#include "api/image_routes.h"
 #include "api/router.h"
 #include "api/system_routes.h"
 
@@ -7,8 +8,7 @@ namespace berth::api {
 
 void RegisterEngineRoutes(Router& router, engine::Daemon& daemon) {
   RegisterSystemRoutes(router, daemon.system());
-  // TODO(image store): RegisterImageRoutes(router, daemon.images()) once src/image lands.
-  // Register "/images/json", "/images/search", ... before the "/images/{name:.*}/..." routes.
+  RegisterImageRoutes(router, daemon.images());
 }
 
 }  // namespace berth::api

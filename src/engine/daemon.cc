@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <mutex>
@@ -14,7 +15,11 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "content/local_store.h"
+#include "image/image_store.h"
+#include "snapshot/overlay/overlay_snapshotter.h"
 #include "sql/database.h"
+#include "sys/linux_syscalls.h"
 
 namespace berth::engine {
 namespace {
@@ -24,7 +29,7 @@ constexpr std::string_view kRuntimeName = "berth";
 
 // Directories each module expects under the data root (the tree in daemon.h).
 constexpr std::string_view kLayoutDirs[] = {
-    "content/blobs/sha256", "content/ingest", "snapshots", "containers", "volumes",
+    "content/blobs/sha256", "content/ingest", "snapshots", "containers", "volumes", "tmp",
 };
 
 // A random (version 4) UUID, the form dockerd uses for its engine ID.
@@ -132,15 +137,16 @@ std::vector<std::string> Warnings(const HostInfo& h) {
 // start-up stays fast; counts and the clock are read on every call.
 class DaemonSystem : public SystemBackend {
  public:
-  DaemonSystem(const Config& config, std::string id, std::string host_root)
-      : config_(config), id_(std::move(id)), host_root_(std::move(host_root)) {}
+  DaemonSystem(const Config& config, std::string id, std::string host_root,
+               image::ImageStore& images)
+      : config_(config), id_(std::move(id)), host_root_(std::move(host_root)), images_(images) {}
 
   Result<SystemInfo> Info() override {
     SystemInfo info;
     info.id = id_;
-    // TODO(image store, container store): count from them once they exist; until then the
-    // daemon has neither images nor containers, so zero is the true answer.
+    // Containers do not exist yet in this engine, so zero is the true count for them.
     info.counts = ObjectCounts{};
+    info.counts.images = images_.Count();
     info.driver = std::string(kStorageDriver);
     info.driver_status = {{"Backing Filesystem", BackingFilesystem(config_.data_root)}};
     info.root_dir = config_.data_root;
@@ -176,6 +182,7 @@ class DaemonSystem : public SystemBackend {
   const Config& config_;
   const std::string id_;
   const std::string host_root_;
+  image::ImageStore& images_;
   std::once_flag host_once_;
   HostInfo host_;
 };
@@ -215,12 +222,23 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   BERTH_ASSIGN_OR_RETURN(d->db_, sql::Database::Open(c.data_root + "/meta.db"));
   BERTH_ASSIGN_OR_RETURN(d->id_, LoadOrCreateId(c.data_root + "/engine-id"));
 
-  // Services, in dependency order. TODO(image store): construct it here from db_ and the
-  // content/snapshot stores, and keep it in a member exposed as images().
-  d->system_ = std::make_unique<DaemonSystem>(d->config_, d->id_, std::move(host_root));
+  // Services, in dependency order.
+  BERTH_RETURN_IF_ERROR(RemoveAll(c.data_root + "/tmp"));
+  BERTH_RETURN_IF_ERROR(MakeDirs(c.data_root + "/tmp", 0700));
+  d->sys_ = std::make_unique<sys::LinuxSyscalls>();
+  BERTH_ASSIGN_OR_RETURN(d->content_, content::LocalStore::Open(c.data_root + "/content", *d->db_));
+  BERTH_ASSIGN_OR_RETURN(d->snapshots_, snapshot::OverlaySnapshotter::Open(c.data_root, *d->db_));
+  d->images_ = std::make_unique<image::ImageStore>(
+      *d->db_, *d->content_, *d->snapshots_, *d->sys_,
+      image::StoreOptions{c.data_root + "/tmp", /*chown=*/::geteuid() == 0});
+  BERTH_RETURN_IF_ERROR(d->images_->Init());
+  d->system_ = std::make_unique<DaemonSystem>(d->config_, d->id_, std::move(host_root), *d->images_);
   spdlog::info("daemon state at {} (id {})", c.data_root, d->id_);
   return d;
 }
+
+Daemon::Daemon(Config config, StateLock lock)
+    : config_(std::move(config)), lock_(std::move(lock)) {}
 
 Daemon::~Daemon() = default;
 

@@ -18,6 +18,7 @@
 //     snapshots/                 layer and container snapshots (snapshot/)
 //     containers/                per-container state (runtime/)
 //     volumes/                   volume data (volume/)
+//     tmp/                       scratch space (spooled `load` archives); emptied at start
 //   <exec-root>/                 0700, runtime state that does not survive a reboot
 //
 // Thread-safety: after Open() the accessors may be called from any thread; the backends are
@@ -34,6 +35,19 @@
 #include "engine/system.h"
 #include "sql/database.h"
 
+namespace berth::content {
+class Store;
+}  // namespace berth::content
+namespace berth::image {
+class ImageStore;
+}  // namespace berth::image
+namespace berth::snapshot {
+class Snapshotter;
+}  // namespace berth::snapshot
+namespace berth::sys {
+class Syscalls;
+}  // namespace berth::sys
+
 namespace berth::engine {
 
 class Daemon {
@@ -48,17 +62,20 @@ class Daemon {
   const std::string& id() const { return id_; }
   sql::Database& db() { return *db_; }
   SystemBackend& system() { return *system_; }
-  // TODO(image store): `image::Store& images()` once src/image lands; it is constructed in
-  // Open() next to the database and its routes are registered by api::RegisterEngineRoutes.
+  image::ImageStore& images() { return *images_; }
 
  private:
-  Daemon(Config config, StateLock lock) : config_(std::move(config)), lock_(std::move(lock)) {}
+  Daemon(Config config, StateLock lock);
 
   Config config_;
   StateLock lock_;
   std::optional<PidFile> pidfile_;
   std::unique_ptr<sql::Database> db_;
   std::string id_;
+  std::unique_ptr<sys::Syscalls> sys_;
+  std::unique_ptr<content::Store> content_;
+  std::unique_ptr<snapshot::Snapshotter> snapshots_;
+  std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<SystemBackend> system_;
 };
 

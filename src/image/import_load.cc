@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "archive/tar_reader.h"
@@ -260,6 +261,8 @@ Result<Image> ImageStore::Import(Reader& tar, const ImportOptions& options) {
   h.created = now;
   h.comment = options.message.empty() ? "Imported from " + options.source : options.message;
   config.history = {h};
+  // Docker keeps the message in the config's own "comment" too (image inspect's Comment).
+  config.extra["comment"] = nlohmann::json(h.comment).dump();
 
   BERTH_ASSIGN_OR_RETURN(Image image,
                          impl_->AssembleImage(oci::SerializeImageConfig(config), {*layer}, undo));

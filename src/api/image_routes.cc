@@ -1,0 +1,341 @@
+#include "api/image_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/internal/url_reader.h"
+#include "api/request.h"
+#include "api/response_writer.h"
+#include "api/router.h"
+#include "base/strings.h"
+#include "oci/platform.h"
+#include "oci/reference.h"
+
+namespace berth::api {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Rfc3339FromUnixNanos(int64_t ns) {
+  if (ns == 0) return "0001-01-01T00:00:00Z";
+  return FormatRfc3339Nano(ns);
+}
+
+Json StringsOrNull(const std::optional<std::vector<std::string>>& v) {
+  if (!v) return nullptr;
+  return Json(*v);
+}
+
+Json SetAsObject(const std::set<std::string>& s) {
+  if (s.empty()) return nullptr;
+  Json o = Json::object();
+  for (const std::string& k : s) o[k] = Json::object();
+  return o;
+}
+
+// Docker's container.Config as the image inspect shows it.
+Json ContainerConfigJson(const oci::ContainerConfig& c) {
+  Json j = {
+      {"Hostname", ""},
+      {"Domainname", ""},
+      {"User", c.user},
+      {"AttachStdin", false},
+      {"AttachStdout", false},
+      {"AttachStderr", false},
+      {"Tty", false},
+      {"OpenStdin", false},
+      {"StdinOnce", false},
+      {"Env", c.env.empty() ? Json(nullptr) : Json(c.env)},
+      {"Cmd", StringsOrNull(c.cmd)},
+      {"Image", ""},
+      {"Volumes", SetAsObject(c.volumes)},
+      {"WorkingDir", c.working_dir},
+      {"Entrypoint", StringsOrNull(c.entrypoint)},
+      {"OnBuild", c.on_build.empty() ? Json(nullptr) : Json(c.on_build)},
+      {"Labels", c.labels.empty() ? Json(nullptr) : Json(c.labels)},
+  };
+  if (!c.exposed_ports.empty()) j["ExposedPorts"] = SetAsObject(c.exposed_ports);
+  if (!c.stop_signal.empty()) j["StopSignal"] = c.stop_signal;
+  if (c.args_escaped) j["ArgsEscaped"] = true;
+  if (!c.shell.empty()) j["Shell"] = c.shell;
+  return j;
+}
+
+std::vector<std::string> Familiar(const std::vector<oci::Reference>& refs) {
+  std::vector<std::string> out;
+  for (const oci::Reference& r : refs) out.push_back(r.FamiliarString());
+  return out;
+}
+
+// Docker's filters: {"key":{"value":true}} or the legacy {"key":["value"]}.
+Result<std::map<std::string, std::vector<std::string>>> ParseFilters(std::string_view text) {
+  std::map<std::string, std::vector<std::string>> out;
+  if (text.empty()) return out;
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return MakeError(Code::kInvalidArgument, "invalid filter: " + std::string(text));
+  }
+  for (auto& [key, value] : j.items()) {
+    std::vector<std::string>& values = out[key];
+    if (value.is_object()) {
+      for (auto& [v, on] : value.items()) {
+        if (on.is_boolean() && on.get<bool>()) values.push_back(v);
+      }
+    } else if (value.is_array()) {
+      for (const Json& v : value) {
+        if (v.is_string()) values.push_back(v.get<std::string>());
+      }
+    } else {
+      return MakeError(Code::kInvalidArgument, "invalid filter: " + std::string(text));
+    }
+  }
+  return out;
+}
+
+Result<image::ListFilters> ListFiltersFrom(Request& req) {
+  image::ListFilters f;
+  f.all = req.QueryBool("all");
+  BERTH_ASSIGN_OR_RETURN(auto filters, ParseFilters(req.Query("filters")));
+  for (auto& [key, values] : filters) {
+    if (key == "dangling") {
+      for (const std::string& v : values) {
+        if (v == "true" || v == "1") {
+          f.dangling = true;
+        } else if (v == "false" || v == "0") {
+          f.dangling = false;
+        } else {
+          return MakeError(Code::kInvalidArgument,
+                           "invalid filter 'dangling=" + v + "'");
+        }
+      }
+    } else if (key == "label") {
+      f.labels = values;
+    } else if (key == "reference") {
+      f.references = values;
+    } else if (key == "before") {
+      if (!values.empty()) f.before = values[0];
+    } else if (key == "since") {
+      if (!values.empty()) f.since = values[0];
+    } else {
+      return MakeError(Code::kInvalidArgument, "invalid filter '" + key + "'");
+    }
+  }
+  return f;
+}
+
+Json DeleteItemsJson(const std::vector<image::DeleteItem>& items) {
+  Json out = Json::array();
+  for (const image::DeleteItem& d : items) {
+    if (!d.untagged.empty()) out.push_back({{"Untagged", d.untagged}});
+    if (!d.deleted.empty()) out.push_back({{"Deleted", d.deleted}});
+  }
+  return out;
+}
+
+// Starts a stream on the first write, so that an error found before any output is still a
+// proper HTTP error status.
+class LazyStream : public Writer {
+ public:
+  LazyStream(ResponseWriter& w, std::string content_type)
+      : w_(w), content_type_(std::move(content_type)) {}
+  Status Write(std::string_view data) override {
+    if (!w_.started()) BERTH_RETURN_IF_ERROR(w_.StartStream(200, content_type_));
+    return w_.Write(data);
+  }
+  Status Finish() {
+    if (!w_.started()) BERTH_RETURN_IF_ERROR(w_.StartStream(200, content_type_));
+    return w_.End();
+  }
+
+ private:
+  ResponseWriter& w_;
+  std::string content_type_;
+};
+
+Status StreamMessages(ResponseWriter& w, const std::vector<Json>& messages) {
+  BERTH_RETURN_IF_ERROR(w.StartStream(200, "application/json"));
+  for (const Json& m : messages) BERTH_RETURN_IF_ERROR(w.Write(m.dump() + "\r\n"));
+  return w.End();
+}
+
+Status Import(image::ImageStore& images, Request& req, ResponseWriter& w) {
+  std::string src(req.Query("fromSrc"));
+  image::ImportOptions opts;
+  opts.source = src;
+  opts.message = std::string(req.Query("message"));
+  opts.changes = req.QueryAll("changes");
+  std::string repo(req.Query("repo"));
+  if (!repo.empty()) {
+    Result<oci::Reference> ref = oci::RepoTagReference(repo, req.Query("tag"));
+    if (!ref) return std::move(ref).error();
+    if (ref->has_name()) opts.tag = *ref;
+  }
+  if (std::string_view p = req.Query("platform"); !p.empty()) {
+    BERTH_ASSIGN_OR_RETURN(oci::Platform platform, oci::ParsePlatform(p));
+    opts.platform = platform;
+  }
+  Result<image::Image> img = [&]() -> Result<image::Image> {
+    if (src == "-") return images.Import(req.body(), opts);
+    std::string url = src;
+    if (url.find("://") == std::string::npos) url = "http://" + url;
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Reader> body, internal::OpenUrl(url));
+    return images.Import(*body, opts);
+  }();
+  if (!img) return std::move(img).error();
+  return StreamMessages(w, {Json{{"status", img->id.ToString()}}});
+}
+
+}  // namespace
+
+Json ImageSummaryJson(const image::Image& img) {
+  std::vector<std::string> tags = Familiar(img.tags);
+  std::vector<std::string> digests = Familiar(img.repo_digests);
+  if (tags.empty() && digests.empty()) {
+    tags = {"<none>:<none>"};
+    digests = {"<none>@<none>"};
+  }
+  return Json{
+      {"Id", img.id.ToString()},
+      {"ParentId", ""},
+      {"RepoTags", tags},
+      {"RepoDigests", digests},
+      {"Created", img.created_unix},
+      {"Size", img.size},
+      {"SharedSize", -1},
+      {"VirtualSize", img.size},
+      {"Labels", img.config.config.labels.empty() ? Json::object() : Json(img.config.config.labels)},
+      {"Containers", -1},
+  };
+}
+
+Json ImageInspectJson(const image::Image& img) {
+  const oci::ImageConfig& c = img.config;
+  std::string comment;
+  if (auto it = c.extra.find("comment"); it != c.extra.end()) {
+    Json v = Json::parse(it->second, nullptr, false);
+    if (v.is_string()) comment = v.get<std::string>();
+  }
+  std::string docker_version;
+  if (auto it = c.extra.find("docker_version"); it != c.extra.end()) {
+    Json v = Json::parse(it->second, nullptr, false);
+    if (v.is_string()) docker_version = v.get<std::string>();
+  }
+  Json layers = Json::array();
+  for (const oci::Digest& d : c.rootfs.diff_ids) layers.push_back(d.ToString());
+  int64_t created_ns = 0;
+  std::string created = c.created;
+  if (ParseRfc3339(c.created, &created_ns)) created = FormatRfc3339Nano(created_ns);
+  if (created.empty()) created = "0001-01-01T00:00:00Z";
+  Json j = {
+      {"Id", img.id.ToString()},
+      {"RepoTags", Familiar(img.tags)},
+      {"RepoDigests", Familiar(img.repo_digests)},
+      {"Parent", ""},
+      {"Comment", comment},
+      {"Created", created},
+      {"Container", ""},
+      {"ContainerConfig", ContainerConfigJson(oci::ContainerConfig{})},
+      {"DockerVersion", docker_version},
+      {"Author", c.author},
+      {"Config", ContainerConfigJson(c.config)},
+      {"Architecture", c.architecture},
+      {"Os", c.os},
+      {"Size", img.size},
+      {"VirtualSize", img.size},
+      {"GraphDriver", {{"Name", "overlay2"}, {"Data", nullptr}}},
+      {"RootFS", {{"Type", c.rootfs.type}, {"Layers", layers}}},
+      {"Metadata", {{"LastTagTime", Rfc3339FromUnixNanos(img.last_tag_time_ns)}}},
+  };
+  if (!c.variant.empty()) j["Variant"] = c.variant;
+  if (!c.os_version.empty()) j["OsVersion"] = c.os_version;
+  return j;
+}
+
+void RegisterImageRoutes(Router& router, image::ImageStore& images) {
+  router.Handle("GET", "/images/json", [&images](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(image::ListFilters f, ListFiltersFrom(req));
+    BERTH_ASSIGN_OR_RETURN(std::vector<image::Image> list, images.List(f));
+    Json out = Json::array();
+    for (const image::Image& img : list) out.push_back(ImageSummaryJson(img));
+    return w.WriteJson(200, out);
+  });
+
+  router.Handle("POST", "/images/create", [&images](Request& req, ResponseWriter& w) -> Status {
+    if (req.HasQuery("fromSrc")) return Import(images, req, w);
+    if (req.HasQuery("fromImage")) {
+      return MakeError(Code::kNotImplemented,
+                       "pulling from a registry is not supported by this berthd yet; "
+                       "use `berth load` or `berth import`");
+    }
+    return MakeError(Code::kInvalidArgument, "fromSrc or fromImage is required");
+  });
+
+  router.Handle("POST", "/images/load", [&images](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(std::vector<std::string> lines, images.Load(req.body(), nullptr));
+    std::vector<Json> messages;
+    for (const std::string& l : lines) messages.push_back(Json{{"stream", l + "\n"}});
+    return StreamMessages(w, messages);
+  });
+
+  router.Handle("GET", "/images/get", [&images](Request& req, ResponseWriter& w) -> Status {
+    LazyStream out(w, "application/x-tar");
+    BERTH_RETURN_IF_ERROR(images.Save(req.QueryAll("names"), out));
+    return out.Finish();
+  });
+
+  router.Handle("POST", "/images/prune", [&images](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto filters, ParseFilters(req.Query("filters")));
+    bool all = false;
+    for (auto& [key, values] : filters) {
+      if (key == "dangling") {
+        for (const std::string& v : values) all = all || v == "false" || v == "0";
+      } else {
+        return MakeError(Code::kInvalidArgument, "invalid filter '" + key + "'");
+      }
+    }
+    BERTH_ASSIGN_OR_RETURN(image::PruneReport report, images.Prune(all));
+    Json deleted = report.deleted.empty() ? Json(nullptr) : DeleteItemsJson(report.deleted);
+    return w.WriteJson(200, {{"ImagesDeleted", deleted}, {"SpaceReclaimed", report.space_reclaimed}});
+  });
+
+  router.Handle("GET", "/images/{name:.*}/json", [&images](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(image::Image img, images.Get(req.Param("name")));
+    return w.WriteJson(200, ImageInspectJson(img));
+  });
+
+  router.Handle("GET", "/images/{name:.*}/history",
+                [&images](Request& req, ResponseWriter& w) -> Status {
+                  BERTH_ASSIGN_OR_RETURN(auto items, images.History(req.Param("name")));
+                  Json out = Json::array();
+                  for (const image::HistoryItem& h : items) {
+                    out.push_back({{"Id", h.id},
+                                   {"Created", h.created},
+                                   {"CreatedBy", h.created_by},
+                                   {"Tags", h.tags.empty() ? Json(nullptr) : Json(h.tags)},
+                                   {"Size", h.size},
+                                   {"Comment", h.comment}});
+                  }
+                  return w.WriteJson(200, out);
+                });
+
+  router.Handle("GET", "/images/{name:.*}/get", [&images](Request& req, ResponseWriter& w) -> Status {
+    LazyStream out(w, "application/x-tar");
+    BERTH_RETURN_IF_ERROR(images.Save({std::string(req.Param("name"))}, out));
+    return out.Finish();
+  });
+
+  router.Handle("POST", "/images/{name:.*}/tag", [&images](Request& req, ResponseWriter& w) -> Status {
+    Result<oci::Reference> target = oci::RepoTagReference(req.Query("repo"), req.Query("tag"));
+    if (!target) return std::move(target).error();
+    if (!target->has_name()) return MakeError(Code::kInvalidArgument, "repository name must have at least one component");
+    BERTH_RETURN_IF_ERROR(images.Tag(req.Param("name"), *target));
+    return w.WriteEmpty(201);
+  });
+
+  router.Handle("DELETE", "/images/{name:.*}", [&images](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto items, images.Remove(req.Param("name"), req.QueryBool("force"),
+                                                     !req.QueryBool("noprune")));
+    return w.WriteJson(200, DeleteItemsJson(items));
+  });
+}
+
+}  // namespace berth::api
