@@ -303,18 +303,23 @@ struct HistoryOptions {
   CommandInfo info;
 };
 
-const format::ListFormat& HistoryFormat() {
-  static const format::ListFormat f{
+const format::ListFormat& HistoryFormat(bool human) {
+  static const json headers = {{"ID", "IMAGE"},
+                               {"CreatedSince", "CREATED"},
+                               {"CreatedAt", "CREATED AT"},
+                               {"CreatedBy", "CREATED BY"},
+                               {"Size", "SIZE"},
+                               {"Comment", "COMMENT"}};
+  static const format::ListFormat human_format{
       "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", "{{.ID}}",
-      json{{"ID", "IMAGE"},
-           {"CreatedSince", "CREATED"},
-           {"CreatedAt", "CREATED AT"},
-           {"CreatedBy", "CREATED BY"},
-           {"Size", "SIZE"},
-           {"Comment", "COMMENT"},
-           {"Tags", "TAGS"}}};
-  return f;
+      headers};
+  static const format::ListFormat exact_format{
+      "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", "{{.ID}}", headers};
+  return human ? human_format : exact_format;
 }
+
+// Layers created before 2000 (reproducible builds use the epoch) show no age, like docker.
+constexpr int64_t kHistoryEpoch = 946684800;  // 2000-01-01T00:00:00Z
 
 }  // namespace
 
@@ -328,12 +333,13 @@ json HistoryRow(const json& layer, bool human, bool no_trunc, int64_t now) {
   }
   return json{
       {"ID", no_trunc ? id : TruncateId(id)},
-      {"CreatedSince", human ? HumanDuration(now - created) + " ago" : Rfc3339(created)},
+      {"CreatedSince", !human                     ? Rfc3339(created)
+                       : created <= kHistoryEpoch ? ""
+                                                  : HumanDuration(now - created) + " ago"},
       {"CreatedAt", Rfc3339(created)},
       {"CreatedBy", no_trunc ? created_by : Ellipsis(created_by, 45)},
       {"Size", human ? HumanSize(static_cast<double>(size)) : std::to_string(size)},
       {"Comment", layer.value("Comment", "")},
-      {"Tags", Join(Strings(layer, "Tags"), ", ")},
   };
 }
 
@@ -341,7 +347,8 @@ namespace {
 
 Status RunHistory(Context& ctx, const HistoryOptions& opts) {
   BERTH_RETURN_IF_ERROR(ExactArgs(opts.info, opts.args, 1));
-  std::string fmt_string = format::ResolveFormat(opts.format, HistoryFormat(), opts.quiet);
+  std::string fmt_string =
+      format::ResolveFormat(opts.format, HistoryFormat(opts.human), opts.quiet);
   BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
   BERTH_ASSIGN_OR_RETURN(json layers, api->GetJson("/images/" + opts.args[0] + "/history"));
   std::vector<json> rows;
@@ -351,7 +358,7 @@ Status RunHistory(Context& ctx, const HistoryOptions& opts) {
     }
   }
   BERTH_ASSIGN_OR_RETURN(std::string out,
-                         format::RenderList(fmt_string, rows, HistoryFormat().headers));
+                         format::RenderList(fmt_string, rows, HistoryFormat(opts.human).headers));
   return ctx.Out(out);
 }
 

@@ -213,9 +213,20 @@ TEST_F(HistoryTest, HumanFalseNoTruncAndQuiet) {
 }
 
 TEST_F(HistoryTest, FormatFields) {
-  ASSERT_EQ(RunCli({"history", "--format", "{{.ID}}|{{.CreatedAt}}|{{.Tags}}", "busybox"}), 0);
-  EXPECT_EQ(out_,
-            "f888f3618c2b|2023-11-07T22:13:20Z|busybox:latest\n<missing>|2023-11-07T22:11:40Z|\n");
+  ASSERT_EQ(RunCli({"history", "--format", "{{.ID}}|{{.CreatedAt}}|{{.Comment}}", "busybox"}), 0);
+  EXPECT_EQ(out_, "f888f3618c2b|2023-11-07T22:13:20Z|\n<missing>|2023-11-07T22:11:40Z|imported\n");
+}
+
+TEST_F(HistoryTest, NonHumanTableShowsCreatedAt) {
+  ASSERT_EQ(RunCli({"history", "--human=false", "busybox"}), 0);
+  EXPECT_TRUE(out_.starts_with("IMAGE          CREATED AT             CREATED BY")) << out_;
+}
+
+TEST(HistoryRowTest, EpochTimestampsHaveNoAge) {
+  json row = HistoryRow(json::parse(R"({"Id":"<missing>","Created":0,"Size":1})"), true, false,
+                        1700000000);
+  EXPECT_EQ(row["CreatedSince"], "");
+  EXPECT_EQ(row["Size"], "1B");
 }
 
 // ---------------------------------------------------------------------------------------------

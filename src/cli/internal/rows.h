@@ -16,8 +16,7 @@ namespace berth::cli {
 std::vector<nlohmann::json> ImageRows(const nlohmann::json& image, bool show_digests,
                                       bool need_digest, bool no_trunc, int64_t now);
 
-// One row of GET /images/{name}/history: ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment,
-// Tags.
+// One row of GET /images/{name}/history: ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment.
 nlohmann::json HistoryRow(const nlohmann::json& layer, bool human, bool no_trunc, int64_t now);
 
 }  // namespace berth::cli
