@@ -510,7 +510,10 @@ Status RunPrune(Context& ctx, const PruneOptions& opts) {
     }
     BERTH_RETURN_IF_ERROR(ctx.Out(out + "\n"));
   }
-  double reclaimed = static_cast<double>(Int(report, "SpaceReclaimed"));
+  // docker reports the reclaimed space only when images were deleted.
+  double reclaimed = deleted.is_array() && !deleted.empty()
+                         ? static_cast<double>(Int(report, "SpaceReclaimed"))
+                         : 0.0;
   return ctx.Out("Total reclaimed space: " + HumanSize(reclaimed) + "\n");
 }
 

@@ -385,7 +385,8 @@ TEST_F(PruneTest, ForceAllAndFilters) {
 }
 
 TEST_F(PruneTest, NothingToPrune) {
-  fake_.On("POST /v1.43/images/prune", {200, R"({"ImagesDeleted":null,"SpaceReclaimed":0})", {}});
+  fake_.On("POST /v1.43/images/prune",
+           {200, R"({"ImagesDeleted":null,"SpaceReclaimed":4096})", {}});
   ASSERT_EQ(RunCli({"image", "prune", "-f"}), 0);
   EXPECT_EQ(out_, "Total reclaimed space: 0B\n");
 }
