@@ -1,0 +1,184 @@
+#include "daemon_fixture.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/strings.h"
+#include "base/unique_fd.h"
+
+extern char** environ;
+
+namespace berth::testing {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kTimeout = std::chrono::seconds(120);
+
+std::string FindDocker() {
+  if (::access("/usr/local/bin/docker", X_OK) == 0) return "/usr/local/bin/docker";
+  const char* path = std::getenv("PATH");
+  for (const std::string& dir : Split(path ? path : "", ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/docker";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
+            const std::vector<std::string>& env_extra, const std::string& stdin_path) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
+                                   O_RDONLY, 0);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    // The test decides the CLIs' environment.
+    if (kv.starts_with("DOCKER_") || kv.starts_with("BERTH_")) continue;
+    env_strings.emplace_back(kv);
+  }
+  for (const std::string& e : env_extra) env_strings.push_back(e);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+std::optional<int> WaitExit(pid_t pid, Clock::duration timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0 || Clock::now() > deadline) return std::nullopt;
+    ::poll(nullptr, 0, 5);  // child exit has no fd to wait on without pidfd; poll briefly
+  }
+}
+
+bool PingOnce(const std::string& socket_path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  socket_path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return false;
+  if (!WriteAll(fd.get(), "GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) {
+    return false;
+  }
+  std::string got;
+  char buf[1024];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0) got.append(buf, static_cast<size_t>(n));
+  return got.starts_with("HTTP/1.1 200") && got.ends_with("OK");
+}
+
+void DaemonFixture::SetUp() {
+  docker_ = FindDocker();
+  char tmpl[] = "/tmp/berthd-it-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  dir_ = tmpl;
+  root_ = dir_ + "/root";
+  ASSERT_TRUE(MakeDirs(dir_ + "/docker-config"));
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/daemon.json", "{}\n"));
+}
+
+void DaemonFixture::TearDown() {
+  for (pid_t pid : daemons_) {
+    // SIGTERM first so the daemon removes its own state; SIGKILL if it does not go.
+    ::kill(pid, SIGTERM);
+    if (!WaitExit(pid, std::chrono::seconds(20))) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  EXPECT_TRUE(RemoveAll(dir_));
+}
+
+DaemonFixture::Daemon DaemonFixture::StartDaemon(const std::string& name,
+                                                 const std::string& data_root,
+                                                 std::vector<std::string> extra) {
+  Daemon d{-1, dir_ + "/" + name + ".sock", dir_ + "/" + name + "-exec/berthd.pid",
+           dir_ + "/" + name + ".log"};
+  std::vector<std::string> argv = {BERTHD_PATH,  "--data-root", data_root,
+                                   "--exec-root", dir_ + "/" + name + "-exec",
+                                   "-p",          d.pidfile,
+                                   "-H",          "unix://" + d.socket,
+                                   // Never the host's /etc/berth/daemon.json.
+                                   "--config-file", dir_ + "/daemon.json"};
+  for (std::string& e : extra) argv.push_back(std::move(e));
+  d.pid = Spawn(argv, d.log);
+  if (d.pid > 0) daemons_.push_back(d.pid);
+  return d;
+}
+
+::testing::AssertionResult DaemonFixture::WaitReady(const Daemon& d) {
+  auto deadline = Clock::now() + kTimeout;
+  while (Clock::now() < deadline) {
+    if (PingOnce(d.socket)) return ::testing::AssertionSuccess();
+    int status = 0;
+    if (::waitpid(d.pid, &status, WNOHANG) == d.pid) {
+      Forget(d.pid);
+      return ::testing::AssertionFailure() << "berthd exited early: " << Log(d);
+    }
+    ::poll(nullptr, 0, 2);
+  }
+  return ::testing::AssertionFailure() << "berthd never answered _ping: " << Log(d);
+}
+
+DaemonFixture::Run DaemonFixture::RunTool(std::vector<std::string> argv,
+                                          std::vector<std::string> env,
+                                          const std::string& stdin_path) {
+  env.push_back("HOME=" + dir_);
+  std::string log = dir_ + "/run-" + std::to_string(++runs_) + ".out";
+  pid_t pid = Spawn(argv, log, env, stdin_path);
+  if (pid < 0) return {-1, "spawn failed: " + argv[0]};
+  std::optional<int> code = WaitExit(pid, kTimeout);
+  if (!code) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return {-1, argv[0] + " timed out"};
+  }
+  Result<std::string> out = ReadFile(log);
+  (void)::unlink(log.c_str());
+  return {*code, out ? *out : ""};
+}
+
+DaemonFixture::Run DaemonFixture::Docker(const Daemon& d, std::vector<std::string> args,
+                                         std::vector<std::string> env,
+                                         const std::string& stdin_path) {
+  std::vector<std::string> argv = {docker_, "-H", "unix://" + d.socket};
+  for (std::string& a : args) argv.push_back(std::move(a));
+  env.push_back("DOCKER_CONFIG=" + dir_ + "/docker-config");
+  return RunTool(std::move(argv), std::move(env), stdin_path);
+}
+
+DaemonFixture::Run DaemonFixture::Berth(const Daemon& d, std::vector<std::string> args,
+                                        std::vector<std::string> env,
+                                        const std::string& stdin_path) {
+  std::vector<std::string> argv = {BERTH_PATH, "-H", "unix://" + d.socket};
+  for (std::string& a : args) argv.push_back(std::move(a));
+  return RunTool(std::move(argv), std::move(env), stdin_path);
+}
+
+std::string DaemonFixture::Log(const Daemon& d) {
+  Result<std::string> text = ReadFile(d.log);
+  return text ? *text : "";
+}
+
+void DaemonFixture::Forget(pid_t pid) { std::erase(daemons_, pid); }
+
+}  // namespace berth::testing
