@@ -1,126 +1,16 @@
 #include "sys/linux_syscalls.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <string>
+#include "sys/testing/syscalls_conformance.h"
 
-#include "base/file.h"
-
-namespace berth::sys {
+namespace berth::sys::testing {
 namespace {
 
-class LinuxSyscallsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-sys-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    dirfd_.Reset(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    ASSERT_TRUE(dirfd_.valid());
-  }
-  void TearDown() override { ASSERT_TRUE(RemoveAll(dir_)); }
-
-  std::string dir_;
-  UniqueFd dirfd_;
-  LinuxSyscalls sys_;
-};
-
-TEST_F(LinuxSyscallsTest, ErrorNamesCallAndArgumentAndKeepsErrno) {
-  ASSERT_TRUE(sys_.Mkdirat(dirfd_.get(), "d", 0755));
-  Status st = sys_.Mkdirat(dirfd_.get(), "d", 0755);
-  ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().sys_errno, EEXIST);
-  EXPECT_EQ(st.error().code, Code::kAlreadyExists);
-  EXPECT_EQ(st.error().message, "mkdirat d: File exists");
-}
-
-TEST_F(LinuxSyscallsTest, Openat2InRootConfinesDotDotAndAbsoluteSymlinks) {
-  ASSERT_TRUE(sys_.Mkdirat(dirfd_.get(), "root", 0755));
-  ASSERT_TRUE(sys_.Mkdirat(dirfd_.get(), "root/etc", 0755));
-  ASSERT_TRUE(sys_.Symlinkat("/", dirfd_.get(), "root/up"));
-  Result<UniqueFd> root = sys_.Openat2(dirfd_.get(), "root", {O_PATH | O_DIRECTORY, 0, 0});
-  ASSERT_TRUE(root);
-  // "../../etc" and "up/etc" both resolve to root/etc, never the host's /etc.
-  for (const char* path : {"../../etc", "up/etc", "/etc"}) {
-    Result<UniqueFd> fd =
-        sys_.Openat2(root->get(), path, {O_PATH | O_DIRECTORY, 0, kResolveInRoot});
-    ASSERT_TRUE(fd) << path << ": " << fd.error().message;
-    struct stat want {
-    }, got{};
-    ASSERT_EQ(::fstatat(dirfd_.get(), "root/etc", &want, 0), 0);
-    ASSERT_EQ(::fstat(fd->get(), &got), 0);
-    EXPECT_EQ(want.st_ino, got.st_ino) << path;
-  }
-  EXPECT_TRUE(fcntl(root->get(), F_GETFD) & FD_CLOEXEC);
-}
-
-TEST_F(LinuxSyscallsTest, FileRoundTripThroughFdCalls) {
-  Result<UniqueFd> fd =
-      sys_.Openat2(dirfd_.get(), "f", {O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, 0});
-  ASSERT_TRUE(fd);
-  ASSERT_TRUE(sys_.Pwrite(fd->get(), "hello", 0));
-  ASSERT_TRUE(sys_.Pwrite(fd->get(), "world", 10));
-  ASSERT_TRUE(sys_.Ftruncate(fd->get(), 20));
-  ASSERT_TRUE(sys_.Fchmod(fd->get(), 0640));
-  struct timespec times[2] = {{1, 5}, {1700000000, 123456789}};
-  ASSERT_TRUE(sys_.Futimens(fd->get(), times));
-  Result<struct stat> st = sys_.Fstatat(dirfd_.get(), "f", AT_SYMLINK_NOFOLLOW);
-  ASSERT_TRUE(st);
-  EXPECT_EQ(st->st_size, 20);
-  EXPECT_EQ(st->st_mode & 07777, 0640u);
-  EXPECT_EQ(st->st_mtim.tv_sec, 1700000000);
-  EXPECT_EQ(st->st_mtim.tv_nsec, 123456789);
-  Result<std::string> content = ReadFile(dir_ + "/f");
-  ASSERT_TRUE(content);
-  EXPECT_EQ(*content, std::string("hello\0\0\0\0\0world\0\0\0\0\0", 20));
-}
-
-TEST_F(LinuxSyscallsTest, LinksRenamesAndDirectoryListing) {
-  ASSERT_TRUE(sys_.Symlinkat(std::string(300, 'x'), dirfd_.get(), "long"));
-  Result<std::string> target = sys_.Readlinkat(dirfd_.get(), "long");
-  ASSERT_TRUE(target);
-  EXPECT_EQ(*target, std::string(300, 'x'));
-  ASSERT_TRUE(sys_.Mknodat(dirfd_.get(), "fifo", S_IFIFO | 0644, 0));
-  ASSERT_TRUE(sys_.Linkat(dirfd_.get(), "fifo", dirfd_.get(), "fifo2", 0));
-  ASSERT_TRUE(sys_.Renameat2(dirfd_.get(), "fifo2", dirfd_.get(), "fifo3", kRenameNoReplace));
-  Status st = sys_.Renameat2(dirfd_.get(), "fifo3", dirfd_.get(), "fifo", kRenameNoReplace);
-  EXPECT_EQ(st.error().sys_errno, EEXIST);
-  ASSERT_TRUE(sys_.Unlinkat(dirfd_.get(), "fifo3", 0));
-  Result<std::vector<std::string>> names = sys_.ReadDirNames(dirfd_.get());
-  ASSERT_TRUE(names);
-  std::sort(names->begin(), names->end());
-  EXPECT_EQ(*names, (std::vector<std::string>{"fifo", "long"}));
-  // Listing twice works: the listing does not consume dirfd's offset.
-  names = sys_.ReadDirNames(dirfd_.get());
-  ASSERT_TRUE(names);
-  EXPECT_EQ(names->size(), 2u);
-}
-
-TEST_F(LinuxSyscallsTest, UserXattrsThroughFdAndPathFd) {
-  Result<UniqueFd> fd = sys_.Openat2(dirfd_.get(), "f", {O_RDWR | O_CREAT, 0644, 0});
-  ASSERT_TRUE(fd);
-  Status st = sys_.Fsetxattr(fd->get(), "user.a", "1", 0);
-  if (!st && st.error().sys_errno == EOPNOTSUPP) GTEST_SKIP() << "no user xattrs here";
-  ASSERT_TRUE(st) << st.error().message;
-  Result<UniqueFd> path_fd = sys_.Openat2(dirfd_.get(), "f", {O_PATH | O_NOFOLLOW, 0, 0});
-  ASSERT_TRUE(path_fd);
-  ASSERT_TRUE(sys_.SetxattrPathFd(path_fd->get(), "user.b", std::string("\0x", 2), 0));
-  Result<std::vector<std::string>> names = sys_.Flistxattr(fd->get());
-  ASSERT_TRUE(names);
-  std::sort(names->begin(), names->end());
-  EXPECT_EQ(*names, (std::vector<std::string>{"user.a", "user.b"}));
-  Result<std::string> value = sys_.Fgetxattr(fd->get(), "user.b");
-  ASSERT_TRUE(value);
-  EXPECT_EQ(*value, std::string("\0x", 2));
-  Result<std::string> missing = sys_.Fgetxattr(fd->get(), "user.none");
-  EXPECT_FALSE(missing);
-}
+INSTANTIATE_TEST_SUITE_P(Linux, SyscallsConformanceTest,
+                         ::testing::Values(SyscallsFactory{
+                             "Linux", [] { return std::make_shared<LinuxSyscalls>(); }}),
+                         SyscallsFactoryName);
 
 }  // namespace
-}  // namespace berth::sys
+}  // namespace berth::sys::testing

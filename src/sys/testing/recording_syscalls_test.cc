@@ -10,9 +10,24 @@
 
 #include "base/file.h"
 #include "sys/linux_syscalls.h"
+#include "sys/testing/syscalls_conformance.h"
 
 namespace berth::sys::testing {
 namespace {
+
+// RecordingSyscalls forwards faithfully: it passes the same suite as the kernel.
+INSTANTIATE_TEST_SUITE_P(Recording, SyscallsConformanceTest,
+                         ::testing::Values(SyscallsFactory{"RecordingOverLinux",
+                                                           [] {
+                                                             struct Both {
+                                                               LinuxSyscalls linux;
+                                                               RecordingSyscalls rec{linux};
+                                                             };
+                                                             auto both = std::make_shared<Both>();
+                                                             return std::shared_ptr<Syscalls>(
+                                                                 both, &both->rec);
+                                                           }}),
+                         SyscallsFactoryName);
 
 class RecordingSyscallsTest : public ::testing::Test {
  protected:
