@@ -417,13 +417,26 @@ TEST_F(ApplyTest, SyncOptionSyncsTheFileSystemOnce) {
   EXPECT_EQ(rec.Count("syncfs"), 1u);
 }
 
-TEST_F(ApplyTest, SparseHoleAtEndKeepsTheFileSize) {
-  // GNU sparse via PAX 1.0 is libarchive's business; here a plain file whose size we check.
+TEST_F(ApplyTest, SparseFilesKeepHolesAndTheirSize) {
+  // PAX GNU sparse 1.0: the data starts with the map (count, then offset/size pairs), padded
+  // to a block, followed by the data of the non-hole regions. Here: "hello" at 4096 of 2 MiB.
   RawTar tar;
-  tar.File("empty", "").File("f", std::string(1000, 'q'));
-  ASSERT_TRUE(Apply(tar.Finish()));
+  std::string map = "1\n4096\n5\n";
+  map.resize(512, '\0');
+  tar.Pax({{"GNU.sparse.major", "1"},
+           {"GNU.sparse.minor", "0"},
+           {"GNU.sparse.name", "sparse"},
+           {"GNU.sparse.realsize", std::to_string(2 << 20)}});
+  tar.File("GNUSparseFile.0/sparse", map + "hello");
+  tar.File("empty", "");
+  Result<ApplyResult> r = Apply(tar.Finish());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(Lstat("sparse").st_size, 2 << 20);
+  std::string want(2 << 20, '\0');
+  want.replace(4096, 5, "hello");
+  EXPECT_TRUE(Read("sparse") == want);
+  EXPECT_LT(Lstat("sparse").st_blocks * 512, 1 << 20);  // the holes stay holes
   EXPECT_EQ(Lstat("empty").st_size, 0);
-  EXPECT_EQ(Lstat("f").st_size, 1000);
 }
 
 }  // namespace

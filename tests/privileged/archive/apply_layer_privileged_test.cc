@@ -97,14 +97,18 @@ class ApplyLayerPrivilegedTest : public ::testing::Test {
 
 TEST_F(ApplyLayerPrivilegedTest, DotDotPathsAreConfined) {
   std::string canary = HostCanary();
+  bool etc_x_existed = PathExists("/etc/x");
   RawTar tar;
-  tar.File("../../../../../../../.." + canary, "escaped")
+  tar.File("../../etc/x", "layer etc/x")
+      .File("../../../../../../../.." + canary, "escaped")
       .File("../outside/secret", "layer secret")
       .File("../../x", "layer x")
       .File("a/../../../outside/etc/passwd", "layer passwd");
   Result<ApplyResult> r = Apply(tar.Finish());
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_FALSE(PathExists(canary));
+  EXPECT_EQ(PathExists("/etc/x"), etc_x_existed);
+  EXPECT_EQ(Read("etc/x"), "layer etc/x");
   EXPECT_EQ(Read(canary.substr(1)), "escaped");
   EXPECT_EQ(Read("outside/secret"), "layer secret");
   EXPECT_EQ(Read("x"), "layer x");
