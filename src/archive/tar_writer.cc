@@ -82,10 +82,7 @@ Result<std::unique_ptr<TarWriter>> TarWriter::Open(Writer& out) {
   BERTH_CHECK(impl->a != nullptr);
   if (archive_write_set_format_pax_restricted(impl->a) != ARCHIVE_OK ||
       archive_write_set_bytes_per_block(impl->a, kBytesPerBlock) != ARCHIVE_OK ||
-      archive_write_set_bytes_in_last_block(impl->a, 1) != ARCHIVE_OK ||
-      // Names are bytes (Linux file names need not be UTF-8): write them as they are, without
-      // the locale conversion libarchive would otherwise attempt (and fail in the C locale).
-      archive_write_set_options(impl->a, "hdrcharset=BINARY") != ARCHIVE_OK) {
+      archive_write_set_bytes_in_last_block(impl->a, 1) != ARCHIVE_OK) {
     return impl->ArchiveError("configure");
   }
   if (archive_write_open(impl->a, impl.get(), nullptr, &Impl::WriteCallback, nullptr) !=
@@ -104,6 +101,9 @@ Status TarWriter::WriteHeader(const TarEntry& e) {
   if (e.path.empty()) return MakeError(Code::kInvalidArgument, "tar: entry without a name");
   struct archive_entry* ae = archive_entry_new();
   BERTH_CHECK(ae != nullptr);
+  // Names are bytes. ASCII names need no conversion and get no "hdrcharset" record (which GNU
+  // tar warns about); a name the locale cannot convert to UTF-8 is written as raw bytes with
+  // hdrcharset=BINARY on that entry alone, and libarchive reports ARCHIVE_WARN for it.
   archive_entry_copy_pathname(ae, e.path.c_str());
   archive_entry_set_filetype(ae, FileType(e.type));
   archive_entry_set_perm(ae, static_cast<mode_t>(e.mode & 07777));
@@ -133,7 +133,10 @@ Status TarWriter::WriteHeader(const TarEntry& e) {
   }
   int rc = archive_write_header(impl_->a, ae);
   archive_entry_free(ae);
-  if (rc != ARCHIVE_OK) return impl_->ArchiveError(fmt::format("write header \"{}\"", e.path));
+  // ARCHIVE_WARN: a name written as raw bytes (see above); the entry is complete.
+  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+    return impl_->ArchiveError(fmt::format("write header \"{}\"", e.path));
+  }
   impl_->remaining = size;
   return Ok();
 }
