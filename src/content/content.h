@@ -146,6 +146,9 @@ class ReferenceCounter {
   // Drops every reference held by `owner`; returns how many there were.
   virtual Result<int64_t> RemoveOwner(const std::string& owner) = 0;
   virtual Result<std::vector<std::string>> Owners(const oci::Digest& digest) = 0;
+  // Every distinct owner whose name starts with `prefix`, sorted (e.g. the leases a crashed
+  // operation left: "lease:load-").
+  virtual Result<std::vector<std::string>> OwnersWithPrefix(const std::string& prefix) = 0;
 };
 
 struct GcStats {

@@ -335,6 +335,21 @@ Result<std::vector<std::string>> LocalStore::Owners(const oci::Digest& digest) {
   }
 }
 
+Result<std::vector<std::string>> LocalStore::OwnersWithPrefix(const std::string& prefix) {
+  auto lock = db_.Lock();
+  // A range instead of LIKE, so '%' and '_' in the prefix mean themselves.
+  BERTH_ASSIGN_OR_RETURN(auto sel, db_.Prepare("SELECT DISTINCT owner FROM content_refs "
+                                               "WHERE owner >= ? AND substr(owner, 1, ?) = ? "
+                                               "ORDER BY owner"));
+  sel.Bind(1, prefix).Bind(2, static_cast<int64_t>(prefix.size())).Bind(3, prefix);
+  std::vector<std::string> out;
+  while (true) {
+    BERTH_ASSIGN_OR_RETURN(bool row, sel.Step());
+    if (!row) return out;
+    out.push_back(sel.ColumnText(0));
+  }
+}
+
 Result<GcStats> LocalStore::GarbageCollect(std::chrono::seconds grace) {
   GcStats stats;
   const auto now = options_.clock();

@@ -232,6 +232,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
       *d->db_, *d->content_, *d->snapshots_, *d->sys_,
       image::StoreOptions{c.data_root + "/tmp", /*chown=*/::geteuid() == 0});
   BERTH_RETURN_IF_ERROR(d->images_->Init());
+  // Nothing is in flight at start and every blob worth keeping is referenced (by an image or
+  // a lease), so what an interrupted operation left is collected now, not a day later.
+  BERTH_ASSIGN_OR_RETURN(content::GcStats gc, d->content_->GarbageCollect(std::chrono::seconds(0)));
+  if (gc.blobs_removed || gc.ingests_removed) {
+    spdlog::info("removed {} unreferenced blobs ({} bytes) and {} partial ingests", gc.blobs_removed,
+                 gc.bytes_removed, gc.ingests_removed);
+  }
   d->system_ = std::make_unique<DaemonSystem>(d->config_, d->id_, std::move(host_root), *d->images_);
   spdlog::info("daemon state at {} (id {})", c.data_root, d->id_);
   return d;

@@ -86,6 +86,17 @@ void ImageStore::SetUsageChecker(UsageChecker* checker) { impl_->usage = checker
 
 Status ImageStore::Init() {
   BERTH_RETURN_IF_ERROR(impl_->db.Exec(kSchema));
+  // Partial ingests and leases of an interrupted import or load: never resumed, so dropped.
+  // Their blobs, now unreferenced, go with the content store's next collection.
+  BERTH_ASSIGN_OR_RETURN(std::vector<content::IngestStatus> ingests, impl_->content.ListIngests());
+  for (const content::IngestStatus& in : ingests) {
+    if (in.ref.rfind(kUnpackPrefix, 0) != 0 && in.ref.rfind(kLoadLeasePrefix, 0) != 0) continue;
+    Status st = impl_->content.Abort(in.ref);
+    if (!st) spdlog::warn("image store: abort ingest {}: {}", in.ref, st.error().message);
+  }
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> leases,
+                         impl_->content.OwnersWithPrefix(std::string(kLoadLeasePrefix)));
+  for (const std::string& lease : leases) BERTH_RETURN_IF_ERROR(impl_->content.RemoveOwner(lease));
   // Undo what an interrupted operation left: half-unpacked layers, and committed layer
   // snapshots that no layer row records (a crash between unpack and the image transaction).
   std::set<std::string> known;
@@ -103,7 +114,7 @@ Status ImageStore::Init() {
   std::sort(infos.begin(), infos.end(),
             [](const snapshot::Info& a, const snapshot::Info& b) { return a.created > b.created; });
   for (const snapshot::Info& info : infos) {
-    bool stale_unpack = info.kind == snapshot::Kind::kActive && info.name.rfind("unpack-", 0) == 0;
+    bool stale_unpack = info.kind == snapshot::Kind::kActive && info.name.rfind(kUnpackPrefix, 0) == 0;
     bool orphan_layer = info.kind == snapshot::Kind::kCommitted &&
                         info.name.rfind("sha256:", 0) == 0 && !known.count(info.name);
     if (!stale_unpack && !orphan_layer) continue;

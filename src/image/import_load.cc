@@ -277,7 +277,7 @@ Result<std::vector<std::string>> ImageStore::Load(Reader& input, const ProgressF
   std::lock_guard op(impl_->op_mu);
   std::string dir = impl_->options.tmp_dir + "/load-" + RandomHex(8);
   BERTH_RETURN_IF_ERROR(MakeDirs(dir, 0700));
-  std::string lease = "lease:load-" + RandomHex(8);
+  std::string lease = std::string(kLoadLeasePrefix) + RandomHex(8);
   Undo undo;
   Spool spool(*impl_, dir, lease, undo);
   Cleanup cleanup([&] {

@@ -29,7 +29,7 @@ std::string ImageOwner(const oci::Digest& id) { return "image:" + id.ToString();
 
 Result<LayerInfo> ImageStore::Impl::UnpackLayer(Reader& blob, const oci::Digest& parent_chain,
                                                 bool store_blob, Undo& undo) {
-  std::string key = "unpack-" + RandomHex(12);
+  std::string key = std::string(kUnpackPrefix) + RandomHex(12);
   std::string parent = parent_chain.valid() ? parent_chain.ToString() : "";
   BERTH_RETURN_IF_ERROR(snapshots.Prepare(key, parent));
   undo.snapshots.push_back(key);
@@ -39,7 +39,7 @@ Result<LayerInfo> ImageStore::Impl::UnpackLayer(Reader& blob, const oci::Digest&
 
   std::unique_ptr<content::IngestWriter> ingest;
   if (store_blob) {
-    BERTH_ASSIGN_OR_RETURN(ingest, content.Writer("unpack-" + key, std::nullopt, -1));
+    BERTH_ASSIGN_OR_RETURN(ingest, content.Writer(key, std::nullopt, -1));
   }
   archive::ApplyOptions opts;
   opts.chown = options.chown;

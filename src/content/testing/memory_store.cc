@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <set>
 
 #include "base/file.h"
 #include "content/internal/hasher.h"
@@ -297,6 +298,15 @@ Result<std::vector<std::string>> MemoryStore::Owners(const oci::Digest& digest) 
     out.push_back(it->second);
   }
   return out;
+}
+
+Result<std::vector<std::string>> MemoryStore::OwnersWithPrefix(const std::string& prefix) {
+  std::lock_guard lock(mu_);
+  std::set<std::string> owners;
+  for (const auto& [digest, owner] : refs_) {
+    if (owner.rfind(prefix, 0) == 0) owners.insert(owner);
+  }
+  return std::vector<std::string>(owners.begin(), owners.end());
 }
 
 Result<GcStats> MemoryStore::GarbageCollect(std::chrono::seconds grace) {

@@ -42,6 +42,7 @@ class MemoryStore final : public Store {
   Status RemoveReference(const oci::Digest& digest, const std::string& owner) override;
   Result<int64_t> RemoveOwner(const std::string& owner) override;
   Result<std::vector<std::string>> Owners(const oci::Digest& digest) override;
+  Result<std::vector<std::string>> OwnersWithPrefix(const std::string& prefix) override;
 
   Result<GcStats> GarbageCollect(std::chrono::seconds grace) override;
 

@@ -234,6 +234,13 @@ void ConformanceRemoveOwnerDropsItsReferences(Store& s) {
   ASSERT_TRUE(s.AddReference(a, "lease:pull-1").ok());
   ASSERT_TRUE(s.AddReference(b, "lease:pull-1").ok());
   ASSERT_TRUE(s.AddReference(b, "image:x").ok());
+  ASSERT_TRUE(s.AddReference(b, "lease:pull-2").ok());
+  auto leases = s.OwnersWithPrefix("lease:");
+  ASSERT_TRUE(leases);
+  EXPECT_EQ(*leases, (std::vector<std::string>{"lease:pull-1", "lease:pull-2"}));
+  EXPECT_EQ(*s.OwnersWithPrefix("lease:pull-1"), std::vector<std::string>{"lease:pull-1"});
+  EXPECT_TRUE(s.OwnersWithPrefix("nobody:")->empty());
+  ASSERT_TRUE(s.RemoveOwner("lease:pull-2").ok());
   auto n = s.RemoveOwner("lease:pull-1");
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 2);

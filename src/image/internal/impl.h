@@ -67,6 +67,11 @@ struct ImageStore::Impl {
                               const std::string* manifest_bytes = nullptr);
 };
 
+// Names of what an operation in flight holds: active snapshots and ingests being unpacked
+// ("unpack-..."), the content lease of a load ("lease:load-..."). Init drops leftovers.
+inline constexpr std::string_view kUnpackPrefix = "unpack-";
+inline constexpr std::string_view kLoadLeasePrefix = "lease:load-";
+
 // "image:sha256:..." — the owner of an image's content references.
 std::string ImageOwner(const oci::Digest& id);
 

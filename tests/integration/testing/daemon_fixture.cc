@@ -174,6 +174,13 @@ DaemonFixture::Run DaemonFixture::Berth(const Daemon& d, std::vector<std::string
   return RunTool(std::move(argv), std::move(env), stdin_path);
 }
 
+pid_t DaemonFixture::StartBerth(const Daemon& d, std::vector<std::string> args,
+                               const std::string& stdin_path, const std::string& log) {
+  std::vector<std::string> argv = {BERTH_PATH, "-H", "unix://" + d.socket};
+  for (std::string& a : args) argv.push_back(std::move(a));
+  return Spawn(argv, log, {"HOME=" + dir_}, stdin_path);
+}
+
 std::string DaemonFixture::Log(const Daemon& d) {
   Result<std::string> text = ReadFile(d.log);
   return text ? *text : "";

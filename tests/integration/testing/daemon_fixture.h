@@ -50,6 +50,9 @@ class DaemonFixture : public ::testing::Test {
   // berth -H unix://<socket> args... (HOME in the temp dir).
   Run Berth(const Daemon& d, std::vector<std::string> args, std::vector<std::string> env = {},
             const std::string& stdin_path = "");
+  // Starts berth without waiting for it (output into `log`); the caller waits with WaitExit.
+  pid_t StartBerth(const Daemon& d, std::vector<std::string> args, const std::string& stdin_path,
+                   const std::string& log);
   std::string Log(const Daemon& d);
   void Forget(pid_t pid);
 
