@@ -76,8 +76,8 @@ bool IsHexPrefix(std::string_view s) { return !s.empty() && s.size() <= 64 && Is
 
 }  // namespace
 
-ImageStore::ImageStore(sql::Database& db, content::Store& content,
-                       snapshot::Snapshotter& snapshots, sys::Syscalls& sys, StoreOptions options)
+ImageStore::ImageStore(sql::Database& db, content::Store& content, snapshot::Snapshotter& snapshots,
+                       sys::Syscalls& sys, StoreOptions options)
     : impl_(std::make_unique<Impl>(db, content, snapshots, sys, std::move(options))) {}
 
 ImageStore::~ImageStore() = default;
@@ -102,7 +102,8 @@ Status ImageStore::Init() {
   std::set<std::string> known;
   {
     auto lock = impl_->db.Lock();
-    BERTH_ASSIGN_OR_RETURN(sql::Statement st, impl_->db.Prepare("SELECT chain_id FROM image_layers"));
+    BERTH_ASSIGN_OR_RETURN(sql::Statement st,
+                           impl_->db.Prepare("SELECT chain_id FROM image_layers"));
     while (true) {
       BERTH_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
@@ -110,11 +111,12 @@ Status ImageStore::Init() {
     }
   }
   BERTH_ASSIGN_OR_RETURN(std::vector<snapshot::Info> infos, impl_->snapshots.List());
-  // Children before parents: remove in reverse creation order, repeatedly, until stable.
+  // Children before parents: newest first, so a layer's children have gone before it.
   std::sort(infos.begin(), infos.end(),
             [](const snapshot::Info& a, const snapshot::Info& b) { return a.created > b.created; });
   for (const snapshot::Info& info : infos) {
-    bool stale_unpack = info.kind == snapshot::Kind::kActive && info.name.rfind(kUnpackPrefix, 0) == 0;
+    bool stale_unpack =
+        info.kind == snapshot::Kind::kActive && info.name.rfind(kUnpackPrefix, 0) == 0;
     bool orphan_layer = info.kind == snapshot::Kind::kCommitted &&
                         info.name.rfind("sha256:", 0) == 0 && !known.count(info.name);
     if (!stale_unpack && !orphan_layer) continue;
@@ -166,9 +168,10 @@ Result<Image> ImageStore::Impl::LoadImage(const oci::Digest& id) {
 
     BERTH_ASSIGN_OR_RETURN(
         sql::Statement ls,
-        db.Prepare("SELECT l.chain_id, l.diff_id, l.diff_size, il.blob, il.media_type, il.blob_size "
-                   "FROM image_image_layers il JOIN image_layers l ON l.chain_id = il.chain_id "
-                   "WHERE il.image_id = ? ORDER BY il.position"));
+        db.Prepare(
+            "SELECT l.chain_id, l.diff_id, l.diff_size, il.blob, il.media_type, il.blob_size "
+            "FROM image_image_layers il JOIN image_layers l ON l.chain_id = il.chain_id "
+            "WHERE il.image_id = ? ORDER BY il.position"));
     ls.Bind(1, id.ToString());
     while (true) {
       BERTH_ASSIGN_OR_RETURN(bool more, ls.Step());
@@ -183,9 +186,9 @@ Result<Image> ImageStore::Impl::LoadImage(const oci::Digest& id) {
       image.layers.push_back(std::move(l));
     }
     for (const char* table : {"image_tags", "image_repo_digests"}) {
-      BERTH_ASSIGN_OR_RETURN(
-          sql::Statement ts,
-          db.Prepare(std::string("SELECT name FROM ") + table + " WHERE image_id = ? ORDER BY name"));
+      BERTH_ASSIGN_OR_RETURN(sql::Statement ts,
+                             db.Prepare(std::string("SELECT name FROM ") + table +
+                                        " WHERE image_id = ? ORDER BY name"));
       ts.Bind(1, id.ToString());
       while (true) {
         BERTH_ASSIGN_OR_RETURN(bool more, ts.Step());
@@ -217,10 +220,10 @@ Result<std::vector<oci::Digest>> ImageStore::Impl::AllImageIds() {
 
 Status ImageStore::Impl::PutTag(const oci::Reference& ref, const oci::Digest& id) {
   bool is_digest = ref.has_digest();
-  BERTH_ASSIGN_OR_RETURN(
-      sql::Statement st,
-      db.Prepare(std::string("INSERT OR REPLACE INTO ") +
-                 (is_digest ? "image_repo_digests" : "image_tags") + " (name, image_id) VALUES (?, ?)"));
+  BERTH_ASSIGN_OR_RETURN(sql::Statement st,
+                         db.Prepare(std::string("INSERT OR REPLACE INTO ") +
+                                    (is_digest ? "image_repo_digests" : "image_tags") +
+                                    " (name, image_id) VALUES (?, ?)"));
   st.Bind(1, ref.String()).Bind(2, id.ToString());
   BERTH_RETURN_IF_ERROR(st.Run());
   if (!is_digest) {
@@ -305,12 +308,14 @@ Result<int64_t> ImageStore::Impl::DeleteImage(const oci::Digest& id) {
   for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it) {
     {
       BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db));
-      BERTH_ASSIGN_OR_RETURN(sql::Statement used,
-                             db.Prepare("SELECT 1 FROM image_image_layers WHERE chain_id = ? LIMIT 1"));
+      BERTH_ASSIGN_OR_RETURN(
+          sql::Statement used,
+          db.Prepare("SELECT 1 FROM image_image_layers WHERE chain_id = ? LIMIT 1"));
       used.Bind(1, it->chain_id.ToString());
       BERTH_ASSIGN_OR_RETURN(bool in_use, used.Step());
       if (in_use) break;  // lower layers are then in use too
-      BERTH_ASSIGN_OR_RETURN(sql::Statement del, db.Prepare("DELETE FROM image_layers WHERE chain_id = ?"));
+      BERTH_ASSIGN_OR_RETURN(sql::Statement del,
+                             db.Prepare("DELETE FROM image_layers WHERE chain_id = ?"));
       del.Bind(1, it->chain_id.ToString());
       BERTH_RETURN_IF_ERROR(del.Run());
       BERTH_RETURN_IF_ERROR(tx.Commit());
@@ -318,7 +323,8 @@ Result<int64_t> ImageStore::Impl::DeleteImage(const oci::Digest& id) {
     Status st = snapshots.Remove(it->chain_id.ToString());
     if (!st) {
       // A container's layer still sits on it; it goes when that container does.
-      spdlog::info("image store: keeping snapshot {}: {}", it->chain_id.ToString(), st.error().message);
+      spdlog::info("image store: keeping snapshot {}: {}", it->chain_id.ToString(),
+                   st.error().message);
       break;
     }
     reclaimed += it->diff_size;
@@ -340,7 +346,8 @@ Result<oci::Digest> ImageStore::Resolve(std::string_view name_or_id) {
   if (s.empty()) return NoSuchImage(s);
   auto exists = [&](const oci::Digest& d) -> Result<bool> {
     auto lock = impl_->db.Lock();
-    BERTH_ASSIGN_OR_RETURN(sql::Statement st, impl_->db.Prepare("SELECT 1 FROM image_images WHERE id = ?"));
+    BERTH_ASSIGN_OR_RETURN(sql::Statement st,
+                           impl_->db.Prepare("SELECT 1 FROM image_images WHERE id = ?"));
     st.Bind(1, d.ToString());
     return st.Step();
   };
@@ -360,7 +367,8 @@ Result<oci::Digest> ImageStore::Resolve(std::string_view name_or_id) {
     BERTH_ASSIGN_OR_RETURN(
         sql::Statement st,
         impl_->db.Prepare(std::string("SELECT image_id FROM ") +
-                          (r.has_digest() ? "image_repo_digests" : "image_tags") + " WHERE name = ?"));
+                          (r.has_digest() ? "image_repo_digests" : "image_tags") +
+                          " WHERE name = ?"));
     st.Bind(1, r.has_digest() ? r.TrimNamed().WithDigest(*r.digest()).String() : r.String());
     BERTH_ASSIGN_OR_RETURN(bool row, st.Step());
     if (row) return ParseStoredDigest(st.ColumnText(0));
@@ -369,8 +377,9 @@ Result<oci::Digest> ImageStore::Resolve(std::string_view name_or_id) {
   std::string_view prefix = s.rfind("sha256:", 0) == 0 ? s.substr(7) : s;
   if (IsHexPrefix(prefix)) {
     auto lock = impl_->db.Lock();
-    BERTH_ASSIGN_OR_RETURN(sql::Statement st,
-                           impl_->db.Prepare("SELECT id FROM image_images WHERE id >= ? AND id < ? LIMIT 2"));
+    BERTH_ASSIGN_OR_RETURN(
+        sql::Statement st,
+        impl_->db.Prepare("SELECT id FROM image_images WHERE id >= ? AND id < ? LIMIT 2"));
     std::string lo = "sha256:" + std::string(prefix);
     st.Bind(1, lo).Bind(2, lo + "g");
     std::vector<std::string> hits;
@@ -381,8 +390,8 @@ Result<oci::Digest> ImageStore::Resolve(std::string_view name_or_id) {
     }
     if (hits.size() == 1) return ParseStoredDigest(hits[0]);
     if (hits.size() > 1) {
-      return MakeError(Code::kInvalidArgument,
-                       "ambiguous image reference " + std::string(s) + ": matches more than one image");
+      return MakeError(Code::kInvalidArgument, "ambiguous image reference " + std::string(s) +
+                                                   ": matches more than one image");
     }
   }
   return NoSuchImage(s);
@@ -480,14 +489,15 @@ Result<std::vector<DeleteItem>> ImageStore::Remove(std::string_view name_or_id, 
   BERTH_ASSIGN_OR_RETURN(Image image, impl_->LoadImage(id));
   std::vector<DeleteItem> out;
 
-  std::vector<std::string> users = impl_->usage ? impl_->usage->ContainersUsing(id) : std::vector<std::string>{};
+  std::vector<std::string> users =
+      impl_->usage ? impl_->usage->ContainersUsing(id) : std::vector<std::string>{};
   std::string short_id = id.Short();
 
   // Named by a reference (not by ID): untag it.
   std::optional<oci::Reference> named;
   std::string_view s = name_or_id;
-  bool by_id = s.rfind("sha256:", 0) == 0 || (IsHexPrefix(s) && s.size() >= 1 &&
-                                              id.hex().rfind(std::string(s), 0) == 0);
+  bool by_id = s.rfind("sha256:", 0) == 0 ||
+               (IsHexPrefix(s) && s.size() >= 1 && id.hex().rfind(std::string(s), 0) == 0);
   if (!by_id) {
     if (Result<oci::Reference> ref = oci::ParseNormalizedNamed(s)) {
       named = ref->has_digest() ? ref->TrimNamed().WithDigest(*ref->digest()) : ref->TagNameOnly();
@@ -498,18 +508,25 @@ Result<std::vector<DeleteItem>> ImageStore::Remove(std::string_view name_or_id, 
     if (names <= 1 && !users.empty() && !force) {
       return MakeError(Code::kConflict, "conflict: unable to remove repository reference \"" +
                                             std::string(s) + "\" (must force) - container " +
-                                            users[0] + " is using its referenced image " + short_id);
+                                            users[0] + " is using its referenced image " +
+                                            short_id);
     }
-    BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(impl_->db));
-    BERTH_ASSIGN_OR_RETURN(
-        sql::Statement st,
-        impl_->db.Prepare(std::string("DELETE FROM ") +
-                          (named->has_digest() ? "image_repo_digests" : "image_tags") + " WHERE name = ?"));
-    st.Bind(1, named->String());
-    BERTH_RETURN_IF_ERROR(st.Run());
-    BERTH_RETURN_IF_ERROR(tx.Commit());
     out.push_back({named->FamiliarString(), ""});
-    if (names > 1) return out;  // other names remain: untag only
+    if (names > 1) {
+      // Other names remain: untag only.
+      BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(impl_->db));
+      BERTH_ASSIGN_OR_RETURN(
+          sql::Statement st,
+          impl_->db.Prepare(std::string("DELETE FROM ") +
+                            (named->has_digest() ? "image_repo_digests" : "image_tags") +
+                            " WHERE name = ?"));
+      st.Bind(1, named->String());
+      BERTH_RETURN_IF_ERROR(st.Run());
+      BERTH_RETURN_IF_ERROR(tx.Commit());
+      return out;
+    }
+    // The last name goes in the same transaction that deletes the image (DeleteImage), so a
+    // failed delete leaves the name in place.
   } else {
     if (names > 1 && !force) {
       return MakeError(Code::kConflict, "conflict: unable to delete " + short_id +
@@ -522,7 +539,8 @@ Result<std::vector<DeleteItem>> ImageStore::Remove(std::string_view name_or_id, 
   if (!users.empty() && !force) {
     return MakeError(Code::kConflict, "conflict: unable to delete " + short_id +
                                           " (must be forced) - image is being used by stopped "
-                                          "container " + users[0]);
+                                          "container " +
+                                          users[0]);
   }
   std::vector<oci::Digest> before_layers;
   for (const LayerInfo& l : image.layers) before_layers.push_back(l.chain_id);
@@ -577,15 +595,20 @@ Result<PruneReport> ImageStore::Prune(bool all) {
     if (!all && !dangling) continue;
     if (impl_->usage && !impl_->usage->ContainersUsing(img.id).empty()) continue;
     std::lock_guard op(impl_->op_mu);
-    for (const oci::Reference& r : img.tags) report.deleted.push_back({r.FamiliarString(), ""});
-    for (const oci::Reference& r : img.repo_digests) report.deleted.push_back({r.FamiliarString(), ""});
-    Result<int64_t> reclaimed = impl_->DeleteImage(img.id);
-    if (!reclaimed) {
-      if (reclaimed.error().code == Code::kNotFound) continue;
-      return std::move(reclaimed).error();
+    // Look again under the lock: it may have been tagged or removed since the list.
+    Result<Image> now = impl_->LoadImage(img.id);
+    if (!now) {
+      if (now.error().code == Code::kNotFound) continue;
+      return std::move(now).error();
+    }
+    if (!all && !(now->tags.empty() && now->repo_digests.empty())) continue;
+    BERTH_ASSIGN_OR_RETURN(int64_t reclaimed, impl_->DeleteImage(img.id));
+    for (const oci::Reference& r : now->tags) report.deleted.push_back({r.FamiliarString(), ""});
+    for (const oci::Reference& r : now->repo_digests) {
+      report.deleted.push_back({r.FamiliarString(), ""});
     }
     report.deleted.push_back({"", img.id.ToString()});
-    report.space_reclaimed += *reclaimed;
+    report.space_reclaimed += reclaimed;
   }
   return report;
 }

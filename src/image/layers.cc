@@ -16,9 +16,12 @@ namespace {
 
 std::string_view LayerMediaTypeFor(archive::Compression c) {
   switch (c) {
-    case archive::Compression::kGzip: return oci::kMediaTypeOciLayerGzip;
-    case archive::Compression::kZstd: return oci::kMediaTypeOciLayerZstd;
-    case archive::Compression::kNone: break;
+    case archive::Compression::kGzip:
+      return oci::kMediaTypeOciLayerGzip;
+    case archive::Compression::kZstd:
+      return oci::kMediaTypeOciLayerZstd;
+    case archive::Compression::kNone:
+      break;
   }
   return oci::kMediaTypeOciLayer;
 }
@@ -44,6 +47,9 @@ Result<LayerInfo> ImageStore::Impl::UnpackLayer(Reader& blob, const oci::Digest&
   archive::ApplyOptions opts;
   opts.chown = options.chown;
   opts.tee = ingest.get();
+  // The layer's files reach the disk (one syncfs) before the snapshot is committed and any row
+  // names it: the write-fsync-then-record rule (ARCHITECTURE.md).
+  opts.sync = true;
   Result<archive::ApplyResult> applied = archive::ApplyLayer(blob, root.get(), opts, sys);
   if (!applied) {
     if (ingest) (void)ingest->Abort();
@@ -56,7 +62,8 @@ Result<LayerInfo> ImageStore::Impl::UnpackLayer(Reader& blob, const oci::Digest&
   layer.blob = applied->digest;
   layer.blob_size = static_cast<int64_t>(applied->size);
   layer.media_type = std::string(LayerMediaTypeFor(applied->compression));
-  layer.chain_id = parent_chain.valid() ? oci::ChainId({parent_chain, layer.diff_id}) : layer.diff_id;
+  layer.chain_id =
+      parent_chain.valid() ? oci::ChainId({parent_chain, layer.diff_id}) : layer.diff_id;
   // ChainId({parent_chain, diff}) is sha256(parent_chain + " " + diff): the chain rule.
 
   if (ingest) {
@@ -143,8 +150,8 @@ Result<Image> ImageStore::Impl::AssembleImage(std::string config_bytes,
     Result<oci::Manifest> given = oci::ParseManifest(*manifest_bytes);
     if (given && ManifestMatches(*given, config_digest, layers)) {
       bytes = *manifest_bytes;
-      m.media_type = given->media_type.empty() ? std::string(oci::kMediaTypeOciManifest)
-                                               : given->media_type;
+      m.media_type =
+          given->media_type.empty() ? std::string(oci::kMediaTypeOciManifest) : given->media_type;
     }
   }
   BERTH_ASSIGN_OR_RETURN(oci::Digest manifest_digest, PutBlob(bytes, undo));
