@@ -6,20 +6,34 @@ namespace berth::api {
 
 int HttpStatusFor(Code code) {
   switch (code) {
-    case Code::kOk: return 200;
-    case Code::kInvalidArgument: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kAlreadyExists: return 409;
-    case Code::kConflict: return 409;
-    case Code::kFailedPrecondition: return 409;
-    case Code::kPermissionDenied: return 403;
-    case Code::kUnauthenticated: return 401;
-    case Code::kUnavailable: return 503;
-    case Code::kNotImplemented: return 501;
-    case Code::kDataLoss: return 500;
-    case Code::kCancelled: return 500;
-    case Code::kResourceExhausted: return 500;
-    case Code::kInternal: return 500;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+      return 409;
+    case Code::kConflict:
+      return 409;
+    case Code::kFailedPrecondition:
+      return 409;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kNotImplemented:
+      return 501;
+    case Code::kDataLoss:
+      return 500;
+    case Code::kCancelled:
+      return 500;
+    case Code::kResourceExhausted:
+      return 500;
+    case Code::kInternal:
+      return 500;
   }
   return 500;
 }

@@ -103,8 +103,7 @@ Result<image::ListFilters> ListFiltersFrom(Request& req) {
         } else if (v == "false" || v == "0") {
           f.dangling = false;
         } else {
-          return MakeError(Code::kInvalidArgument,
-                           "invalid filter 'dangling=" + v + "'");
+          return MakeError(Code::kInvalidArgument, "invalid filter 'dangling=" + v + "'");
         }
       }
     } else if (key == "label") {
@@ -202,7 +201,8 @@ Json ImageSummaryJson(const image::Image& img) {
       {"Size", img.size},
       {"SharedSize", -1},
       {"VirtualSize", img.size},
-      {"Labels", img.config.config.labels.empty() ? Json::object() : Json(img.config.config.labels)},
+      {"Labels",
+       img.config.config.labels.empty() ? Json::object() : Json(img.config.config.labels)},
       {"Containers", -1},
   };
 }
@@ -294,13 +294,15 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images) {
     }
     BERTH_ASSIGN_OR_RETURN(image::PruneReport report, images.Prune(all));
     Json deleted = report.deleted.empty() ? Json(nullptr) : DeleteItemsJson(report.deleted);
-    return w.WriteJson(200, {{"ImagesDeleted", deleted}, {"SpaceReclaimed", report.space_reclaimed}});
+    return w.WriteJson(200,
+                       {{"ImagesDeleted", deleted}, {"SpaceReclaimed", report.space_reclaimed}});
   });
 
-  router.Handle("GET", "/images/{name:.*}/json", [&images](Request& req, ResponseWriter& w) -> Status {
-    BERTH_ASSIGN_OR_RETURN(image::Image img, images.Get(req.Param("name")));
-    return w.WriteJson(200, ImageInspectJson(img));
-  });
+  router.Handle("GET", "/images/{name:.*}/json",
+                [&images](Request& req, ResponseWriter& w) -> Status {
+                  BERTH_ASSIGN_OR_RETURN(image::Image img, images.Get(req.Param("name")));
+                  return w.WriteJson(200, ImageInspectJson(img));
+                });
 
   router.Handle("GET", "/images/{name:.*}/history",
                 [&images](Request& req, ResponseWriter& w) -> Status {
@@ -317,25 +319,30 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images) {
                   return w.WriteJson(200, out);
                 });
 
-  router.Handle("GET", "/images/{name:.*}/get", [&images](Request& req, ResponseWriter& w) -> Status {
-    LazyStream out(w, "application/x-tar");
-    BERTH_RETURN_IF_ERROR(images.Save({std::string(req.Param("name"))}, out));
-    return out.Finish();
-  });
+  router.Handle("GET", "/images/{name:.*}/get",
+                [&images](Request& req, ResponseWriter& w) -> Status {
+                  LazyStream out(w, "application/x-tar");
+                  BERTH_RETURN_IF_ERROR(images.Save({std::string(req.Param("name"))}, out));
+                  return out.Finish();
+                });
 
-  router.Handle("POST", "/images/{name:.*}/tag", [&images](Request& req, ResponseWriter& w) -> Status {
-    Result<oci::Reference> target = oci::RepoTagReference(req.Query("repo"), req.Query("tag"));
-    if (!target) return std::move(target).error();
-    if (!target->has_name()) return MakeError(Code::kInvalidArgument, "repository name must have at least one component");
-    BERTH_RETURN_IF_ERROR(images.Tag(req.Param("name"), *target));
-    return w.WriteEmpty(201);
-  });
+  router.Handle(
+      "POST", "/images/{name:.*}/tag", [&images](Request& req, ResponseWriter& w) -> Status {
+        Result<oci::Reference> target = oci::RepoTagReference(req.Query("repo"), req.Query("tag"));
+        if (!target) return std::move(target).error();
+        if (!target->has_name())
+          return MakeError(Code::kInvalidArgument,
+                           "repository name must have at least one component");
+        BERTH_RETURN_IF_ERROR(images.Tag(req.Param("name"), *target));
+        return w.WriteEmpty(201);
+      });
 
-  router.Handle("DELETE", "/images/{name:.*}", [&images](Request& req, ResponseWriter& w) -> Status {
-    BERTH_ASSIGN_OR_RETURN(auto items, images.Remove(req.Param("name"), req.QueryBool("force"),
-                                                     !req.QueryBool("noprune")));
-    return w.WriteJson(200, DeleteItemsJson(items));
-  });
+  router.Handle(
+      "DELETE", "/images/{name:.*}", [&images](Request& req, ResponseWriter& w) -> Status {
+        BERTH_ASSIGN_OR_RETURN(auto items, images.Remove(req.Param("name"), req.QueryBool("force"),
+                                                         !req.QueryBool("noprune")));
+        return w.WriteJson(200, DeleteItemsJson(items));
+      });
 }
 
 }  // namespace berth::api

@@ -77,9 +77,9 @@ Result<nlohmann::json> Request::ReadJson() {
   if (!content_type.empty()) {
     std::string media(TrimSpace(content_type.substr(0, content_type.find(';'))));
     if (ToLower(media) != "application/json") {
-      return MakeError(Code::kInvalidArgument,
-                       "unsupported Content-Type header (" + std::string(content_type) +
-                           "): must be 'application/json'");
+      return MakeError(Code::kInvalidArgument, "unsupported Content-Type header (" +
+                                                   std::string(content_type) +
+                                                   "): must be 'application/json'");
     }
   }
   Result<std::string> text = ReadAll(*body_, kMaxJsonBody);

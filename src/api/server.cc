@@ -55,9 +55,9 @@ Result<ListenAddress> ParseListenAddress(std::string_view address) {
     out.path = std::string(address.substr(7));
     if (out.path.empty()) out.path = "/run/berth/berth.sock";
     if (out.path.front() != '/') {
-      return MakeError(Code::kInvalidArgument,
-                       "invalid unix socket address " + std::string(address) +
-                           ": the path must be absolute");
+      return MakeError(
+          Code::kInvalidArgument,
+          "invalid unix socket address " + std::string(address) + ": the path must be absolute");
     }
     if (out.path.size() >= sizeof(sockaddr_un::sun_path)) {
       return MakeError(Code::kInvalidArgument,
@@ -81,15 +81,14 @@ Result<ListenAddress> ParseListenAddress(std::string_view address) {
     unsigned value = 0;
     if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != port.npos ||
         (value = static_cast<unsigned>(std::stoul(std::string(port)))) > 65535) {
-      return MakeError(Code::kInvalidArgument, "invalid tcp address " + std::string(address) +
-                                                   ": bad port");
+      return MakeError(Code::kInvalidArgument,
+                       "invalid tcp address " + std::string(address) + ": bad port");
     }
     out.port = static_cast<uint16_t>(value);
     return out;
   }
-  return MakeError(Code::kInvalidArgument,
-                   "invalid listen address " + std::string(address) +
-                       ": want unix:///path or tcp://HOST:PORT");
+  return MakeError(Code::kInvalidArgument, "invalid listen address " + std::string(address) +
+                                               ": want unix:///path or tcp://HOST:PORT");
 }
 
 struct Server::Impl : internal::ConnectionTracker {
@@ -117,23 +116,23 @@ struct Server::Impl : internal::ConnectionTracker {
   template <typename Acceptor>
   void Accept(Acceptor& acceptor, int family, int protocol) {
     using PeerSocket = typename Acceptor::protocol_type::socket;
-    acceptor.async_accept([this, &acceptor, family, protocol](const error_code& ec,
-                                                              PeerSocket peer) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      if (ec) {
-        // Usually EMFILE: wait a little instead of spinning on a listener that stays ready.
-        spdlog::warn("API accept: {}", ec.message());
-        auto timer = std::make_shared<net::steady_timer>(io, std::chrono::milliseconds(100));
-        timer->async_wait([this, &acceptor, family, protocol, timer](const error_code&) {
-          if (acceptor.is_open()) Accept(acceptor, family, protocol);
+    acceptor.async_accept(
+        [this, &acceptor, family, protocol](const error_code& ec, PeerSocket peer) {
+          if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+          if (ec) {
+            // Usually EMFILE: wait a little instead of spinning on a listener that stays ready.
+            spdlog::warn("API accept: {}", ec.message());
+            auto timer = std::make_shared<net::steady_timer>(io, std::chrono::milliseconds(100));
+            timer->async_wait([this, &acceptor, family, protocol, timer](const error_code&) {
+              if (acceptor.is_open()) Accept(acceptor, family, protocol);
+            });
+            return;
+          }
+          error_code rec;
+          int fd = peer.release(rec);
+          if (!rec) Spawn(fd, family, protocol);
+          Accept(acceptor, family, protocol);
         });
-        return;
-      }
-      error_code rec;
-      int fd = peer.release(rec);
-      if (!rec) Spawn(fd, family, protocol);
-      Accept(acceptor, family, protocol);
-    });
   }
 
   void Spawn(int fd, int family, int protocol) {
@@ -242,11 +241,12 @@ Status Server::Listen(std::string_view address) {
   if (ec) return NetError("listen on " + std::string(address), ec);
   net::ip::tcp::endpoint local = acceptor->local_endpoint(ec);
   std::string host = local.address().is_v6() ? "[" + local.address().to_string() + "]"
-                                              : local.address().to_string();
+                                             : local.address().to_string();
   impl_->bound.push_back(fmt::format("tcp://{}:{}", host, local.port()));
-  spdlog::warn("API listening on {} without TLS or authentication: anyone who can reach it "
-               "controls this host",
-               impl_->bound.back());
+  spdlog::warn(
+      "API listening on {} without TLS or authentication: anyone who can reach it "
+      "controls this host",
+      impl_->bound.back());
   impl_->tcp_acceptors.push_back(std::move(acceptor));
   return Ok();
 }
@@ -290,8 +290,8 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   }
   if (!s.done.wait_for(lock, grace, [&s] { return s.live_threads == 0; })) {
     // 3. Cut what is left: blocked reads and writes fail and the handlers return.
-    spdlog::warn("API shutdown: cutting {} connection(s) still busy after {} ms",
-                 s.conns.size(), grace.count());
+    spdlog::warn("API shutdown: cutting {} connection(s) still busy after {} ms", s.conns.size(),
+                 grace.count());
     for (const auto& [id, conn] : s.conns) ::shutdown(conn.fd, SHUT_RDWR);
     s.done.wait(lock, [&s] { return s.live_threads == 0; });
   }

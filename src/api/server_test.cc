@@ -1,7 +1,6 @@
 // The server over real sockets, driven by libcurl (and a raw socket for hijack).
 #include "api/server.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -16,6 +15,7 @@
 #include <map>
 #include <thread>
 
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -285,15 +285,16 @@ TEST_F(ServerTest, StreamedChunksReachTheClientAsTheyAreWritten) {
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/v1.43/stream");
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* p) {
-    auto* k = static_cast<Sink*>(p);
-    k->body.append(d, s * n);
-    if (!k->signalled && k->body.find("first") != std::string::npos) {
-      k->signalled = true;
-      k->first_seen->set_value();
-    }
-    return s * n;
-  });
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* p) {
+        auto* k = static_cast<Sink*>(p);
+        k->body.append(d, s * n);
+        if (!k->signalled && k->body.find("first") != std::string::npos) {
+          k->signalled = true;
+          k->first_seen->set_value();
+        }
+        return s * n;
+      });
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
   std::map<std::string, std::string> headers;

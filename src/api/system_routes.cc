@@ -34,16 +34,20 @@ Json VersionJson(const engine::VersionInfo& v) {
   std::string build_time(v.build.build_time);
   std::string compiler(v.build.compiler);
   Json details = {
-      {"ApiVersion", kDefaultApiVersion}, {"Arch", v.arch},
-      {"BuildTime", build_time},          {"Experimental", "false"},
-      {"GitCommit", commit},              {"GoVersion", compiler},
-      {"KernelVersion", v.kernel_version}, {"MinAPIVersion", kMinApiVersion},
+      {"ApiVersion", kDefaultApiVersion},
+      {"Arch", v.arch},
+      {"BuildTime", build_time},
+      {"Experimental", "false"},
+      {"GitCommit", commit},
+      {"GoVersion", compiler},
+      {"KernelVersion", v.kernel_version},
+      {"MinAPIVersion", kMinApiVersion},
       {"Os", v.os},
   };
   return Json{
       {"Platform", {{"Name", v.platform_name}}},
-      {"Components", Json::array({{{"Name", "Engine"}, {"Version", version},
-                                   {"Details", details}}})},
+      {"Components",
+       Json::array({{{"Name", "Engine"}, {"Version", version}, {"Details", details}}})},
       {"Version", version},
       {"ApiVersion", kDefaultApiVersion},
       {"MinAPIVersion", kMinApiVersion},

@@ -38,12 +38,12 @@ class FakeSystem : public engine::SystemBackend {
     return i;
   }
   engine::VersionInfo Version() override {
-    return engine::VersionInfo{{"0.1.0", "abc1234", "2026-01-01T00:00:00.000000000+00:00",
-                                "g++ 12.2.0"},
-                               "Berth Engine",
-                               "linux",
-                               "amd64",
-                               "6.1.0"};
+    return engine::VersionInfo{
+        {"0.1.0", "abc1234", "2026-01-01T00:00:00.000000000+00:00", "g++ 12.2.0"},
+        "Berth Engine",
+        "linux",
+        "amd64",
+        "6.1.0"};
   }
   bool fail = false;
 };

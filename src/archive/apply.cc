@@ -1,8 +1,6 @@
 #include "archive/apply.h"
 
 #include <fcntl.h>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -12,6 +10,9 @@
 #include <string>
 #include <unordered_set>
 #include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "archive/internal/tree.h"
 #include "archive/tar_reader.h"

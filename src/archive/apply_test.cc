@@ -1,11 +1,12 @@
 #include "archive/apply.h"
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "archive/tar_writer.h"
 #include "archive/testing/fs_snapshot.h"

@@ -1,10 +1,10 @@
 #include "archive/compression.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <random>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace berth::archive {
 namespace {

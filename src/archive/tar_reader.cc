@@ -1,14 +1,14 @@
 #include "archive/tar_reader.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace berth::archive {
 

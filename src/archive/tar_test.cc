@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "archive/tar_reader.h"
 #include "archive/tar_writer.h"

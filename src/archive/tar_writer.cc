@@ -1,13 +1,14 @@
 #include "archive/tar_writer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <vector>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
 
 namespace berth::archive {
 namespace {

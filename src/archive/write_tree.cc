@@ -1,7 +1,6 @@
 #include "archive/write_tree.h"
 
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -10,6 +9,8 @@
 #include <set>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "archive/internal/tree.h"
 #include "archive/tar_writer.h"

@@ -1,13 +1,14 @@
 #include "archive/write_tree.h"
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <regex>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "archive/apply.h"
 #include "archive/tar_reader.h"

@@ -11,8 +11,7 @@ Result<spdlog::level::level_enum> ParseLevel(std::string_view name) {
   if (name == "warn" || name == "warning") return spdlog::level::warn;
   if (name == "error") return spdlog::level::err;
   if (name == "fatal" || name == "panic") return spdlog::level::critical;
-  return MakeError(Code::kInvalidArgument,
-                   "unable to parse logging level: " + std::string(name));
+  return MakeError(Code::kInvalidArgument, "unable to parse logging level: " + std::string(name));
 }
 
 void Init(spdlog::level::level_enum level) {

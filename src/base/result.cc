@@ -8,20 +8,34 @@ namespace berth {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kNotFound: return "not found";
-    case Code::kAlreadyExists: return "already exists";
-    case Code::kFailedPrecondition: return "failed precondition";
-    case Code::kConflict: return "conflict";
-    case Code::kPermissionDenied: return "permission denied";
-    case Code::kUnauthenticated: return "unauthenticated";
-    case Code::kCancelled: return "cancelled";
-    case Code::kResourceExhausted: return "resource exhausted";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kDataLoss: return "data loss";
-    case Code::kNotImplemented: return "not implemented";
-    case Code::kInternal: return "internal";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kAlreadyExists:
+      return "already exists";
+    case Code::kFailedPrecondition:
+      return "failed precondition";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kPermissionDenied:
+      return "permission denied";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
+    case Code::kCancelled:
+      return "cancelled";
+    case Code::kResourceExhausted:
+      return "resource exhausted";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kDataLoss:
+      return "data loss";
+    case Code::kNotImplemented:
+      return "not implemented";
+    case Code::kInternal:
+      return "internal";
   }
   return "unknown";
 }
@@ -39,16 +53,39 @@ Error Error::WithContext(std::string_view context) && {
 
 Code CodeFromErrno(int err) {
   switch (err) {
-    case ENOENT: case ENOTDIR: return Code::kNotFound;
-    case EEXIST: case ENOTEMPTY: return Code::kAlreadyExists;
-    case EACCES: case EPERM: case EROFS: return Code::kPermissionDenied;
-    case EINVAL: case ENAMETOOLONG: case ELOOP: case EXDEV: return Code::kInvalidArgument;
-    case ENOSPC: case EDQUOT: case ENOMEM: case EMFILE: case ENFILE: return Code::kResourceExhausted;
-    case EBUSY: return Code::kConflict;
-    case EAGAIN: case EINTR: return Code::kUnavailable;
-    case ENOSYS: case EOPNOTSUPP: return Code::kNotImplemented;
-    case ECANCELED: return Code::kCancelled;
-    default: return Code::kInternal;
+    case ENOENT:
+    case ENOTDIR:
+      return Code::kNotFound;
+    case EEXIST:
+    case ENOTEMPTY:
+      return Code::kAlreadyExists;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return Code::kPermissionDenied;
+    case EINVAL:
+    case ENAMETOOLONG:
+    case ELOOP:
+    case EXDEV:
+      return Code::kInvalidArgument;
+    case ENOSPC:
+    case EDQUOT:
+    case ENOMEM:
+    case EMFILE:
+    case ENFILE:
+      return Code::kResourceExhausted;
+    case EBUSY:
+      return Code::kConflict;
+    case EAGAIN:
+    case EINTR:
+      return Code::kUnavailable;
+    case ENOSYS:
+    case EOPNOTSUPP:
+      return Code::kNotImplemented;
+    case ECANCELED:
+      return Code::kCancelled;
+    default:
+      return Code::kInternal;
   }
 }
 

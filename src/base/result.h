@@ -51,7 +51,9 @@ Error ErrnoError(std::string_view what, int err);
 Error ErrnoError(std::string_view what);  // uses errno
 Code CodeFromErrno(int err);
 
-inline Error MakeError(Code code, std::string message) { return Error{code, std::move(message), 0}; }
+inline Error MakeError(Code code, std::string message) {
+  return Error{code, std::move(message), 0};
+}
 
 // Result<T>: either a T or an Error.
 template <typename T>
@@ -63,18 +65,27 @@ class [[nodiscard]] Result {
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   template <typename U>
-    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Error> &&
-             !std::is_same_v<std::decay_t<U>, Result<T>>)
-  Result(U&& value) : v_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result<T>>)
+      Result(U&& value)
+      : v_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
   bool ok() const { return has_value(); }
 
-  T& value() & { Check(); return std::get<0>(v_); }
-  const T& value() const& { Check(); return std::get<0>(v_); }
-  T&& value() && { Check(); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    Check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    Check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    Check();
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -132,24 +143,24 @@ Error TakeError(Result<T>&& r) {
 #define BERTH_CONCAT_(a, b) BERTH_CONCAT_INNER_(a, b)
 
 // Returns the error of `expr` (a Status or Result) from the enclosing function.
-#define BERTH_RETURN_IF_ERROR(expr)                                      \
-  do {                                                                   \
-    auto berth_status_ = (expr);                                         \
+#define BERTH_RETURN_IF_ERROR(expr)                                                    \
+  do {                                                                                 \
+    auto berth_status_ = (expr);                                                       \
     if (!berth_status_) return ::berth::internal::TakeError(std::move(berth_status_)); \
   } while (false)
 
 // `lhs = *expr` or returns its error. lhs may declare: BERTH_ASSIGN_OR_RETURN(auto x, F());
 #define BERTH_ASSIGN_OR_RETURN(lhs, expr) \
   BERTH_ASSIGN_OR_RETURN_IMPL_(BERTH_CONCAT_(berth_result_, __LINE__), lhs, expr)
-#define BERTH_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)              \
-  auto tmp = (expr);                                              \
+#define BERTH_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)             \
+  auto tmp = (expr);                                             \
   if (!tmp) return ::berth::internal::TakeError(std::move(tmp)); \
   lhs = std::move(tmp).value()
 
 // Invariant checks. Never for input or the environment (STYLE.md §4).
-#define BERTH_CHECK(cond)                                                             \
-  do {                                                                                \
-    if (!(cond)) ::berth::internal::CheckFailed(#cond, __FILE__, __LINE__);           \
+#define BERTH_CHECK(cond)                                                   \
+  do {                                                                      \
+    if (!(cond)) ::berth::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (false)
 #ifdef NDEBUG
 #define BERTH_DCHECK(cond) \

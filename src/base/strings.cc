@@ -115,13 +115,20 @@ bool ParseRamInBytes(std::string_view s, int64_t* out) {
   if (!seen_digit) return false;
   std::string unit = ToLower(s.substr(i));
   double mult = 1;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1024.0;
-  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1024.0 * 1024;
-  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
-  else if (unit == "p" || unit == "pb" || unit == "pib") mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
-  else return false;
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib")
+    mult = 1024.0;
+  else if (unit == "m" || unit == "mb" || unit == "mib")
+    mult = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gb" || unit == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else if (unit == "t" || unit == "tb" || unit == "tib")
+    mult = 1024.0 * 1024 * 1024 * 1024;
+  else if (unit == "p" || unit == "pb" || unit == "pib")
+    mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
+  else
+    return false;
   *out = static_cast<int64_t>(value * mult);
   return true;
 }
@@ -162,8 +169,8 @@ bool ParseRfc3339(std::string_view s, int64_t* unix_nanos) {
     return true;
   };
   int year, mon, day, hour, min, sec;
-  if (!digits(0, 4, &year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, &mon) ||
-      s[7] != '-' || !digits(8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (!digits(0, 4, &year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, &mon) || s[7] != '-' ||
+      !digits(8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !digits(11, 2, &hour) || s[13] != ':' || !digits(14, 2, &min) || s[16] != ':' ||
       !digits(17, 2, &sec)) {
     return false;

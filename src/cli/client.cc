@@ -1,12 +1,12 @@
 #include "cli/client.h"
 
-#include <curl/curl.h>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "base/strings.h"
 

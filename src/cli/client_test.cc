@@ -1,7 +1,6 @@
 // CurlTransport + ApiClient against a tiny HTTP/1.1 server on a temp unix socket (this test only).
 #include "cli/client.h"
 
-#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -12,6 +11,8 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "base/unique_fd.h"

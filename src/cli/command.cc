@@ -1,10 +1,11 @@
 #include "cli/internal/command.h"
 
-#include <fmt/format.h>
 #include <time.h>
 
-#include <CLI/CLI.hpp>
 #include <cmath>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "base/file.h"
 #include "base/strings.h"

@@ -1,8 +1,7 @@
 // Image commands that are plain Engine API calls: images (image ls), image inspect (inspect),
 // history, tag, rmi (image rm), image prune. Rows and wording follow docker/cli's formatter.
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "cli/format/list.h"

@@ -1,8 +1,8 @@
 #include "cli/jsonmessage.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "base/strings.h"
 

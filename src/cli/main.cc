@@ -1,13 +1,14 @@
 // Run(): CLI11 parsing of docker's global flags and command tree, then the selected command.
 // CLI11 reports parse problems with exceptions; they are caught here and never leave Run().
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <ctime>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "base/log.h"
 #include "cli/cli.h"

@@ -1,8 +1,8 @@
 // `berth version` and `berth info`: GET /version and GET /info, laid out like docker's.
-#include <fmt/format.h>
 #include <sys/utsname.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "cli/format/list.h"

@@ -1,10 +1,10 @@
 // Image commands that move whole images as byte streams: import (tar -> image), save (images ->
 // tar), load (tar -> images). Bodies are streamed both ways; nothing is held whole in memory.
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "base/cleanup.h"
 #include "base/file.h"

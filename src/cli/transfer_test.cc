@@ -1,7 +1,8 @@
 // import, save and load: streamed bodies in both directions and the JSON progress stream.
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "cli/testing/cli_fixture.h"

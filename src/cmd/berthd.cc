@@ -91,8 +91,9 @@ int main(int argc, char** argv) {
 
   // Each flag with the daemon.json key that must not also appear in the file.
   std::vector<std::pair<CLI::Option*, std::string>> keyed = {
-      {app.add_option("-H,--host", flags.hosts, "Daemon socket(s) to listen on (unix:///path, "
-                                                "tcp://host:port); repeatable")
+      {app.add_option("-H,--host", flags.hosts,
+                      "Daemon socket(s) to listen on (unix:///path, "
+                      "tcp://host:port); repeatable")
            ->expected(1)
            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
        "hosts"},

@@ -1,6 +1,7 @@
 // Runs the Store conformance suite over every implementation: LocalStore and MemoryStore.
-#include <gtest/gtest.h>
 #include <stdlib.h>
+
+#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "content/local_store.h"

@@ -3,12 +3,13 @@
 #include "content/local_store.h"
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "sql/database.h"

@@ -24,10 +24,14 @@ struct Key {
 
 // Every key berthd understands in daemon.json, with dockerd's spelling.
 constexpr Key kKeys[] = {
-    {"data-root", Kind::kString},          {"exec-root", Kind::kString},
-    {"hosts", Kind::kStringList},          {"pidfile", Kind::kString},
-    {"debug", Kind::kBool},                {"log-level", Kind::kString},
-    {"insecure-registries", Kind::kStringList}, {"registry-mirrors", Kind::kStringList},
+    {"data-root", Kind::kString},
+    {"exec-root", Kind::kString},
+    {"hosts", Kind::kStringList},
+    {"pidfile", Kind::kString},
+    {"debug", Kind::kBool},
+    {"log-level", Kind::kString},
+    {"insecure-registries", Kind::kStringList},
+    {"registry-mirrors", Kind::kStringList},
 };
 
 const Key* FindKey(std::string_view name) {
@@ -62,9 +66,9 @@ std::string JsonAsGoValue(const Json& v) {
 
 Status Apply(Config& c, const Key& key, const Json& v) {
   auto type_error = [&](std::string_view want) {
-    return MakeError(Code::kInvalidArgument,
-                     fmt::format("invalid type for {} in the configuration file: expected {}",
-                                 key.name, want));
+    return MakeError(
+        Code::kInvalidArgument,
+        fmt::format("invalid type for {} in the configuration file: expected {}", key.name, want));
   };
   switch (key.kind) {
     case Kind::kString: {
@@ -99,8 +103,7 @@ Status Apply(Config& c, const Key& key, const Json& v) {
 // dockerd's registry.ValidateMirror: an http(s) URL with nothing after the host but "/".
 Result<std::string> NormalizeMirror(const std::string& mirror) {
   auto bad = [&](std::string_view why) {
-    return MakeError(Code::kInvalidArgument,
-                     fmt::format("invalid mirror: {} {}", mirror, why));
+    return MakeError(Code::kInvalidArgument, fmt::format("invalid mirror: {} {}", mirror, why));
   };
   std::string_view rest = mirror;
   if (rest.starts_with("https://")) {
@@ -143,9 +146,9 @@ Result<Config> MergeConfigFile(Config flags, const std::set<std::string>& flags_
   }
   if (!unknown.empty()) {
     std::sort(unknown.begin(), unknown.end());
-    return MakeError(Code::kInvalidArgument,
-                     "the following directives don't match any configuration option: " +
-                         Join(unknown, ", "));
+    return MakeError(
+        Code::kInvalidArgument,
+        "the following directives don't match any configuration option: " + Join(unknown, ", "));
   }
   if (!conflicts.empty()) {
     return MakeError(Code::kInvalidArgument,
@@ -165,13 +168,12 @@ Result<Config> LoadConfig(Config flags, const std::set<std::string>& flags_set,
   if (!explicit_path && !PathExists(path)) return flags;
   Result<std::string> text = ReadFile(path);
   if (!text) {
-    return std::move(text).error().WithContext(
-        "unable to configure the daemon with file " + path);
+    return std::move(text).error().WithContext("unable to configure the daemon with file " + path);
   }
   Result<Config> merged = MergeConfigFile(std::move(flags), flags_set, *text);
   if (!merged) {
-    return std::move(merged).error().WithContext(
-        "unable to configure the daemon with file " + path);
+    return std::move(merged).error().WithContext("unable to configure the daemon with file " +
+                                                 path);
   }
   return merged;
 }

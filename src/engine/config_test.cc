@@ -41,9 +41,8 @@ TEST(ConfigTest, KeyInBothFlagAndFileIsAConflictNamingBoth) {
   Config flags;
   flags.data_root = "/from/flag";
   flags.hosts = {"unix:///a.sock", "tcp://127.0.0.1:2375"};
-  Result<Config> c = MergeConfigFile(
-      flags, {"data-root", "hosts"},
-      R"({"data-root": "/from/file", "hosts": ["unix:///b.sock"]})");
+  Result<Config> c = MergeConfigFile(flags, {"data-root", "hosts"},
+                                     R"({"data-root": "/from/file", "hosts": ["unix:///b.sock"]})");
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, Code::kInvalidArgument);
   EXPECT_EQ(c.error().message,

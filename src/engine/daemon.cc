@@ -57,14 +57,22 @@ std::string BackingFilesystem(const std::string& path) {
   struct statfs st {};
   if (::statfs(path.c_str(), &st) != 0) return "<unknown>";
   switch (static_cast<uint64_t>(st.f_type)) {
-    case EXT4_SUPER_MAGIC: return "extfs";
-    case XFS_SUPER_MAGIC: return "xfs";
-    case BTRFS_SUPER_MAGIC: return "btrfs";
-    case TMPFS_MAGIC: return "tmpfs";
-    case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
-    case 0x2fc12fc1: return "zfs";
-    case 0x65735546: return "fuseblk";
-    default: return fmt::format("<unknown: {:#x}>", static_cast<uint64_t>(st.f_type));
+    case EXT4_SUPER_MAGIC:
+      return "extfs";
+    case XFS_SUPER_MAGIC:
+      return "xfs";
+    case BTRFS_SUPER_MAGIC:
+      return "btrfs";
+    case TMPFS_MAGIC:
+      return "tmpfs";
+    case OVERLAYFS_SUPER_MAGIC:
+      return "overlayfs";
+    case 0x2fc12fc1:
+      return "zfs";
+    case 0x65735546:
+      return "fuseblk";
+    default:
+      return fmt::format("<unknown: {:#x}>", static_cast<uint64_t>(st.f_type));
   }
 }
 
@@ -236,10 +244,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   // a lease), so what an interrupted operation left is collected now, not a day later.
   BERTH_ASSIGN_OR_RETURN(content::GcStats gc, d->content_->GarbageCollect(std::chrono::seconds(0)));
   if (gc.blobs_removed || gc.ingests_removed) {
-    spdlog::info("removed {} unreferenced blobs ({} bytes) and {} partial ingests", gc.blobs_removed,
-                 gc.bytes_removed, gc.ingests_removed);
+    spdlog::info("removed {} unreferenced blobs ({} bytes) and {} partial ingests",
+                 gc.blobs_removed, gc.bytes_removed, gc.ingests_removed);
   }
-  d->system_ = std::make_unique<DaemonSystem>(d->config_, d->id_, std::move(host_root), *d->images_);
+  d->system_ =
+      std::make_unique<DaemonSystem>(d->config_, d->id_, std::move(host_root), *d->images_);
   spdlog::info("daemon state at {} (id {})", c.data_root, d->id_);
   return d;
 }

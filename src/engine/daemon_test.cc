@@ -35,8 +35,8 @@ TEST_F(DaemonTest, OpenCreatesLayoutPidfileAndStableId) {
   {
     Result<std::unique_ptr<Daemon>> d = Daemon::Open(config_);
     ASSERT_TRUE(d) << d.error().message;
-    for (const char* sub : {"/content/blobs/sha256", "/content/ingest", "/snapshots",
-                            "/containers", "/volumes", "/meta.db", "/berth.lock", "/engine-id"}) {
+    for (const char* sub : {"/content/blobs/sha256", "/content/ingest", "/snapshots", "/containers",
+                            "/volumes", "/meta.db", "/berth.lock", "/engine-id"}) {
       EXPECT_TRUE(PathExists(config_.data_root + sub)) << sub;
     }
     EXPECT_TRUE(PathExists(config_.pidfile));
@@ -74,8 +74,7 @@ TEST_F(DaemonTest, InfoReportsRootCountsAndRegistryConfig) {
   EXPECT_EQ(info->driver, "overlay2");
   EXPECT_EQ(info->id, (*d)->id());
   EXPECT_EQ(info->counts.images, 0);
-  EXPECT_EQ(info->registry.insecure_cidrs,
-            (std::vector<std::string>{"127.0.0.0/8", "10.0.0.0/8"}));
+  EXPECT_EQ(info->registry.insecure_cidrs, (std::vector<std::string>{"127.0.0.0/8", "10.0.0.0/8"}));
   ASSERT_EQ(info->registry.indexes.size(), 2u);
   EXPECT_EQ(info->registry.indexes[0].name, "docker.io");
   EXPECT_TRUE(info->registry.indexes[0].official);

@@ -118,8 +118,7 @@ HostInfo ProbeHost(const std::string& root) {
   h.cgroup = ProbeCgroup(root + "sys/fs/cgroup");
   h.ipv4_forwarding = ReadTrimmed(root + "proc/sys/net/ipv4/ip_forward") == "1";
   h.bridge_nf_iptables = ReadTrimmed(root + "proc/sys/net/bridge/bridge-nf-call-iptables") == "1";
-  h.bridge_nf_ip6tables =
-      ReadTrimmed(root + "proc/sys/net/bridge/bridge-nf-call-ip6tables") == "1";
+  h.bridge_nf_ip6tables = ReadTrimmed(root + "proc/sys/net/bridge/bridge-nf-call-ip6tables") == "1";
   return h;
 }
 

@@ -25,14 +25,14 @@ struct CgroupInfo {
 };
 
 struct HostInfo {
-  std::string kernel_version;    // uname -r
-  std::string architecture;      // uname -m: "x86_64"
-  std::string go_arch;           // the same in Go's GOARCH names: "amd64"
+  std::string kernel_version;  // uname -r
+  std::string architecture;    // uname -m: "x86_64"
+  std::string go_arch;         // the same in Go's GOARCH names: "amd64"
   std::string hostname;
   std::string operating_system;  // os-release PRETTY_NAME
   std::string os_version;        // os-release VERSION_ID
   int ncpu = 0;
-  int64_t mem_total = 0;         // bytes
+  int64_t mem_total = 0;  // bytes
   CgroupInfo cgroup;
   bool ipv4_forwarding = false;
   bool bridge_nf_iptables = false;

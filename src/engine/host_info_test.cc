@@ -28,8 +28,9 @@ class HostInfoTest : public ::testing::Test {
 };
 
 TEST_F(HostInfoTest, ReadsOsReleaseMeminfoAndSysctls) {
-  Put("etc/os-release", "NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n"
-                        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+  Put("etc/os-release",
+      "NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n"
+      "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
   Put("proc/meminfo", "MemTotal:       24683364 kB\nMemFree:  1 kB\n");
   Put("proc/sys/net/ipv4/ip_forward", "1\n");
   Put("proc/sys/net/bridge/bridge-nf-call-iptables", "0\n");

@@ -36,8 +36,8 @@ Result<StateLock> StateLock::Acquire(const std::string& path) {
     if (errno == EINTR) continue;
     if (errno == EWOULDBLOCK) {
       pid_t holder = ReadPid(path);
-      std::string who = holder > 0 ? "another berthd (pid " + std::to_string(holder) + ")"
-                                   : "another berthd";
+      std::string who =
+          holder > 0 ? "another berthd (pid " + std::to_string(holder) + ")" : "another berthd";
       std::string root = std::filesystem::path(path).parent_path().string();
       return MakeError(Code::kFailedPrecondition,
                        "data root " + root + " is in use by " + who + ": lock " + path +

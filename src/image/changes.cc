@@ -56,7 +56,8 @@ Result<std::vector<std::string>> SplitWords(std::string_view s) {
       in_word = true;
     }
   }
-  if (quote) return MakeError(Code::kInvalidArgument, "unmatched quote in \"" + std::string(s) + "\"");
+  if (quote)
+    return MakeError(Code::kInvalidArgument, "unmatched quote in \"" + std::string(s) + "\"");
   if (in_word) words.push_back(std::move(cur));
   return words;
 }
@@ -81,8 +82,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseKeyValues(std::str
   for (const std::string& w : words) {
     size_t eq = w.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return MakeError(Code::kInvalidArgument,
-                       "Syntax error - can't find = in \"" + w + "\". Must be of the form: name=value");
+      return MakeError(Code::kInvalidArgument, "Syntax error - can't find = in \"" + w +
+                                                   "\". Must be of the form: name=value");
     }
     out.emplace_back(w.substr(0, eq), w.substr(eq + 1));
   }
@@ -108,12 +109,14 @@ Status ApplyOne(std::string_view line, oci::ContainerConfig& config) {
   line = TrimSpace(line);
   size_t sp = line.find_first_of(" \t");
   std::string verb = ToLower(line.substr(0, sp));
-  std::string_view args = sp == std::string_view::npos ? std::string_view() : TrimSpace(line.substr(sp));
+  std::string_view args =
+      sp == std::string_view::npos ? std::string_view() : TrimSpace(line.substr(sp));
   std::string upper = verb;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
 
   auto need_args = [&]() -> Status {
-    if (args.empty()) return MakeError(Code::kInvalidArgument, upper + " requires at least one argument");
+    if (args.empty())
+      return MakeError(Code::kInvalidArgument, upper + " requires at least one argument");
     return Ok();
   };
 

@@ -7,7 +7,8 @@ namespace {
 
 TEST(ChangesTest, ExecAndShellForms) {
   oci::ContainerConfig c;
-  ASSERT_TRUE(ApplyChanges({"CMD [\"sh\", \"-c\", \"echo hi\"]", "ENTRYPOINT /bin/init --x"}, c).ok());
+  ASSERT_TRUE(
+      ApplyChanges({"CMD [\"sh\", \"-c\", \"echo hi\"]", "ENTRYPOINT /bin/init --x"}, c).ok());
   EXPECT_FALSE(c.cmd.has_value()) << "ENTRYPOINT resets CMD";
   ASSERT_TRUE(c.entrypoint.has_value());
   EXPECT_EQ(*c.entrypoint, (std::vector<std::string>{"/bin/sh", "-c", "/bin/init --x"}));
@@ -17,12 +18,12 @@ TEST(ChangesTest, ExecAndShellForms) {
 
 TEST(ChangesTest, EnvLabelWorkdirUserVolumeExpose) {
   oci::ContainerConfig c;
-  ASSERT_TRUE(ApplyChanges({"ENV A=1 B=\"two words\"", "ENV A 3", "LABEL k=v \"x y\"=z",
-                            "WORKDIR /srv", "WORKDIR app", "USER nobody",
-                            "VOLUME /data /logs", "VOLUME [\"/cache\"]", "EXPOSE 80 53/udp 8000-8002",
-                            "STOPSIGNAL SIGINT"},
-                           c)
-                  .ok());
+  ASSERT_TRUE(
+      ApplyChanges({"ENV A=1 B=\"two words\"", "ENV A 3", "LABEL k=v \"x y\"=z", "WORKDIR /srv",
+                    "WORKDIR app", "USER nobody", "VOLUME /data /logs", "VOLUME [\"/cache\"]",
+                    "EXPOSE 80 53/udp 8000-8002", "STOPSIGNAL SIGINT"},
+                   c)
+          .ok());
   EXPECT_EQ(c.env, (std::vector<std::string>{"A=3", "B=two words"}));
   EXPECT_EQ(c.labels.at("k"), "v");
   EXPECT_EQ(c.labels.at("x y"), "z");

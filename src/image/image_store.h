@@ -55,9 +55,9 @@ class UsageChecker {
 struct LayerInfo {
   oci::Digest chain_id;
   oci::Digest diff_id;
-  int64_t diff_size = 0;     // bytes of the uncompressed tar
-  oci::Digest blob;          // the content blob (compressed or not)
-  std::string media_type;    // of the blob
+  int64_t diff_size = 0;   // bytes of the uncompressed tar
+  oci::Digest blob;        // the content blob (compressed or not)
+  std::string media_type;  // of the blob
   int64_t blob_size = 0;
 };
 
@@ -67,12 +67,12 @@ struct Image {
   std::string manifest_media_type;
   oci::ImageConfig config;
   std::string config_bytes;
-  std::vector<LayerInfo> layers;  // base first
-  std::vector<oci::Reference> tags;         // sorted
-  std::vector<oci::Reference> repo_digests; // "name@sha256:..."
-  int64_t created_unix = 0;                 // from config.created; 0 if absent
-  int64_t size = 0;                         // sum of the layers' diff sizes
-  int64_t last_tag_time_ns = 0;             // 0 if never tagged
+  std::vector<LayerInfo> layers;             // base first
+  std::vector<oci::Reference> tags;          // sorted
+  std::vector<oci::Reference> repo_digests;  // "name@sha256:..."
+  int64_t created_unix = 0;                  // from config.created; 0 if absent
+  int64_t size = 0;                          // sum of the layers' diff sizes
+  int64_t last_tag_time_ns = 0;              // 0 if never tagged
 };
 
 struct ImportOptions {
@@ -84,11 +84,11 @@ struct ImportOptions {
 };
 
 struct ListFilters {
-  bool all = false;                           // -a (no intermediate images exist yet)
-  std::optional<bool> dangling;               // dangling=true|false
-  std::vector<std::string> labels;            // "key" or "key=value"
-  std::vector<std::string> references;        // glob patterns on the familiar name
-  std::optional<std::string> before;          // image name or ID
+  bool all = false;                     // -a (no intermediate images exist yet)
+  std::optional<bool> dangling;         // dangling=true|false
+  std::vector<std::string> labels;      // "key" or "key=value"
+  std::vector<std::string> references;  // glob patterns on the familiar name
+  std::optional<std::string> before;    // image name or ID
   std::optional<std::string> since;
 };
 
@@ -115,8 +115,8 @@ struct PruneReport {
 using ProgressFn = std::function<void(const std::string&)>;
 
 struct StoreOptions {
-  std::string tmp_dir;   // scratch space on the data root's file system (load spooling)
-  bool chown = true;     // keep owners from layers (needs CAP_CHOWN)
+  std::string tmp_dir;  // scratch space on the data root's file system (load spooling)
+  bool chown = true;    // keep owners from layers (needs CAP_CHOWN)
 };
 
 class ImageStore {

@@ -26,7 +26,10 @@ using archive::testing::RawTar;
 
 std::string RootfsTar(const std::string& marker = "1") {
   RawTar t;
-  t.Dir("bin").File("bin/sh", "#!shell " + marker, 0755).Dir("etc").File("etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+  t.Dir("bin")
+      .File("bin/sh", "#!shell " + marker, 0755)
+      .Dir("etc")
+      .File("etc/passwd", "root:x:0:0::/root:/bin/sh\n")
       .Symlink("bin/ls", "sh");
   return t.Finish();
 }
@@ -144,7 +147,8 @@ TEST_F(ImageStoreTest, ImportOfCompressedTarsKeepsTheBlobAsGiven) {
     ASSERT_TRUE(img) << img.error().message;
     EXPECT_EQ(img->layers[0].blob, oci::Digest::Of(out.str()));
     EXPECT_NE(img->layers[0].blob, img->layers[0].diff_id);
-    EXPECT_NE(img->layers[0].media_type.find(compression == archive::Compression::kGzip ? "gzip" : "zstd"),
+    EXPECT_NE(img->layers[0].media_type.find(compression == archive::Compression::kGzip ? "gzip"
+                                                                                        : "zstd"),
               std::string::npos);
   }
 }
@@ -179,7 +183,8 @@ TEST_F(ImageStoreTest, RemoveUntagsUntilTheLastName) {
   auto by_id = store_->Remove(img->id.hex().substr(0, 12), false, true);
   ASSERT_FALSE(by_id);
   EXPECT_EQ(by_id.error().code, Code::kConflict);
-  EXPECT_NE(by_id.error().message.find("image is referenced in multiple repositories"), std::string::npos);
+  EXPECT_NE(by_id.error().message.find("image is referenced in multiple repositories"),
+            std::string::npos);
 
   auto untag = store_->Remove("two:v1", false, true);
   ASSERT_TRUE(untag);
@@ -272,19 +277,29 @@ TEST_F(ImageStoreTest, BadInputLeavesNothingBehind) {
       {"truncated", saved.str().substr(0, saved.str().size() / 2), "load"},
       {"no manifest", RawTar().File("hello", "x").Finish(), "not an image archive"},
       {"missing layer",
-       RawTar().File("manifest.json", "[{\"Config\":\"c.json\",\"RepoTags\":[\"m:1\"],\"Layers\":[\"l/layer.tar\"]}]")
-           .File("c.json", "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" +
-                               std::string(64, 'a') + "\"]}}")
+       RawTar()
+           .File("manifest.json",
+                 "[{\"Config\":\"c.json\",\"RepoTags\":[\"m:1\"],\"Layers\":[\"l/layer.tar\"]}]")
+           .File("c.json",
+                 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+                 "\"diff_ids\":[\"sha256:" +
+                     std::string(64, 'a') + "\"]}}")
            .Finish(),
        "which it does not contain"},
       {"path outside",
-       RawTar().File("manifest.json", "[{\"Config\":\"../c.json\",\"RepoTags\":[],\"Layers\":[]}]").Finish(),
+       RawTar()
+           .File("manifest.json", "[{\"Config\":\"../c.json\",\"RepoTags\":[],\"Layers\":[]}]")
+           .Finish(),
        "manifest.json"},
       {"entry outside", RawTar().File("../../escape", "x").Finish(), "outside the archive"},
       {"diff_id mismatch",
-       RawTar().File("manifest.json", "[{\"Config\":\"c.json\",\"RepoTags\":[\"m:1\"],\"Layers\":[\"l.tar\"]}]")
-           .File("c.json", "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" +
-                               std::string(64, 'a') + "\"]}}")
+       RawTar()
+           .File("manifest.json",
+                 "[{\"Config\":\"c.json\",\"RepoTags\":[\"m:1\"],\"Layers\":[\"l.tar\"]}]")
+           .File("c.json",
+                 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+                 "\"diff_ids\":[\"sha256:" +
+                     std::string(64, 'a') + "\"]}}")
            .File("l.tar", RootfsTar("4"))
            .Finish(),
        "the config says"},

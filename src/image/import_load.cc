@@ -107,12 +107,15 @@ class Spool {
           BERTH_RETURN_IF_ERROR(AddFile(*path, e, tar->data()));
           break;
         case archive::EntryType::kSymlink: {
-          std::string base = path->find('/') == std::string::npos ? "" : path->substr(0, path->rfind('/'));
-          std::optional<std::string> target =
-              e.linkname.starts_with("/") ? std::nullopt : CleanArchivePath(base + "/" + e.linkname);
+          std::string base =
+              path->find('/') == std::string::npos ? "" : path->substr(0, path->rfind('/'));
+          std::optional<std::string> target = e.linkname.starts_with("/")
+                                                  ? std::nullopt
+                                                  : CleanArchivePath(base + "/" + e.linkname);
           if (!target) {
             return MakeError(Code::kInvalidArgument, "load: link \"" + e.path + "\" -> \"" +
-                                                         e.linkname + "\" points outside the archive");
+                                                         e.linkname +
+                                                         "\" points outside the archive");
           }
           links_[*path] = *target;
           break;
@@ -121,7 +124,8 @@ class Spool {
           std::optional<std::string> target = CleanArchivePath(e.linkname);
           if (!target) {
             return MakeError(Code::kInvalidArgument, "load: link \"" + e.path + "\" -> \"" +
-                                                         e.linkname + "\" points outside the archive");
+                                                         e.linkname +
+                                                         "\" points outside the archive");
           }
           links_[*path] = *target;
           break;
@@ -340,8 +344,9 @@ Result<std::vector<std::string>> ImageStore::Load(Reader& input, const ProgressF
     }
   }
   if (targets.empty()) {
-    return MakeError(Code::kInvalidArgument,
-                     "load: not an image archive: it has no manifest.json and no image in index.json");
+    return MakeError(
+        Code::kInvalidArgument,
+        "load: not an image archive: it has no manifest.json and no image in index.json");
   }
 
   std::vector<std::string> lines;
@@ -385,7 +390,8 @@ Result<std::vector<std::string>> ImageStore::Load(Reader& input, const ProgressF
     BERTH_RETURN_IF_ERROR(impl_->CommitImage(image, t.tags));
     // Committed: from here on a later failure must not undo this image.
     undo = Undo{};
-    for (const oci::Reference& tag : t.tags) lines.push_back("Loaded image: " + tag.FamiliarString());
+    for (const oci::Reference& tag : t.tags)
+      lines.push_back("Loaded image: " + tag.FamiliarString());
     if (t.tags.empty()) lines.push_back("Loaded image ID: " + image.id.ToString());
     if (progress) {
       for (size_t i = lines.size() - std::max<size_t>(t.tags.size(), 1); i < lines.size(); ++i) {

@@ -5,7 +5,8 @@
 namespace berth::oci {
 
 Status ValidateDescriptor(const Descriptor& d) {
-  if (d.media_type.empty()) return MakeError(Code::kInvalidArgument, "descriptor: mediaType required");
+  if (d.media_type.empty())
+    return MakeError(Code::kInvalidArgument, "descriptor: mediaType required");
   if (!d.digest.valid()) return MakeError(Code::kInvalidArgument, "descriptor: digest required");
   if (d.size < 0) {
     return MakeError(Code::kInvalidArgument,

@@ -77,8 +77,8 @@ TEST(DescriptorTest, RejectsBadInput) {
       R"("size":"12")",
       R"("size":1.5)",
       R"("size":1e3)",
-      R"("size":9223372036854775808)",    // int64 max + 1
-      R"("size":18446744073709551616)",   // past uint64: a double
+      R"("size":9223372036854775808)",   // int64 max + 1
+      R"("size":18446744073709551616)",  // past uint64: a double
       R"("size":1,"urls":"x")",
       R"("size":1,"urls":[1])",
       R"("size":1,"annotations":{"a":1})",

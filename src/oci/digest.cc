@@ -6,13 +6,16 @@
 
 namespace berth::oci {
 
-std::string_view AlgorithmName(Algorithm a) { return a == Algorithm::kSha256 ? "sha256" : "sha512"; }
+std::string_view AlgorithmName(Algorithm a) {
+  return a == Algorithm::kSha256 ? "sha256" : "sha512";
+}
 size_t AlgorithmHexLength(Algorithm a) { return a == Algorithm::kSha256 ? 64 : 128; }
 
 Result<Digest> Digest::Parse(std::string_view s) {
   size_t colon = s.find(':');
   if (colon == std::string_view::npos) {
-    return MakeError(Code::kInvalidArgument, "invalid digest \"" + std::string(s) + "\": no algorithm");
+    return MakeError(Code::kInvalidArgument,
+                     "invalid digest \"" + std::string(s) + "\": no algorithm");
   }
   std::string_view alg = s.substr(0, colon);
   std::string_view hex = s.substr(colon + 1);
@@ -26,8 +29,8 @@ Result<Digest> Digest::Parse(std::string_view s) {
                      "unsupported digest algorithm \"" + std::string(alg) + "\"");
   }
   if (hex.size() != AlgorithmHexLength(a) || !IsHexLower(hex)) {
-    return MakeError(Code::kInvalidArgument, "invalid digest \"" + std::string(s) +
-                                                 "\": bad length or not lower-case hex");
+    return MakeError(Code::kInvalidArgument,
+                     "invalid digest \"" + std::string(s) + "\": bad length or not lower-case hex");
   }
   return FromHex(a, std::string(hex));
 }

@@ -28,7 +28,7 @@ class Digest {
   bool valid() const { return !hex_.empty(); }
   Algorithm algorithm() const { return algorithm_; }
   const std::string& hex() const { return hex_; }
-  std::string ToString() const;       // "sha256:abc..."
+  std::string ToString() const;  // "sha256:abc..."
   std::string Encoded() const { return hex_; }
   std::string Short() const { return hex_.substr(0, 12); }  // Docker's 12-char short ID
 

@@ -26,10 +26,11 @@ TEST(DigestTest, Sha512Accepted) {
 }
 
 TEST(DigestTest, ParseRejectsMalformed) {
-  for (const char* bad : {"", "sha256", "sha256:", "md5:abcd", "sha256:ABC",
-                          "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
-                          "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
-                          "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g"}) {
+  for (const char* bad :
+       {"", "sha256", "sha256:", "md5:abcd", "sha256:ABC",
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
+        "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g"}) {
     Result<Digest> r = Digest::Parse(bad);
     EXPECT_FALSE(r) << bad;
     if (!r) {

@@ -47,8 +47,8 @@ Result<const Json*> GetObject(const Json& obj, const char* key, std::string_view
 Result<std::string> GetTimestamp(const Json& obj, const char* key, std::string_view what) {
   BERTH_ASSIGN_OR_RETURN(std::optional<std::string> s, internal::GetString(obj, key, what));
   if (s && !s->empty() && !IsRfc3339(*s)) {
-    return MakeError(Code::kInvalidArgument, std::string(what) + "." + key + ": \"" + *s +
-                                                 "\" is not an RFC 3339 time");
+    return MakeError(Code::kInvalidArgument,
+                     std::string(what) + "." + key + ": \"" + *s + "\" is not an RFC 3339 time");
   }
   return s.value_or("");
 }
@@ -68,8 +68,8 @@ Result<HealthConfig> HealthFromJson(const Json& j) {
   h.start_interval = start_interval.value_or(0);
   BERTH_ASSIGN_OR_RETURN(auto retries, internal::GetInt64(j, "Retries", kWhat));
   h.retries = retries.value_or(0);
-  h.extra = CollectExtra(j, {"Test", "Interval", "Timeout", "StartPeriod", "StartInterval",
-                             "Retries"});
+  h.extra =
+      CollectExtra(j, {"Test", "Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"});
   return h;
 }
 
@@ -100,9 +100,9 @@ Result<ContainerConfig> ContainerConfigFromJson(const Json& j) {
   c.on_build = on_build.value_or(std::vector<std::string>());
   BERTH_ASSIGN_OR_RETURN(auto shell, internal::GetStringArray(j, "Shell", kWhat));
   c.shell = shell.value_or(std::vector<std::string>());
-  c.extra = CollectExtra(j, {"User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes",
-                             "WorkingDir", "Labels", "StopSignal", "ArgsEscaped", "Healthcheck",
-                             "OnBuild", "Shell"});
+  c.extra =
+      CollectExtra(j, {"User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir",
+                       "Labels", "StopSignal", "ArgsEscaped", "Healthcheck", "OnBuild", "Shell"});
   return c;
 }
 
@@ -134,7 +134,8 @@ Result<RootFs> RootFsFromJson(const Json& j) {
 }
 
 Result<History> HistoryFromJson(const Json& j, std::string_view what) {
-  if (!j.is_object()) return MakeError(Code::kInvalidArgument, std::string(what) + ": expected an object");
+  if (!j.is_object())
+    return MakeError(Code::kInvalidArgument, std::string(what) + ": expected an object");
   History h;
   BERTH_ASSIGN_OR_RETURN(h.created, GetTimestamp(j, "created", what));
   BERTH_ASSIGN_OR_RETURN(auto created_by, internal::GetString(j, "created_by", what));
@@ -179,13 +180,13 @@ Result<ImageConfig> ImageConfigFromJson(const Json& j) {
     if (!history->is_array()) return internal::TypeError(kWhat, "history", "an array");
     c.history.reserve(history->size());
     for (size_t i = 0; i < history->size(); ++i) {
-      BERTH_ASSIGN_OR_RETURN(History h, HistoryFromJson((*history)[i], "config.history[" +
-                                                                           std::to_string(i) + "]"));
+      BERTH_ASSIGN_OR_RETURN(
+          History h, HistoryFromJson((*history)[i], "config.history[" + std::to_string(i) + "]"));
       c.history.push_back(std::move(h));
     }
   }
-  c.extra = CollectExtra(j, {"created", "author", "architecture", "os", "os.version",
-                             "os.features", "variant", "config", "rootfs", "history"});
+  c.extra = CollectExtra(j, {"created", "author", "architecture", "os", "os.version", "os.features",
+                             "variant", "config", "rootfs", "history"});
   return c;
 }
 

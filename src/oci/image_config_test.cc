@@ -38,7 +38,8 @@ constexpr std::string_view kOciConfig = R"({
 })";
 
 // What `docker build` writes (abridged busybox-like config), with Docker-only fields.
-constexpr std::string_view kDockerConfig = R"({"architecture":"arm","config":{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"ExposedPorts":{"80/tcp":{},"53/udp":{}},"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["PATH=/bin"],"Cmd":null,"Healthcheck":{"Test":["CMD-SHELL","wget -q -O- localhost || exit 1"],"Interval":30000000000,"Timeout":5000000000,"StartPeriod":1000000000,"Retries":3},"ArgsEscaped":true,"Image":"sha256:2d3f0a2c4b6e8b1f2d3f0a2c4b6e8b1f2d3f0a2c4b6e8b1f2d3f0a2c4b6e8b1f","Volumes":null,"WorkingDir":"","Entrypoint":[],"OnBuild":["RUN echo hi"],"Labels":null,"StopSignal":"SIGQUIT","Shell":["/bin/ash","-c"],"Memory":0},"container":"3e4d1c5f","container_config":{"Hostname":"3e4d1c5f","Cmd":["/bin/sh","-c","#(nop) ","CMD [\"sh\"]"],"Image":"sha256:aa"},"created":"2023-07-18T23:19:33.655005962+02:00","docker_version":"20.10.23","history":[{"created":"2023-07-18T23:19:33.538571854Z","created_by":"/bin/sh -c #(nop) ADD file:7e9002edaafd4e4579b65c8f0aaabde1aeb7fd3f8d95579f7fd3443cef785fd1 in / ","x-future":1}],"os":"linux","variant":"v7","rootfs":{"type":"layers","diff_ids":["sha256:3d24ee258efc3bfe4066a1a9fb83febf6dc0b1548dfe896161533668281c9f4f"]},"size":12345678901234})";
+constexpr std::string_view kDockerConfig =
+    R"({"architecture":"arm","config":{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"ExposedPorts":{"80/tcp":{},"53/udp":{}},"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["PATH=/bin"],"Cmd":null,"Healthcheck":{"Test":["CMD-SHELL","wget -q -O- localhost || exit 1"],"Interval":30000000000,"Timeout":5000000000,"StartPeriod":1000000000,"Retries":3},"ArgsEscaped":true,"Image":"sha256:2d3f0a2c4b6e8b1f2d3f0a2c4b6e8b1f2d3f0a2c4b6e8b1f2d3f0a2c4b6e8b1f","Volumes":null,"WorkingDir":"","Entrypoint":[],"OnBuild":["RUN echo hi"],"Labels":null,"StopSignal":"SIGQUIT","Shell":["/bin/ash","-c"],"Memory":0},"container":"3e4d1c5f","container_config":{"Hostname":"3e4d1c5f","Cmd":["/bin/sh","-c","#(nop) ","CMD [\"sh\"]"],"Image":"sha256:aa"},"created":"2023-07-18T23:19:33.655005962+02:00","docker_version":"20.10.23","history":[{"created":"2023-07-18T23:19:33.538571854Z","created_by":"/bin/sh -c #(nop) ADD file:7e9002edaafd4e4579b65c8f0aaabde1aeb7fd3f8d95579f7fd3443cef785fd1 in / ","x-future":1}],"os":"linux","variant":"v7","rootfs":{"type":"layers","diff_ids":["sha256:3d24ee258efc3bfe4066a1a9fb83febf6dc0b1548dfe896161533668281c9f4f"]},"size":12345678901234})";
 
 TEST(ImageConfigTest, ParsesOciExample) {
   Result<ImageConfig> c = ParseImageConfig(kOciConfig);
@@ -71,7 +72,7 @@ TEST(ImageConfigTest, KeepsDockerFieldsAndNullVersusEmpty) {
   Result<ImageConfig> c = ParseImageConfig(kDockerConfig);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->variant, "v7");
-  EXPECT_FALSE(c->config.cmd);  // "Cmd": null
+  EXPECT_FALSE(c->config.cmd);        // "Cmd": null
   ASSERT_TRUE(c->config.entrypoint);  // "Entrypoint": []
   EXPECT_TRUE(c->config.entrypoint->empty());
   EXPECT_TRUE(c->config.args_escaped);
@@ -113,9 +114,10 @@ TEST(ImageConfigTest, SerializeOrderAndOmission) {
   c.rootfs.diff_ids.push_back(Digest::Of("layer"));
   c.extra["zz"] = "{\"a\":[1,2]}";
   c.extra["architecture"] = "\"ignored: a known field wins\"";
-  EXPECT_EQ(SerializeImageConfig(c),
-            R"({"architecture":"amd64","os":"linux","config":{"Cmd":[]},"rootfs":{"type":"layers","diff_ids":[")" +
-                Digest::Of("layer").ToString() + R"("]},"zz":{"a":[1,2]}})");
+  EXPECT_EQ(
+      SerializeImageConfig(c),
+      R"({"architecture":"amd64","os":"linux","config":{"Cmd":[]},"rootfs":{"type":"layers","diff_ids":[")" +
+          Digest::Of("layer").ToString() + R"("]},"zz":{"a":[1,2]}})");
 }
 
 TEST(ImageConfigTest, NullOptionalFieldsReadAsAbsent) {
@@ -196,8 +198,8 @@ TEST(ImageConfigTest, RefusesDeeplyNestedJson) {
   EXPECT_EQ(r.error().code, Code::kInvalidArgument);
   EXPECT_NE(r.error().message.find("nested deeper"), std::string::npos) << r.error().message;
   // Brackets inside strings do not count.
-  std::string quoted = R"({"rootfs":{"type":"layers","diff_ids":[]},"x":")" + std::string(depth, '[') +
-                       R"(\"["})";
+  std::string quoted =
+      R"({"rootfs":{"type":"layers","diff_ids":[]},"x":")" + std::string(depth, '[') + R"(\"["})";
   EXPECT_TRUE(ParseImageConfig(quoted));
   // Moderate nesting in an unknown field survives the round trip.
   std::string nested = R"({"rootfs":{"type":"layers","diff_ids":[]},"x":)" + std::string(100, '[') +

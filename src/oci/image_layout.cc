@@ -22,7 +22,8 @@ Result<DockerArchiveEntry> EntryFromJson(const Json& j, const std::string& what)
     Result<Reference> ref = ParseNormalizedNamed(repo_tag);
     if (!ref) return std::move(ref).error().WithContext(what + ".RepoTags");
     if (!ref->has_tag() || ref->has_digest()) {
-      return MakeError(Code::kInvalidArgument, what + ".RepoTags: invalid tag \"" + repo_tag + "\"");
+      return MakeError(Code::kInvalidArgument,
+                       what + ".RepoTags: invalid tag \"" + repo_tag + "\"");
     }
   }
 
@@ -107,7 +108,8 @@ std::string SerializeDockerArchiveManifest(const std::vector<DockerArchiveEntry>
     if (!e.parent.empty()) j["Parent"] = e.parent;
     if (!e.layer_sources.empty()) {
       OrderedJson sources = OrderedJson::object();
-      for (const auto& [diff_id, d] : e.layer_sources) sources[diff_id] = internal::DescriptorToJson(d);
+      for (const auto& [diff_id, d] : e.layer_sources)
+        sources[diff_id] = internal::DescriptorToJson(d);
       j["LayerSources"] = std::move(sources);
     }
     out.push_back(std::move(j));
@@ -127,8 +129,8 @@ Status ValidateArchivePath(std::string_view path) {
   size_t start = 0;
   while (true) {
     size_t slash = path.find('/', start);
-    std::string_view part =
-        path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view part = path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (part == "..") return bad("leaves the archive");
     if (part.empty() || part == ".") return bad("not clean");
     if (slash == std::string_view::npos) return Ok();

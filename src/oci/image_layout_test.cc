@@ -30,8 +30,9 @@ TEST(ImageLayoutTest, OciLayoutFile) {
 
 // What `docker save busybox` (Docker 25+) writes.
 const std::string kDockerSaveManifest =
-    R"([{"Config":"blobs/sha256/)" + kHex + R"(","RepoTags":["busybox:latest"],"Layers":["blobs/sha256/)" +
-    kHex + R"("],"LayerSources":{"sha256:)" + kHex +
+    R"([{"Config":"blobs/sha256/)" + kHex +
+    R"(","RepoTags":["busybox:latest"],"Layers":["blobs/sha256/)" + kHex +
+    R"("],"LayerSources":{"sha256:)" + kHex +
     R"(":{"mediaType":"application/vnd.docker.image.rootfs.foreign.diff.tar","digest":"sha256:)" +
     kHex + R"(","size":5,"urls":["https://mcr.microsoft.com/x"]}}}])";
 
@@ -106,12 +107,13 @@ TEST(ImageLayoutTest, RejectsBadManifests) {
 }
 
 TEST(ImageLayoutTest, ValidateArchivePath) {
-  for (std::string_view good : {"manifest.json", "blobs/sha256/abc", "a/b/c.tar", "..a", "a..",
-                                "a/..b/c", ".hidden"}) {
+  for (std::string_view good :
+       {"manifest.json", "blobs/sha256/abc", "a/b/c.tar", "..a", "a..", "a/..b/c", ".hidden"}) {
     EXPECT_TRUE(ValidateArchivePath(good)) << good;
   }
-  for (std::string_view bad : std::initializer_list<std::string_view>{"", "/", "/abs", "..", "../x", "x/..", "x/../y", ".", "./x", "x/.", "x//y", "x/",
-        std::string_view("a\0b", 3), "a\\b"}) {
+  for (std::string_view bad : std::initializer_list<std::string_view>{
+           "", "/", "/abs", "..", "../x", "x/..", "x/../y", ".", "./x", "x/.", "x//y", "x/",
+           std::string_view("a\0b", 3), "a\\b"}) {
     Status s = ValidateArchivePath(bad);
     EXPECT_FALSE(s) << bad;
     if (!s) {

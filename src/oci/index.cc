@@ -33,9 +33,9 @@ Result<Index> IndexFromJson(const Json& j) {
   if (!manifests->is_array()) return internal::TypeError(kWhat, "manifests", "an array");
   index.manifests.reserve(manifests->size());
   for (size_t i = 0; i < manifests->size(); ++i) {
-    BERTH_ASSIGN_OR_RETURN(Descriptor d,
-                           internal::DescriptorFromJson((*manifests)[i], "index.manifests[" +
-                                                                             std::to_string(i) + "]"));
+    BERTH_ASSIGN_OR_RETURN(
+        Descriptor d, internal::DescriptorFromJson((*manifests)[i],
+                                                   "index.manifests[" + std::to_string(i) + "]"));
     index.manifests.push_back(std::move(d));
   }
   if (auto subject = j.find("subject"); subject != j.end() && !subject->is_null()) {
@@ -52,8 +52,7 @@ Result<Index> IndexFromJson(const Json& j) {
 Status ValidateIndex(const Index& index) {
   if (index.schema_version != 2) {
     return MakeError(Code::kInvalidArgument, "index.schemaVersion: unsupported " +
-                                                 std::to_string(index.schema_version) +
-                                                 ", want 2");
+                                                 std::to_string(index.schema_version) + ", want 2");
   }
   if (!index.media_type.empty() && !IsIndex(index.media_type)) {
     return MakeError(Code::kInvalidArgument,

@@ -9,14 +9,16 @@ namespace {
 
 std::string Entry(std::string_view hex_char, std::string_view platform_json) {
   std::string hex(64, hex_char[0]);
-  std::string out = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
-                    hex + R"(","size":100)";
+  std::string out =
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" + hex +
+      R"(","size":100)";
   if (!platform_json.empty()) out += R"(,"platform":)" + std::string(platform_json);
   return out + "}";
 }
 
 std::string IndexOf(const std::vector<std::string>& entries) {
-  std::string out = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)";
+  std::string out =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)";
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i) out += ",";
     out += entries[i];
@@ -57,15 +59,17 @@ TEST(IndexTest, ParsesAndRoundTrips) {
   Result<Index> back = ParseIndex(SerializeIndex(index));
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, index);
-  EXPECT_EQ(SerializeIndex(index), IndexOf({
-      Entry("1", R"({"architecture":"amd64","os":"linux"})"),
-      Entry("2", R"({"architecture":"arm","os":"linux","variant":"v5"})"),
-      Entry("3", R"({"architecture":"arm","os":"linux","variant":"v7"})"),
-      Entry("4", R"({"architecture":"arm64","os":"linux","variant":"v8"})"),
-      Entry("5", R"({"architecture":"386","os":"linux"})"),
-      Entry("6", R"({"architecture":"unknown","os":"unknown"})"),
-      Entry("7", R"({"architecture":"amd64","os":"windows","os.version":"10.0.17763.5329"})"),
-  }));
+  EXPECT_EQ(
+      SerializeIndex(index),
+      IndexOf({
+          Entry("1", R"({"architecture":"amd64","os":"linux"})"),
+          Entry("2", R"({"architecture":"arm","os":"linux","variant":"v5"})"),
+          Entry("3", R"({"architecture":"arm","os":"linux","variant":"v7"})"),
+          Entry("4", R"({"architecture":"arm64","os":"linux","variant":"v8"})"),
+          Entry("5", R"({"architecture":"386","os":"linux"})"),
+          Entry("6", R"({"architecture":"unknown","os":"unknown"})"),
+          Entry("7", R"({"architecture":"amd64","os":"windows","os.version":"10.0.17763.5329"})"),
+      }));
 }
 
 TEST(IndexTest, DockerManifestListAndEmptyManifests) {
@@ -73,8 +77,9 @@ TEST(IndexTest, DockerManifestListAndEmptyManifests) {
       R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[]})");
   ASSERT_TRUE(list) << list.error().message;
   EXPECT_TRUE(list->manifests.empty());
-  EXPECT_EQ(SerializeIndex(*list),
-            R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[]})");
+  EXPECT_EQ(
+      SerializeIndex(*list),
+      R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[]})");
 }
 
 TEST(IndexTest, UnknownEntryMediaTypesAreKept) {
@@ -101,8 +106,8 @@ TEST(IndexTest, RejectsBadInput) {
       {"entry huge size", R"({"schemaVersion":2,"manifests":[)" +
                               Entry("1", "").replace(Entry("1", "").find("100"), 3, "1e300") +
                               "]}"},
-      {"platform without os", R"({"schemaVersion":2,"manifests":[)" +
-                                  Entry("1", R"({"architecture":"amd64"})") + "]}"},
+      {"platform without os",
+       R"({"schemaVersion":2,"manifests":[)" + Entry("1", R"({"architecture":"amd64"})") + "]}"},
       {"platform os number", R"({"schemaVersion":2,"manifests":[)" +
                                  Entry("1", R"({"architecture":"amd64","os":1})") + "]}"},
       {"manifest mediaType",
@@ -162,8 +167,9 @@ TEST(IndexTest, NoMatchIsNotFoundWithDockersMessage) {
 }
 
 TEST(IndexTest, EntriesWithoutPlatformMatchLast) {
-  Result<Index> index = ParseIndex(IndexOf({Entry("a", ""), Entry("1", R"({"architecture":"386","os":"linux"})"),
-                                            Entry("b", R"({"architecture":"amd64","os":"linux"})")}));
+  Result<Index> index =
+      ParseIndex(IndexOf({Entry("a", ""), Entry("1", R"({"architecture":"386","os":"linux"})"),
+                          Entry("b", R"({"architecture":"amd64","os":"linux"})")}));
   ASSERT_TRUE(index);
   std::vector<Descriptor> m = MatchManifests(*index, PlatformMatcher(P("linux", "amd64")));
   ASSERT_EQ(m.size(), 3u);
@@ -174,8 +180,9 @@ TEST(IndexTest, EntriesWithoutPlatformMatchLast) {
 }
 
 TEST(IndexTest, FirstOfEqualEntriesWins) {
-  Result<Index> index = ParseIndex(IndexOf({Entry("c", R"({"architecture":"amd64","os":"linux"})"),
-                                            Entry("d", R"({"architecture":"amd64","os":"linux"})")}));
+  Result<Index> index =
+      ParseIndex(IndexOf({Entry("c", R"({"architecture":"amd64","os":"linux"})"),
+                          Entry("d", R"({"architecture":"amd64","os":"linux"})")}));
   ASSERT_TRUE(index);
   EXPECT_EQ(SelectManifest(*index, P("linux", "amd64"))->digest.hex()[0], 'c');
 }

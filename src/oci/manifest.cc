@@ -46,13 +46,15 @@ Result<Manifest> ManifestFromJson(const Json& j) {
     if (!layers->is_array()) return internal::TypeError(kWhat, "layers", "an array");
     m.layers.reserve(layers->size());
     for (size_t i = 0; i < layers->size(); ++i) {
-      BERTH_ASSIGN_OR_RETURN(Descriptor d, internal::DescriptorFromJson(
-                                               (*layers)[i], "manifest.layers[" + std::to_string(i) + "]"));
+      BERTH_ASSIGN_OR_RETURN(
+          Descriptor d,
+          internal::DescriptorFromJson((*layers)[i], "manifest.layers[" + std::to_string(i) + "]"));
       m.layers.push_back(std::move(d));
     }
   }
   if (auto subject = j.find("subject"); subject != j.end() && !subject->is_null()) {
-    BERTH_ASSIGN_OR_RETURN(Descriptor d, internal::DescriptorFromJson(*subject, "manifest.subject"));
+    BERTH_ASSIGN_OR_RETURN(Descriptor d,
+                           internal::DescriptorFromJson(*subject, "manifest.subject"));
     m.subject = std::move(d);
   }
   BERTH_ASSIGN_OR_RETURN(m.annotations, internal::GetStringMap(j, "annotations", kWhat));

@@ -78,7 +78,8 @@ TEST(ManifestTest, ParsesOciWithSubjectAndAnnotations) {
 }
 
 TEST(ManifestTest, MediaTypeIsOptional) {
-  std::string no_media_type = R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7","size":2}})";
+  std::string no_media_type =
+      R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7","size":2}})";
   Result<Manifest> m = ParseManifest(no_media_type);
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_TRUE(m->media_type.empty());
@@ -89,14 +90,15 @@ TEST(ManifestTest, SerializeIsCompactOrderedAndRoundTrips) {
   Result<Manifest> m = ParseManifest(kDockerManifest);
   ASSERT_TRUE(m);
   std::string out = SerializeManifest(*m);
-  EXPECT_EQ(out,
-            R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",)"
-            R"("config":{"mediaType":"application/vnd.docker.container.image.v1+json",)"
-            R"("digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7","size":7023},)"
-            R"("layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip",)"
-            R"("digest":"sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f","size":32654},)"
-            R"({"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip",)"
-            R"("digest":"sha256:3c3a4604a545cdc127456d94e421cd355bca5b528f4a9c1905b15da2eb4a4c6b","size":16724}]})");
+  EXPECT_EQ(
+      out,
+      R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",)"
+      R"("config":{"mediaType":"application/vnd.docker.container.image.v1+json",)"
+      R"("digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7","size":7023},)"
+      R"("layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip",)"
+      R"("digest":"sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f","size":32654},)"
+      R"({"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip",)"
+      R"("digest":"sha256:3c3a4604a545cdc127456d94e421cd355bca5b528f4a9c1905b15da2eb4a4c6b","size":16724}]})");
   Result<Manifest> back = ParseManifest(out);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, *m);

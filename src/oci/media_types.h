@@ -11,7 +11,8 @@
 namespace berth::oci {
 
 // OCI image spec.
-inline constexpr std::string_view kMediaTypeOciDescriptor = "application/vnd.oci.descriptor.v1+json";
+inline constexpr std::string_view kMediaTypeOciDescriptor =
+    "application/vnd.oci.descriptor.v1+json";
 inline constexpr std::string_view kMediaTypeOciLayoutHeader =
     "application/vnd.oci.layout.header.v1+json";
 inline constexpr std::string_view kMediaTypeOciIndex = "application/vnd.oci.image.index.v1+json";

@@ -89,15 +89,15 @@ TEST(NormalizeTest, ParseRepositoryInfo) {
       {"library/ubuntu", "ubuntu", "docker.io/library/ubuntu", "library/ubuntu", "docker.io"},
       {"nonlibrary/ubuntu", "nonlibrary/ubuntu", "docker.io/nonlibrary/ubuntu", "", "docker.io"},
       {"other/library", "other/library", "docker.io/other/library", "", "docker.io"},
-      {"private/moonbase", "127.0.0.1:8000/private/moonbase", "127.0.0.1:8000/private/moonbase",
-       "", "127.0.0.1:8000"},
+      {"private/moonbase", "127.0.0.1:8000/private/moonbase", "127.0.0.1:8000/private/moonbase", "",
+       "127.0.0.1:8000"},
       {"privatebase", "127.0.0.1:8000/privatebase", "127.0.0.1:8000/privatebase", "",
        "127.0.0.1:8000"},
       {"private/moonbase", "example.com/private/moonbase", "example.com/private/moonbase", "",
        "example.com"},
       {"privatebase", "example.com/privatebase", "example.com/privatebase", "", "example.com"},
-      {"private/moonbase", "example.com:8000/private/moonbase",
-       "example.com:8000/private/moonbase", "", "example.com:8000"},
+      {"private/moonbase", "example.com:8000/private/moonbase", "example.com:8000/private/moonbase",
+       "", "example.com:8000"},
       {"privatebasee", "example.com:8000/privatebasee", "example.com:8000/privatebasee", "",
        "example.com:8000"},
       {"library/ubuntu-12.04-base", "ubuntu-12.04-base", "docker.io/library/ubuntu-12.04-base",
@@ -203,7 +203,8 @@ TEST(NormalizeTest, NormalizedSplitHostname) {
 }
 
 TEST(NormalizeTest, ParseDockerRef) {
-  const std::string digest = "sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582";
+  const std::string digest =
+      "sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582";
   const struct {
     std::string input, expected;
   } cases[] = {
@@ -259,7 +260,8 @@ TEST(EngineApiReferenceTest, RepoTagReference) {
   r = RepoTagReference("", "");
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->has_name());
-  r = RepoTagReference("busybox@sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582", "");
+  r = RepoTagReference(
+      "busybox@sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582", "");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "cannot import digest reference");
   r = RepoTagReference("busybox", "bad tag");
@@ -269,7 +271,8 @@ TEST(EngineApiReferenceTest, RepoTagReference) {
 }
 
 TEST(EngineApiReferenceTest, ImageTagOrDigestReference) {
-  const std::string digest = "sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582";
+  const std::string digest =
+      "sha256:e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582";
   Result<Reference> r = ImageTagOrDigestReference("busybox", "1.36");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->String(), "docker.io/library/busybox:1.36");

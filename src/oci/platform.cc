@@ -8,9 +8,9 @@ namespace berth::oci {
 namespace {
 
 bool IsKnownOs(std::string_view os) {
-  for (std::string_view k : {"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos",
-                             "ios", "js", "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris",
-                             "wasip1", "windows", "zos"}) {
+  for (std::string_view k :
+       {"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
+        "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"}) {
     if (os == k) return true;
   }
   return false;
@@ -18,9 +18,9 @@ bool IsKnownOs(std::string_view os) {
 
 bool IsKnownArch(std::string_view arch) {
   for (std::string_view k :
-       {"386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "ppc64",
-        "ppc64le", "mips", "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc",
-        "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm"}) {
+       {"386",   "amd64",   "amd64p32", "arm",    "armbe",  "arm64",    "arm64be",   "loong64",
+        "ppc64", "ppc64le", "mips",     "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le",
+        "ppc",   "riscv",   "riscv64",  "s390",   "s390x",  "sparc",    "sparc64",   "wasm"}) {
     if (arch == k) return true;
   }
   return false;
@@ -132,8 +132,8 @@ void AppendCompatible(const Platform& p, std::vector<Platform>& out) {
       }
       int maj = *major;
       auto name = [](int mj, int mn) {
-        return mn == 0 ? "v" + std::to_string(mj) : "v" + std::to_string(mj) + "." +
-                                                         std::to_string(mn);
+        return mn == 0 ? "v" + std::to_string(mj)
+                       : "v" + std::to_string(mj) + "." + std::to_string(mn);
       };
       if (maj == 9) {
         for (int m = minor - 1; m >= 0; --m) out.push_back(WithVariant(p, "arm64", name(9, m)));

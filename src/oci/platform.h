@@ -18,7 +18,7 @@ struct Platform {
   std::string os;            // GOOS names: linux, windows
   std::string os_version;    // "os.version", Windows only in practice
   std::vector<std::string> os_features;  // "os.features"
-  std::string variant;       // v7 (arm), v8 (arm64), v3 (amd64)
+  std::string variant;                   // v7 (arm), v8 (arm64), v3 (amd64)
 
   friend bool operator==(const Platform&, const Platform&) = default;
 };

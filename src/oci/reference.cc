@@ -27,7 +27,9 @@ Error NameTooLong() {
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
 bool IsWord(char c) { return IsAlnum(c) || c == '_'; }
-bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 bool IsDigits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -66,8 +68,8 @@ bool IsDomain(std::string_view s) {
   size_t start = 0;
   while (true) {
     size_t dot = host.find('.', start);
-    if (!IsDomainComponent(host.substr(start, dot == std::string_view::npos ? std::string_view::npos
-                                                                            : dot - start))) {
+    if (!IsDomainComponent(host.substr(
+            start, dot == std::string_view::npos ? std::string_view::npos : dot - start))) {
       return false;
     }
     if (dot == std::string_view::npos) return true;
@@ -97,8 +99,8 @@ bool IsRemoteName(std::string_view s) {
   size_t start = 0;
   while (true) {
     size_t slash = s.find('/', start);
-    if (!IsPathComponent(s.substr(start, slash == std::string_view::npos ? std::string_view::npos
-                                                                         : slash - start))) {
+    if (!IsPathComponent(s.substr(
+            start, slash == std::string_view::npos ? std::string_view::npos : slash - start))) {
       return false;
     }
     if (slash == std::string_view::npos) return true;
@@ -321,8 +323,7 @@ Result<Reference> ParseNormalizedNamed(std::string_view s) {
   auto [domain, remainder] = SplitDockerDomain(s);
   std::string remote = remainder.substr(0, remainder.find(':'));
   if (ToLower(remote) != remote) {
-    return Invalid("invalid reference format: repository name (" + remote +
-                   ") must be lowercase");
+    return Invalid("invalid reference format: repository name (" + remote + ") must be lowercase");
   }
   BERTH_ASSIGN_OR_RETURN(Reference r, Reference::Parse(domain + "/" + remainder));
   if (!r.has_name()) return Invalid("reference " + r.String() + " has no name");

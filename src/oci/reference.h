@@ -59,8 +59,8 @@ class Reference {
   // Same name, this tag (digest kept). InvalidArgument "invalid tag format".
   Result<Reference> WithTag(std::string_view tag) const;
   Reference WithDigest(const Digest& digest) const;  // same name, this digest (tag kept)
-  Reference TrimNamed() const;                        // the name alone
-  Reference TagNameOnly() const;                      // adds ":latest" to a bare name
+  Reference TrimNamed() const;                       // the name alone
+  Reference TagNameOnly() const;                     // adds ":latest" to a bare name
 
   friend bool operator==(const Reference&, const Reference&) = default;
 

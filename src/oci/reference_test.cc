@@ -55,14 +55,14 @@ std::vector<ParseCase> ParseCases() {
       {Repeat("a/", 127) + "a:tag-puts-this-over-max", "", Repeat("a/", 127) + "a", "a",
        "tag-puts-this-over-max", ""},
       {"aa/asdf$$^/aa", kInvalidFormat, "", "", "", ""},
-      {"sub-dom1.foo.com/bar/baz/quux", "", "sub-dom1.foo.com/bar/baz/quux", "sub-dom1.foo.com",
-       "", ""},
+      {"sub-dom1.foo.com/bar/baz/quux", "", "sub-dom1.foo.com/bar/baz/quux", "sub-dom1.foo.com", "",
+       ""},
       {"sub-dom1.foo.com/bar/baz/quux:some-long-tag", "", "sub-dom1.foo.com/bar/baz/quux",
        "sub-dom1.foo.com", "some-long-tag", ""},
       {"b.gcr.io/test.example.com/my-app:test.example.com", "", "b.gcr.io/test.example.com/my-app",
        "b.gcr.io", "test.example.com", ""},
-      {"xn--n3h.com/myimage:xn--n3h.com", "", "xn--n3h.com/myimage", "xn--n3h.com",
-       "xn--n3h.com", ""},
+      {"xn--n3h.com/myimage:xn--n3h.com", "", "xn--n3h.com/myimage", "xn--n3h.com", "xn--n3h.com",
+       ""},
       {"xn--7o8h.com/myimage:xn--7o8h.com@sha512:" + kF128, "", "xn--7o8h.com/myimage",
        "xn--7o8h.com", "xn--7o8h.com", "sha512:" + kF128},
       {"foo_bar.com:8080", "", "foo_bar.com", "", "8080", ""},
@@ -116,10 +116,9 @@ TEST(ReferenceTest, ParseTable) {
 }
 
 TEST(ReferenceTest, WithNameFailures) {
-  for (const std::string& input :
-       {std::string(""), std::string(":justtag"), "@sha256:" + kF64,
-        "validname@invaliddigest:" + kF64, Repeat("a/", 128) + "a:tag",
-        std::string("aa/asdf$$^/aa")}) {
+  for (const std::string& input : {std::string(""), std::string(":justtag"), "@sha256:" + kF64,
+                                   "validname@invaliddigest:" + kF64, Repeat("a/", 128) + "a:tag",
+                                   std::string("aa/asdf$$^/aa")}) {
     EXPECT_FALSE(WithName(input)) << input;
   }
   Result<Reference> r = WithName(Repeat("a/", 128) + "a");

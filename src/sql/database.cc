@@ -1,8 +1,8 @@
 #include "sql/database.h"
 
-#include <sqlite3.h>
-
 #include <utility>
+
+#include <sqlite3.h>
 
 namespace berth::sql {
 namespace {
@@ -10,15 +10,30 @@ namespace {
 Error SqlError(sqlite3* db, int rc, std::string_view what) {
   Code code = Code::kInternal;
   switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT: code = Code::kAlreadyExists; break;
-    case SQLITE_BUSY: case SQLITE_LOCKED: code = Code::kUnavailable; break;
-    case SQLITE_FULL: code = Code::kResourceExhausted; break;
-    case SQLITE_CORRUPT: case SQLITE_NOTADB: code = Code::kDataLoss; break;
-    case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_CANTOPEN: code = Code::kPermissionDenied; break;
-    default: break;
+    case SQLITE_CONSTRAINT:
+      code = Code::kAlreadyExists;
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = Code::kUnavailable;
+      break;
+    case SQLITE_FULL:
+      code = Code::kResourceExhausted;
+      break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      code = Code::kDataLoss;
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+      code = Code::kPermissionDenied;
+      break;
+    default:
+      break;
   }
-  std::string msg = "sqlite: " + std::string(what) + ": " +
-                    (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  std::string msg =
+      "sqlite: " + std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   return MakeError(code, std::move(msg));
 }
 
@@ -26,8 +41,9 @@ Error SqlError(sqlite3* db, int rc, std::string_view what) {
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error e = SqlError(raw, rc, "open " + path);
     sqlite3_close(raw);
@@ -35,8 +51,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   }
   std::unique_ptr<Database> db(new Database(raw));
   sqlite3_busy_timeout(raw, 5000);
-  BERTH_RETURN_IF_ERROR(db->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  BERTH_RETURN_IF_ERROR(
+      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   return db;
 }
 
@@ -87,7 +103,8 @@ Statement& Statement::Bind(int index, int64_t value) {
 }
 
 Statement& Statement::Bind(int index, std::string_view text) {
-  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && !bind_error_) bind_error_ = SqlError(db_, rc, "bind");
   return *this;
 }
@@ -134,7 +151,9 @@ std::string Statement::ColumnText(int col) const {
   return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
-bool Statement::ColumnIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+bool Statement::ColumnIsNull(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
 
 Result<Transaction> Transaction::Begin(Database& db) {
   auto lock = db.Lock();

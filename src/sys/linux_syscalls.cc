@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -12,6 +11,8 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include <fmt/format.h>
 
 namespace berth::sys {
 

@@ -34,7 +34,7 @@ beast::string_view Bv(std::string_view s) { return beast::string_view(s.data(), 
 
 std::string HttpDate() {
   std::time_t now = std::time(nullptr);
-  std::tm tm {};
+  std::tm tm{};
   ::gmtime_r(&now, &tm);
   char buf[64];
   size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);

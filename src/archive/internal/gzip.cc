@@ -1,12 +1,12 @@
 // gzip with ISA-L igzip: isal_inflate with crc_flag ISAL_GZIP parses the member header and
 // verifies its CRC32 and size trailer; isal_deflate with gzip_flag IGZIP_GZIP writes them.
-#include <fmt/format.h>
-#include <isa-l/igzip_lib.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
+
+#include <fmt/format.h>
+#include <isa-l/igzip_lib.h>
 
 #include "archive/internal/codecs.h"
 

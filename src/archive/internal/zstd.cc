@@ -1,10 +1,10 @@
 // zstd with libzstd's streaming API (zstd.h "Streaming decompression"): ZSTD_decompressStream
 // returns 0 exactly when a frame is fully decoded and flushed, and moves on to the next frame by
 // itself, so concatenated frames are one stream.
+#include <vector>
+
 #include <fmt/format.h>
 #include <zstd.h>
-
-#include <vector>
 
 #include "archive/internal/codecs.h"
 

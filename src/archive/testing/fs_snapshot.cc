@@ -1,7 +1,6 @@
 #include "archive/testing/fs_snapshot.h"
 
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -10,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "base/file.h"
 #include "oci/digest.h"

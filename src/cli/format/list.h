@@ -4,10 +4,11 @@
 // Rows are JSON objects whose keys are the field names of docker's formatter contexts.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 

@@ -1,12 +1,12 @@
 #include "cli/format/template.h"
 
-#include <fmt/format.h>
-
 #include <cctype>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "cli/format/internal/template_ast.h"

@@ -1,9 +1,9 @@
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "cli/format/internal/template_ast.h"

@@ -2,14 +2,14 @@
 // with captured stdout/stderr, a given stdin, fixed clock (and TZ=UTC), and chosen env vars.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <ctime>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "base/io.h"
 #include "cli/cli.h"

@@ -1,8 +1,8 @@
 #include "content/internal/hasher.h"
 
-#include <openssl/evp.h>
-
 #include <string>
+
+#include <openssl/evp.h>
 
 namespace berth::content::internal {
 

@@ -11,12 +11,12 @@
 // Only for tests; links GoogleTest.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "content/content.h"
 

@@ -48,9 +48,8 @@ Result<Json> ParseJson(std::string_view bytes, std::string_view what) {
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth) {
-        return MakeError(Code::kInvalidArgument,
-                         std::string(what) + ": JSON nested deeper than " +
-                             std::to_string(kMaxJsonDepth) + " levels");
+        return MakeError(Code::kInvalidArgument, std::string(what) + ": JSON nested deeper than " +
+                                                     std::to_string(kMaxJsonDepth) + " levels");
       }
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
@@ -168,7 +167,8 @@ Result<std::optional<Digest>> GetDigest(const Json& obj, const char* key, std::s
 }
 
 Result<Platform> PlatformFromJson(const Json& j, std::string_view what) {
-  if (!j.is_object()) return MakeError(Code::kInvalidArgument, std::string(what) + ": expected an object");
+  if (!j.is_object())
+    return MakeError(Code::kInvalidArgument, std::string(what) + ": expected an object");
   Platform p;
   BERTH_ASSIGN_OR_RETURN(p.architecture, GetRequiredString(j, "architecture", what));
   BERTH_ASSIGN_OR_RETURN(p.os, GetRequiredString(j, "os", what));
@@ -193,7 +193,8 @@ OrderedJson PlatformToJson(const Platform& p) {
 }
 
 Result<Descriptor> DescriptorFromJson(const Json& j, std::string_view what) {
-  if (!j.is_object()) return MakeError(Code::kInvalidArgument, std::string(what) + ": expected an object");
+  if (!j.is_object())
+    return MakeError(Code::kInvalidArgument, std::string(what) + ": expected an object");
   Descriptor d;
   BERTH_ASSIGN_OR_RETURN(d.media_type, GetRequiredString(j, "mediaType", what));
   BERTH_ASSIGN_OR_RETURN(std::optional<Digest> digest, GetDigest(j, "digest", what));
@@ -202,7 +203,8 @@ Result<Descriptor> DescriptorFromJson(const Json& j, std::string_view what) {
   BERTH_ASSIGN_OR_RETURN(std::optional<int64_t> size, GetInt64(j, "size", what));
   if (!size) return MakeError(Code::kInvalidArgument, Field(what, "size") + ": required");
   d.size = *size;
-  BERTH_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> urls, GetStringArray(j, "urls", what));
+  BERTH_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> urls,
+                         GetStringArray(j, "urls", what));
   d.urls = urls.value_or(std::vector<std::string>());
   BERTH_ASSIGN_OR_RETURN(d.annotations, GetStringMap(j, "annotations", what));
   BERTH_ASSIGN_OR_RETURN(std::optional<std::string> data, GetString(j, "data", what));
@@ -211,7 +213,8 @@ Result<Descriptor> DescriptorFromJson(const Json& j, std::string_view what) {
     BERTH_ASSIGN_OR_RETURN(Platform p, PlatformFromJson(*it, Field(what, "platform")));
     d.platform = std::move(p);
   }
-  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> artifact_type, GetString(j, "artifactType", what));
+  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> artifact_type,
+                         GetString(j, "artifactType", what));
   d.artifact_type = artifact_type.value_or("");
   Status valid = ValidateDescriptor(d);
   if (!valid) return std::move(valid).error().WithContext(what);

@@ -42,7 +42,8 @@ Error TypeError(std::string_view what, std::string_view key, std::string_view wa
 // Field readers. A missing key or JSON null reads as absent (the spec: "set to null, which is
 // equivalent to being absent"); a value of the wrong type is InvalidArgument. `what` names the
 // object in error messages ("manifest", "config.config").
-Result<std::optional<std::string>> GetString(const Json& obj, const char* key, std::string_view what);
+Result<std::optional<std::string>> GetString(const Json& obj, const char* key,
+                                             std::string_view what);
 Result<std::string> GetRequiredString(const Json& obj, const char* key, std::string_view what);
 Result<std::optional<bool>> GetBool(const Json& obj, const char* key, std::string_view what);
 Result<std::optional<int64_t>> GetInt64(const Json& obj, const char* key, std::string_view what);

@@ -2,11 +2,12 @@
 // directories and crash recovery. Real mounts: tests/privileged/snapshot/.
 #include "snapshot/overlay/overlay_snapshotter.h"
 
-#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "snapshot/testing/snapshotter_conformance.h"

@@ -11,9 +11,9 @@
 // Root-only mount behaviour is in tests/privileged/snapshot/. Only for tests; links GoogleTest.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
+
+#include <gtest/gtest.h>
 
 #include "snapshot/snapshotter.h"
 

@@ -1,12 +1,13 @@
 #include "sys/testing/recording_syscalls.h"
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+
+#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "sys/linux_syscalls.h"

@@ -8,12 +8,12 @@
 // The tests need a real file system (a temp dir under /tmp) and no privileges.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "base/unique_fd.h"
 #include "sys/syscalls.h"

@@ -59,9 +59,9 @@ TEST_F(BerthdTest, ApiVersionOutsideTheRangeIsRefusedWithDockerdMessages) {
       << old.output;
   Run fresh = Docker(d, {"version"}, {"DOCKER_API_VERSION=1.44"});
   EXPECT_NE(fresh.exit_code, 0);
-  EXPECT_NE(fresh.output.find(
-                "client version 1.44 is too new. Maximum supported API version is 1.43"),
-            std::string::npos)
+  EXPECT_NE(
+      fresh.output.find("client version 1.44 is too new. Maximum supported API version is 1.43"),
+      std::string::npos)
       << fresh.output;
 }
 

@@ -45,9 +45,10 @@ class CrashTest : public testing::DaemonFixture, public ::testing::WithParamInte
 TEST_P(CrashTest, KillDuringTransferLeavesNothingAfterRestart) {
   const std::string op = GetParam();  // "import" or "load"
   std::string rootfs = dir_ + "/rootfs.tar";
-  pid_t mk = testing::Spawn({"/bin/sh", "-c", std::string(BERTH_SOURCE_DIR) +
-                                                  "/scripts/make-busybox-rootfs.sh > " + rootfs},
-                            dir_ + "/mk.log");
+  pid_t mk = testing::Spawn(
+      {"/bin/sh", "-c",
+       std::string(BERTH_SOURCE_DIR) + "/scripts/make-busybox-rootfs.sh > " + rootfs},
+      dir_ + "/mk.log");
   ASSERT_EQ(testing::WaitExit(mk, std::chrono::seconds(60)), 0) << *ReadFile(dir_ + "/mk.log");
 
   Daemon d = StartDaemon("a", root_);
@@ -65,8 +66,9 @@ TEST_P(CrashTest, KillDuringTransferLeavesNothingAfterRestart) {
   // Feed the first half through a FIFO, then kill the daemon while it waits for the rest.
   std::string fifo = dir_ + "/feed";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  std::vector<std::string> args = op == "import" ? std::vector<std::string>{"import", "-", "crash:1"}
-                                                 : std::vector<std::string>{"load"};
+  std::vector<std::string> args = op == "import"
+                                      ? std::vector<std::string>{"import", "-", "crash:1"}
+                                      : std::vector<std::string>{"load"};
   // Our end is opened first and read-write, so the client's open of the FIFO does not block
   // (posix_spawn suspends us until the child has exec'd).
   UniqueFd w(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));

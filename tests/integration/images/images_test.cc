@@ -22,7 +22,8 @@ class ImagesTest : public testing::DaemonFixture {
   void SetUp() override {
     DaemonFixture::SetUp();
     rootfs_ = dir_ + "/busybox.tar";
-    Run made = Shell(std::string(BERTH_SOURCE_DIR) + "/scripts/make-busybox-rootfs.sh > " + rootfs_);
+    Run made =
+        Shell(std::string(BERTH_SOURCE_DIR) + "/scripts/make-busybox-rootfs.sh > " + rootfs_);
     ASSERT_EQ(made.exit_code, 0) << made.output;
     d_ = StartDaemon("d", root_);
     ASSERT_TRUE(WaitReady(d_));
@@ -108,8 +109,9 @@ TEST_F(ImagesTest, BerthAndDockerAgreeOnTheSameScenario) {
   }
   EXPECT_EQ(Trim(Berth(d_, {"image", "inspect", "--format", "{{.Comment}}", "busybox"}).output),
             "base");
-  EXPECT_EQ(Trim(Docker(d_, {"image", "inspect", "--format", "{{json .Config.Env}}", "other:1"}).output),
-            "[\"A=1\"]");
+  EXPECT_EQ(
+      Trim(Docker(d_, {"image", "inspect", "--format", "{{json .Config.Env}}", "other:1"}).output),
+      "[\"A=1\"]");
 
   // version and info: same server facts through both.
   for (const std::string& fmt : {std::string("{{.Server.APIVersion}} {{.Server.Os}}")}) {
@@ -129,7 +131,8 @@ TEST_F(ImagesTest, BerthAndDockerAgreeOnTheSameScenario) {
   EXPECT_EQ(Trim(untag.output), "Untagged: me/bb:2");
   Run conflict = Berth(d_, {"rmi", id.substr(7, 12)});
   Run bt2 = Berth(d_, {"images", "-q"});
-  EXPECT_EQ(conflict.exit_code, 0) << "one name left: deleting by ID untags it: " << conflict.output;
+  EXPECT_EQ(conflict.exit_code, 0)
+      << "one name left: deleting by ID untags it: " << conflict.output;
   EXPECT_NE(conflict.output.find("Deleted: " + id), std::string::npos) << conflict.output;
 }
 
@@ -155,7 +158,8 @@ TEST_F(ImagesTest, SaveRmiLoadRoundTripsAcrossTheTwoClis) {
   EXPECT_EQ(bl.exit_code, 0) << bl.output;
   EXPECT_NE(bl.output.find("Loaded image: busybox:latest"), std::string::npos) << bl.output;
   EXPECT_EQ(Trim(Docker(d_, {"images", "-q", "--no-trunc"}).output), id);
-  Run digest_b = Berth(d_, {"image", "inspect", "--format", "{{.Id}} {{json .RootFS.Layers}}", "busybox"});
+  Run digest_b =
+      Berth(d_, {"image", "inspect", "--format", "{{.Id}} {{json .RootFS.Layers}}", "busybox"});
   EXPECT_NE(digest_b.output.find(id), std::string::npos);
 
   // Both archives are byte-identical: saving is deterministic.
@@ -210,8 +214,8 @@ TEST_F(ImagesTest, BadInputFailsClearlyAndLeavesNothing) {
 TEST_F(ImagesTest, ImportFromUrlAndPrune) {
   // A tiny HTTP server on loopback serves the rootfs.
   std::string log = dir_ + "/http.log";
-  pid_t server = testing::Spawn({"/usr/bin/python3", "-u", "-m", "http.server", "--bind", "127.0.0.1",
-                                 "0", "--directory", dir_},
+  pid_t server = testing::Spawn({"/usr/bin/python3", "-u", "-m", "http.server", "--bind",
+                                 "127.0.0.1", "0", "--directory", dir_},
                                 log);
   ASSERT_GT(server, 0);
   std::string port;

@@ -37,8 +37,8 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
-                                   O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(
+      &actions, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY, 0);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -113,10 +113,9 @@ DaemonFixture::Daemon DaemonFixture::StartDaemon(const std::string& name,
                                                  std::vector<std::string> extra) {
   Daemon d{-1, dir_ + "/" + name + ".sock", dir_ + "/" + name + "-exec/berthd.pid",
            dir_ + "/" + name + ".log"};
-  std::vector<std::string> argv = {BERTHD_PATH,  "--data-root", data_root,
-                                   "--exec-root", dir_ + "/" + name + "-exec",
-                                   "-p",          d.pidfile,
-                                   "-H",          "unix://" + d.socket,
+  std::vector<std::string> argv = {BERTHD_PATH, "--data-root", data_root, "--exec-root",
+                                   dir_ + "/" + name + "-exec", "-p", d.pidfile, "-H",
+                                   "unix://" + d.socket,
                                    // Never the host's /etc/berth/daemon.json.
                                    "--config-file", dir_ + "/daemon.json"};
   for (std::string& e : extra) argv.push_back(std::move(e));
@@ -175,7 +174,7 @@ DaemonFixture::Run DaemonFixture::Berth(const Daemon& d, std::vector<std::string
 }
 
 pid_t DaemonFixture::StartBerth(const Daemon& d, std::vector<std::string> args,
-                               const std::string& stdin_path, const std::string& log) {
+                                const std::string& stdin_path, const std::string& log) {
   std::vector<std::string> argv = {BERTH_PATH, "-H", "unix://" + d.socket};
   for (std::string& a : args) argv.push_back(std::move(a));
   return Spawn(argv, log, {"HOME=" + dir_}, stdin_path);

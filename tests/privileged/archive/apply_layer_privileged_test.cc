@@ -3,7 +3,6 @@
 // byte-for-byte and stat-for-stat (times, ctimes, owners, modes, xattrs) unchanged, and that
 // what lands inside is what Docker would produce.
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -11,6 +10,8 @@
 
 #include <map>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "archive/apply.h"
 #include "archive/tar_reader.h"

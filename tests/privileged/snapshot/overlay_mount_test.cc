@@ -3,7 +3,6 @@
 // committed layers are shared read-only, long chains mount via compacted lowerdirs.
 // Root only (GTEST_SKIP otherwise); every mount is detached in TearDown, even on failure.
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -16,6 +15,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "base/unique_fd.h"
