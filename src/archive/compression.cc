@@ -60,18 +60,6 @@ Result<std::unique_ptr<DecompressingReader>> Open(std::unique_ptr<Reader> owned,
 
 }  // namespace
 
-std::string_view CompressionName(Compression c) {
-  switch (c) {
-    case Compression::kNone:
-      return "none";
-    case Compression::kGzip:
-      return "gzip";
-    case Compression::kZstd:
-      return "zstd";
-  }
-  return "unknown";
-}
-
 Compression DetectCompression(std::string_view first_bytes) {
   if (StartsWith(first_bytes, kGzipMagic)) return Compression::kGzip;
   if (StartsWith(first_bytes, kZstdMagic)) return Compression::kZstd;

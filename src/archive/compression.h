@@ -14,12 +14,13 @@
 
 #include "base/io.h"
 #include "base/result.h"
+#include "oci/media_types.h"
 
 namespace berth::archive {
 
-enum class Compression { kNone, kGzip, kZstd };
-
-std::string_view CompressionName(Compression c);  // "none", "gzip", "zstd"
+// One vocabulary with the layer media types (oci/media_types.h).
+using Compression = oci::Compression;
+using oci::CompressionName;  // "none", "gzip", "zstd"
 
 // By magic number: gzip 1f 8b 08, zstd 28 b5 2f fd; anything else (including too few bytes)
 // is kNone.

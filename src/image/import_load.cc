@@ -106,30 +106,10 @@ class Spool {
         case archive::EntryType::kFile:
           BERTH_RETURN_IF_ERROR(AddFile(*path, e, tar->data()));
           break;
-        case archive::EntryType::kSymlink: {
-          std::string base =
-              path->find('/') == std::string::npos ? "" : path->substr(0, path->rfind('/'));
-          std::optional<std::string> target = e.linkname.starts_with("/")
-                                                  ? std::nullopt
-                                                  : CleanArchivePath(base + "/" + e.linkname);
-          if (!target) {
-            return MakeError(Code::kInvalidArgument, "load: link \"" + e.path + "\" -> \"" +
-                                                         e.linkname +
-                                                         "\" points outside the archive");
-          }
-          links_[*path] = *target;
+        case archive::EntryType::kSymlink:
+        case archive::EntryType::kHardlink:
+          BERTH_RETURN_IF_ERROR(AddLink(*path, e));
           break;
-        }
-        case archive::EntryType::kHardlink: {
-          std::optional<std::string> target = CleanArchivePath(e.linkname);
-          if (!target) {
-            return MakeError(Code::kInvalidArgument, "load: link \"" + e.path + "\" -> \"" +
-                                                         e.linkname +
-                                                         "\" points outside the archive");
-          }
-          links_[*path] = *target;
-          break;
-        }
         default:
           return MakeError(Code::kInvalidArgument,
                            "load: unexpected " + std::string(archive::EntryTypeName(e.type)) +
@@ -189,6 +169,24 @@ class Spool {
       path = it->second;
     }
     return std::nullopt;  // a link loop
+  }
+
+  // A symlink's target is relative to its directory, a hard link's to the archive's root;
+  // either must stay inside the archive. Links are only remembered, never created.
+  Status AddLink(const std::string& path, const archive::TarEntry& e) {
+    std::optional<std::string> target;
+    if (e.type == archive::EntryType::kHardlink) {
+      target = CleanArchivePath(e.linkname);
+    } else if (!e.linkname.starts_with("/")) {
+      std::string dir = path.find('/') == std::string::npos ? "" : path.substr(0, path.rfind('/'));
+      target = CleanArchivePath(dir + "/" + e.linkname);
+    }
+    if (!target) {
+      return MakeError(Code::kInvalidArgument, "load: link \"" + e.path + "\" -> \"" + e.linkname +
+                                                   "\" points outside the archive");
+    }
+    links_[path] = *target;
+    return Ok();
   }
 
   Status AddFile(const std::string& path, const archive::TarEntry& e, Reader& data) {

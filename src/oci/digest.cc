@@ -11,6 +11,12 @@ std::string_view AlgorithmName(Algorithm a) {
 }
 size_t AlgorithmHexLength(Algorithm a) { return a == Algorithm::kSha256 ? 64 : 128; }
 
+std::optional<Algorithm> AlgorithmFromName(std::string_view name) {
+  if (name == "sha256") return Algorithm::kSha256;
+  if (name == "sha512") return Algorithm::kSha512;
+  return std::nullopt;
+}
+
 Result<Digest> Digest::Parse(std::string_view s) {
   size_t colon = s.find(':');
   if (colon == std::string_view::npos) {
@@ -19,15 +25,12 @@ Result<Digest> Digest::Parse(std::string_view s) {
   }
   std::string_view alg = s.substr(0, colon);
   std::string_view hex = s.substr(colon + 1);
-  Algorithm a;
-  if (alg == "sha256") {
-    a = Algorithm::kSha256;
-  } else if (alg == "sha512") {
-    a = Algorithm::kSha512;
-  } else {
+  std::optional<Algorithm> parsed = AlgorithmFromName(alg);
+  if (!parsed) {
     return MakeError(Code::kInvalidArgument,
                      "unsupported digest algorithm \"" + std::string(alg) + "\"");
   }
+  Algorithm a = *parsed;
   if (hex.size() != AlgorithmHexLength(a) || !IsHexLower(hex)) {
     return MakeError(Code::kInvalidArgument,
                      "invalid digest \"" + std::string(s) + "\": bad length or not lower-case hex");

@@ -5,6 +5,7 @@
 
 #include <compare>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,8 @@ namespace berth::oci {
 enum class Algorithm { kSha256, kSha512 };
 
 std::string_view AlgorithmName(Algorithm a);
+// "sha256" -> kSha256, "sha512" -> kSha512; nullopt for any other name.
+std::optional<Algorithm> AlgorithmFromName(std::string_view name);
 size_t AlgorithmHexLength(Algorithm a);
 
 class Digest {

@@ -185,14 +185,11 @@ Result<Digest> ParseReferenceDigest(std::string_view s) {
   }
   std::string_view alg = s.substr(0, colon);
   std::string_view hex = s.substr(colon + 1);
-  Algorithm a;
-  if (alg == "sha256") {
-    a = Algorithm::kSha256;
-  } else if (alg == "sha512") {
-    a = Algorithm::kSha512;
-  } else {
+  std::optional<Algorithm> parsed = AlgorithmFromName(alg);
+  if (!parsed) {
     return Invalid(IsDigestPattern(s) ? kErrDigestUnsupported : kErrDigestInvalidFormat);
   }
+  Algorithm a = *parsed;
   if (hex.size() != AlgorithmHexLength(a)) return Invalid(kErrDigestInvalidLength);
   if (!IsHexLower(hex)) return Invalid(kErrDigestInvalidFormat);
   return Digest::FromHex(a, std::string(hex));

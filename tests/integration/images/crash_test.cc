@@ -19,15 +19,7 @@
 namespace berth {
 namespace {
 
-size_t Entries(const std::string& dir) {
-  size_t n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); ++it) {
-    ++n;
-  }
-  return n;
-}
+using testing::CountEntries;
 
 struct Census {
   size_t blobs, ingests, snapshots, tmp;
@@ -37,8 +29,8 @@ struct Census {
 class CrashTest : public testing::DaemonFixture, public ::testing::WithParamInterface<const char*> {
  protected:
   Census Count() {
-    return {Entries(root_ + "/content/blobs/sha256"), Entries(root_ + "/content/ingest"),
-            Entries(root_ + "/snapshots"), Entries(root_ + "/tmp")};
+    return {CountEntries(root_ + "/content/blobs/sha256"), CountEntries(root_ + "/content/ingest"),
+            CountEntries(root_ + "/snapshots"), CountEntries(root_ + "/tmp")};
   }
 };
 

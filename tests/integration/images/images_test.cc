@@ -39,16 +39,8 @@ class ImagesTest : public testing::DaemonFixture {
 
   // What the daemon holds on disk: content blobs and snapshot directories.
   std::pair<size_t, size_t> DiskCensus() {
-    auto count = [](const std::string& dir) {
-      size_t n = 0;
-      std::error_code ec;
-      for (auto it = std::filesystem::directory_iterator(dir, ec);
-           !ec && it != std::filesystem::directory_iterator(); ++it) {
-        ++n;
-      }
-      return n;
-    };
-    return {count(root_ + "/content/blobs/sha256"), count(root_ + "/snapshots")};
+    return {testing::CountEntries(root_ + "/content/blobs/sha256"),
+            testing::CountEntries(root_ + "/snapshots")};
   }
 
   std::string Trim(const std::string& s) { return std::string(TrimSpace(s)); }

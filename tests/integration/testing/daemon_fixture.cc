@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "base/file.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -20,6 +22,16 @@ namespace berth::testing {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kTimeout = std::chrono::seconds(120);
+
+size_t CountEntries(const std::string& dir) {
+  size_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); ++it) {
+    ++n;
+  }
+  return n;
+}
 
 std::string FindDocker() {
   if (::access("/usr/local/bin/docker", X_OK) == 0) return "/usr/local/bin/docker";

@@ -22,6 +22,8 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
 std::optional<int> WaitExit(pid_t pid, std::chrono::steady_clock::duration timeout);
 // One GET /_ping on a unix socket; true on "200 OK".
 bool PingOnce(const std::string& socket_path);
+// How many entries a directory has (0 if it does not exist).
+size_t CountEntries(const std::string& dir);
 // /usr/local/bin/docker, else `docker` on PATH, else "".
 std::string FindDocker();
 
