@@ -34,16 +34,16 @@ n = 0
 files = []
 while written < size:
     r = rng.random()
-    if r < 0.80:
-        fsize = int(rng.expovariate(1 / 12000))          # small files
-    elif r < 0.98:
-        fsize = int(rng.expovariate(1 / 400000))         # libraries
+    if r < 0.90:
+        fsize = int(rng.expovariate(1 / 6000))           # small files
+    elif r < 0.999:
+        fsize = int(rng.expovariate(1 / 150000))         # libraries
     else:
         fsize = int(rng.uniform(4 << 20, 48 << 20))      # a few big ones
     fsize = min(fsize, size - written) if size - written > 0 else 0
     off = rng.randrange(0, len(block) - fsize) if fsize < len(block) else 0
     name = f"{rng.choice(dirs)}/f{n}"
-    info = tarfile.TarInfo(name); info.size = fsize; info.mode = 0o755 if r > 0.9 else 0o644
+    info = tarfile.TarInfo(name); info.size = fsize; info.mode = 0o755 if r > 0.85 else 0o644
     add(info, block[off:off + fsize])
     files.append(name)
     written += fsize
