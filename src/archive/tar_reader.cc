@@ -48,16 +48,24 @@ struct TarReader::Impl : public Reader {
     if (a != nullptr) archive_read_free(a);
   }
 
+  // Hands libarchive whole buffers: a source such as a socket returns a few KiB per read, and
+  // libarchive passes its blocks on as they come, so without this every file would be written
+  // in pieces of that size.
   static la_ssize_t ReadCallback(struct archive* a, void* client, const void** out) {
     auto* self = static_cast<Impl*>(client);
-    Result<size_t> n = self->src.Read(self->buf.data(), self->buf.size());
-    if (!n) {
-      self->src_error = n.error();
-      archive_set_error(a, EIO, "%s", n.error().message.c_str());
-      return -1;
+    size_t filled = 0;
+    while (filled < self->buf.size()) {
+      Result<size_t> n = self->src.Read(self->buf.data() + filled, self->buf.size() - filled);
+      if (!n) {
+        self->src_error = n.error();
+        archive_set_error(a, EIO, "%s", n.error().message.c_str());
+        return -1;
+      }
+      if (*n == 0) break;
+      filled += *n;
     }
     *out = self->buf.data();
-    return static_cast<la_ssize_t>(*n);
+    return static_cast<la_ssize_t>(filled);
   }
 
   // The error for a libarchive failure: the source's if it failed, else libarchive's message.
