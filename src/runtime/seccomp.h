@@ -1,0 +1,27 @@
+// Seccomp: the OCI seccomp section (oci::LinuxSeccomp) compiled to a classic BPF program with
+// libseccomp, in the parent. The child installs the bytes with one seccomp(2) call
+// (runtime/container.cc) right before execve, allocating nothing. Docker's profile format and its
+// default profile are in seccomp_profile.h. Thread-safe: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "oci/runtime_spec.h"
+
+namespace berth::runtime {
+
+struct SeccompProgram {
+  // struct sock_filter[] as produced by seccomp_export_bpf (8 bytes per instruction).
+  std::vector<uint8_t> bpf;
+  // SECCOMP_FILTER_FLAG_* bits for seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog).
+  unsigned flags = 0;
+};
+
+// Compiles `seccomp`. Unknown syscall names are skipped (as runc does: a profile names syscalls
+// of newer kernels); an unknown action, operator, architecture or flag is InvalidArgument.
+Result<SeccompProgram> CompileSeccomp(const oci::LinuxSeccomp& seccomp);
+
+}  // namespace berth::runtime
