@@ -122,13 +122,15 @@ Result<oci::RuntimeSpec> BuildSpec(const ContainerConfig& config, const HostConf
 
 // The process of the container from its config: entrypoint + cmd, env (with PATH and HOSTNAME
 // added as Docker does, TERM=xterm with a tty), cwd, user ("uid[:gid]" numeric or names
-// resolved by the caller: see ResolveUser).
+// resolved with ResolveUser).
 Result<oci::Process> BuildProcess(const ContainerConfig& config, const HostConfig& host_config,
-                                  std::string_view rootfs_dir);
+                                  const std::vector<std::string>& rootfs_layers);
 
 // Resolves Docker's --user ("name", "uid", "name:group", "uid:gid") against the container's
-// /etc/passwd and /etc/group read inside `rootfs_dir` (RESOLVE_IN_ROOT), with the
-// supplementary groups of the user. An unknown name is InvalidArgument as Docker words it:
+// /etc/passwd and /etc/group, with the supplementary groups of the user. The rootfs is not
+// mounted on the host: `rootfs_layers` are the overlay's directories, top (the container's
+// upper) first, and each file is read from the first layer that has it, resolved inside that
+// layer (RESOLVE_IN_ROOT). No /etc/passwd and a numeric user: uid (and gid 0 or the given). An unknown name is InvalidArgument as Docker words it:
 // "unable to find user foo: no matching entries in passwd file".
 Result<oci::User> ResolveUser(std::string_view user, std::string_view rootfs_dir);
 
