@@ -10,8 +10,8 @@ build=(build-essential cmake ninja-build pkg-config ccache git)
 libs=(libboost-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libarchive-dev zlib1g-dev
       libisal-dev libzstd-dev libsqlite3-dev libseccomp-dev libcap-dev libcli11-dev libspdlog-dev
       libfmt-dev)
-runtime=(busybox-static tar curl ca-certificates procps)
-tests=(libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils zstd gzip)
+runtime=(busybox-static tini tar curl ca-certificates procps)
+tests=(libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils zstd gzip tmux)
 
 wanted=("${build[@]}" "${libs[@]}" "${runtime[@]}")
 if [ "$profile" = test ]; then

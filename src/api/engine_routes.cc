@@ -1,5 +1,6 @@
 #include "api/engine_routes.h"
 
+#include "api/container_routes.h"
 #include "api/image_routes.h"
 #include "api/router.h"
 #include "api/system_routes.h"
@@ -9,6 +10,7 @@ namespace berth::api {
 void RegisterEngineRoutes(Router& router, engine::Daemon& daemon) {
   RegisterSystemRoutes(router, daemon.system());
   RegisterImageRoutes(router, daemon.images());
+  RegisterContainerRoutes(router, daemon.containers(), daemon.images());
 }
 
 }  // namespace berth::api

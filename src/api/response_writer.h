@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
@@ -25,6 +26,10 @@ class HijackedStream : public Reader, public Writer {
  public:
   // Half-closes our side so the client reads EOF while it can still send (stdin).
   virtual Status CloseWrite() = 0;
+  // For splicing with poll(2): the bytes the client already sent that the server has read
+  // (call once, first), then the socket itself. The stream keeps owning the socket.
+  virtual std::string TakeBuffered() = 0;
+  virtual int NativeHandle() = 0;
 };
 
 class ResponseWriter : public Writer {
@@ -51,6 +56,8 @@ class ResponseWriter : public Writer {
 
   // True once the status line has been sent (the status can no longer change).
   virtual bool started() const = 0;
+  // True if the client has closed its side (for handlers that wait long: /wait, logs -f).
+  virtual bool ClientGone() = 0;
   // The API version of the request, which decides the error format.
   virtual std::string_view api_version() const = 0;
 

@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
            ->expected(1)
            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
        "insecure-registries"},
+      {app.add_option("--cgroup-parent", flags.cgroup_parent,
+                      "Parent cgroup for all containers")
+           ->capture_default_str(),
+       "cgroup-parent"},
       {app.add_option("--registry-mirror", flags.registry_mirrors,
                       "Preferred registry mirror; repeatable")
            ->expected(1)

@@ -32,6 +32,7 @@ constexpr Key kKeys[] = {
     {"log-level", Kind::kString},
     {"insecure-registries", Kind::kStringList},
     {"registry-mirrors", Kind::kStringList},
+    {"cgroup-parent", Kind::kString},
 };
 
 const Key* FindKey(std::string_view name) {
@@ -51,6 +52,7 @@ std::string GoValue(const Config& c, std::string_view key) {
   if (key == "log-level") return c.log_level;
   if (key == "insecure-registries") return list(c.insecure_registries);
   if (key == "registry-mirrors") return list(c.registry_mirrors);
+  if (key == "cgroup-parent") return c.cgroup_parent;
   return "";
 }
 
@@ -78,6 +80,7 @@ Status Apply(Config& c, const Key& key, const Json& v) {
       if (key.name == "exec-root") c.exec_root = s;
       if (key.name == "pidfile") c.pidfile = s;
       if (key.name == "log-level") c.log_level = s;
+      if (key.name == "cgroup-parent") c.cgroup_parent = s;
       return Ok();
     }
     case Kind::kBool:
@@ -189,6 +192,12 @@ Result<Config> ValidateConfig(Config config) {
   }
   if (config.debug) config.log_level = "debug";
   BERTH_RETURN_IF_ERROR(log::ParseLevel(config.log_level));
+  if (config.cgroup_parent.empty()) config.cgroup_parent = "/berth";
+  if (config.cgroup_parent.front() != '/') config.cgroup_parent = "/" + config.cgroup_parent;
+  if (config.cgroup_parent.find("..") != std::string::npos) {
+    return MakeError(Code::kInvalidArgument,
+                     "cgroup-parent must not contain '..': " + config.cgroup_parent);
+  }
   for (std::string& mirror : config.registry_mirrors) {
     BERTH_ASSIGN_OR_RETURN(mirror, NormalizeMirror(mirror));
   }

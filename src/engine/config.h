@@ -27,6 +27,7 @@ struct Config {
   std::string log_level = "info";
   std::vector<std::string> insecure_registries;
   std::vector<std::string> registry_mirrors;  // normalised to "https://host/" form
+  std::string cgroup_parent = "/berth";       // containers' cgroups are <parent>/<id>
 };
 
 // Applies a daemon.json document over `flags`. `flags_set` names, in the file's spelling

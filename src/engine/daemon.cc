@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -16,6 +18,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "content/local_store.h"
+#include "engine/containers.h"
 #include "image/image_store.h"
 #include "snapshot/overlay/overlay_snapshotter.h"
 #include "sql/database.h"
@@ -152,9 +155,20 @@ class DaemonSystem : public SystemBackend {
   Result<SystemInfo> Info() override {
     SystemInfo info;
     info.id = id_;
-    // Containers do not exist yet in this engine, so zero is the true count for them.
     info.counts = ObjectCounts{};
     info.counts.images = images_.Count();
+    if (containers_ != nullptr) {
+      for (const Container& c : containers_->List()) {
+        ++info.counts.containers;
+        if (c.state.paused) {
+          ++info.counts.paused;
+        } else if (c.state.running()) {
+          ++info.counts.running;
+        } else {
+          ++info.counts.stopped;
+        }
+      }
+    }
     info.driver = std::string(kStorageDriver);
     info.driver_status = {{"Backing Filesystem", BackingFilesystem(config_.data_root)}};
     info.root_dir = config_.data_root;
@@ -191,11 +205,37 @@ class DaemonSystem : public SystemBackend {
   const std::string id_;
   const std::string host_root_;
   image::ImageStore& images_;
+
+ public:
+  ContainerService* containers_ = nullptr;
+
+ private:
   std::once_flag host_once_;
   HostInfo host_;
 };
 
+// berth-shim is installed beside berthd (and built beside it).
+std::string ShimBinary() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "/usr/local/bin/berth-shim";
+  std::string self(buf, static_cast<size_t>(n));
+  return self.substr(0, self.rfind('/')) + "/berth-shim";
+}
+
 }  // namespace
+
+// Tells the image store which images containers use (rmi refuses them without -f).
+class ImageUsage : public image::UsageChecker {
+ public:
+  explicit ImageUsage(ContainerService& containers) : containers_(containers) {}
+  std::vector<std::string> ContainersUsing(const oci::Digest& image_id) override {
+    return containers_.ContainersUsing(image_id);
+  }
+
+ private:
+  ContainerService& containers_;
+};
 
 RegistryInfo MakeRegistryInfo(const Config& config) {
   RegistryInfo r;
@@ -247,8 +287,30 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
     spdlog::info("removed {} unreferenced blobs ({} bytes) and {} partial ingests",
                  gc.blobs_removed, gc.bytes_removed, gc.ingests_removed);
   }
-  d->system_ =
+  auto system =
       std::make_unique<DaemonSystem>(d->config_, d->id_, std::move(host_root), *d->images_);
+  DaemonSystem* system_ptr = system.get();
+  d->system_ = std::move(system);
+
+  ContainerServiceOptions co;
+  co.db = d->db_.get();
+  co.snapshots = d->snapshots_.get();
+  co.images = d->images_.get();
+  co.data_root = c.data_root;
+  co.exec_root = c.exec_root;
+  co.shim_binary = ShimBinary();
+  co.cgroup_parent = c.cgroup_parent;
+  co.init_binary = PathExists("/usr/bin/tini-static") ? "/usr/bin/tini-static" : "";
+  co.host_cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  struct utsname u {};
+  if (::uname(&u) == 0) co.kernel_release = u.release;
+  BERTH_ASSIGN_OR_RETURN(d->containers_, ContainerService::Open(std::move(co)));
+  d->image_usage_ = std::make_unique<ImageUsage>(*d->containers_);
+  d->images_->SetUsageChecker(d->image_usage_.get());
+  system_ptr->containers_ = d->containers_.get();
+  if (auto st = d->containers_->Restore(); !st) {
+    spdlog::error("restoring containers: {}", st.error().message);
+  }
   spdlog::info("daemon state at {} (id {})", c.data_root, d->id_);
   return d;
 }
@@ -256,6 +318,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
 Daemon::Daemon(Config config, StateLock lock)
     : config_(std::move(config)), lock_(std::move(lock)) {}
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  if (containers_) containers_->Shutdown();
+  if (images_) images_->SetUsageChecker(nullptr);
+}
 
 }  // namespace berth::engine

@@ -50,6 +50,9 @@ class Syscalls;
 
 namespace berth::engine {
 
+class ContainerService;
+class ImageUsage;
+
 class Daemon {
  public:
   // `config` must have passed ValidateConfig. `host_root` is where ProbeHost looks ("/").
@@ -63,6 +66,7 @@ class Daemon {
   sql::Database& db() { return *db_; }
   SystemBackend& system() { return *system_; }
   image::ImageStore& images() { return *images_; }
+  ContainerService& containers() { return *containers_; }
 
  private:
   Daemon(Config config, StateLock lock);
@@ -77,6 +81,8 @@ class Daemon {
   std::unique_ptr<snapshot::Snapshotter> snapshots_;
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<SystemBackend> system_;
+  std::unique_ptr<ContainerService> containers_;  // destroyed first: it uses all of the above
+  std::unique_ptr<ImageUsage> image_usage_;
 };
 
 // Turns the insecure-registries and mirrors settings into /info's RegistryConfig, as dockerd

@@ -1,5 +1,7 @@
 #include "api/internal/connection.h"
 
+#include <poll.h>
+
 #include <ctime>
 #include <limits>
 #include <utility>
@@ -134,6 +136,15 @@ class SocketHijackedStream : public HijackedStream {
     return Ok();
   }
 
+  std::string TakeBuffered() override {
+    std::string out(buffer_.size(), '\0');
+    net::buffer_copy(net::buffer(out.data(), out.size()), buffer_.data());
+    buffer_.consume(out.size());
+    return out;
+  }
+
+  int NativeHandle() override { return socket_.native_handle(); }
+
  private:
   Socket& socket_;
   beast::flat_buffer& buffer_;
@@ -233,6 +244,11 @@ class SocketResponseWriter : public ResponseWriter {
   bool started() const override { return state_ != State::kNone; }
   std::string_view api_version() const override { return api_version_; }
   State state() const { return state_; }
+
+  bool ClientGone() override {
+    pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
 
  private:
   Status CheckNotStarted() const {

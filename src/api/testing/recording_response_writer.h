@@ -24,6 +24,7 @@ class RecordingResponseWriter : public ResponseWriter {
   Status End() override;
   Result<std::unique_ptr<HijackedStream>> Hijack(std::string_view content_type) override;
   bool started() const override { return status_ != 0; }
+  bool ClientGone() override { return false; }
   std::string_view api_version() const override { return api_version_; }
 
   int status() const { return status_; }

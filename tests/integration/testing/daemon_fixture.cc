@@ -1,5 +1,6 @@
 #include "daemon_fixture.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/file.h"
@@ -82,6 +85,57 @@ std::optional<int> WaitExit(pid_t pid, Clock::duration timeout) {
   }
 }
 
+std::string HttpCall(const std::string& socket_path, const std::string& method,
+                     const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  socket_path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return "";
+  std::string req = method + " " + path + " HTTP/1.0\r\nHost: x\r\n\r\n";
+  if (!WriteAll(fd.get(), req)) return "";
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0) got.append(buf, static_cast<size_t>(n));
+  auto body = got.find("\r\n\r\n");
+  return body == std::string::npos ? "" : got.substr(body + 4);
+}
+
+void SweepCgroups(const std::string& parent) {
+  // v1: one hierarchy per controller; v2 (or the hybrid's unified mount): cgroup.procs too.
+  DIR* top = ::opendir("/sys/fs/cgroup");
+  if (top == nullptr) return;
+  std::vector<std::string> roots = {"/sys/fs/cgroup"};
+  while (dirent* e = ::readdir(top)) {
+    if (e->d_name[0] != '.') roots.push_back(std::string("/sys/fs/cgroup/") + e->d_name);
+  }
+  ::closedir(top);
+  for (const std::string& root : roots) {
+    std::string base = root + parent;
+    DIR* d = ::opendir(base.c_str());
+    if (d == nullptr) continue;
+    std::vector<std::string> children;
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_type == DT_DIR && e->d_name[0] != '.') children.push_back(base + "/" + e->d_name);
+    }
+    ::closedir(d);
+    children.push_back(base);
+    for (const std::string& c : children) {
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        auto procs = ReadFile(c + "/cgroup.procs");
+        if (procs) {
+          for (const std::string& line : Split(*procs, '\n')) {
+            if (!line.empty()) ::kill(std::atoi(line.c_str()), SIGKILL);
+          }
+        }
+        if (::rmdir(c.c_str()) == 0 || errno == ENOENT) break;
+        ::poll(nullptr, 0, 20);
+      }
+    }
+  }
+}
+
 bool PingOnce(const std::string& socket_path) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
@@ -106,9 +160,22 @@ void DaemonFixture::SetUp() {
   root_ = dir_ + "/root";
   ASSERT_TRUE(MakeDirs(dir_ + "/docker-config"));
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/daemon.json", "{}\n"));
+  cgroup_parent_ = "/berth-it-" + dir_.substr(dir_.rfind('-') + 1);
+}
+
+void DaemonFixture::RemoveAllContainers(const Daemon& d) {
+  std::string list = HttpCall(d.socket, "GET", "/containers/json?all=1");
+  for (size_t at = list.find("\"Id\":\""); at != std::string::npos;
+       at = list.find("\"Id\":\"", at + 1)) {
+    std::string id = list.substr(at + 6, 64);
+    HttpCall(d.socket, "DELETE", "/containers/" + id + "?force=1");
+  }
 }
 
 void DaemonFixture::TearDown() {
+  for (const Daemon& d : started_) {
+    if (PingOnce(d.socket)) RemoveAllContainers(d);
+  }
   for (pid_t pid : daemons_) {
     // SIGTERM first so the daemon removes its own state; SIGKILL if it does not go.
     ::kill(pid, SIGTERM);
@@ -117,6 +184,25 @@ void DaemonFixture::TearDown() {
       ::waitpid(pid, nullptr, 0);
     }
   }
+  // Whatever a failed test left running: shims, then the cgroups of their containers.
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    std::vector<std::string> execs;
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() > 5 && name.ends_with("-exec")) execs.push_back(dir_ + "/" + name);
+    }
+    ::closedir(d);
+    for (const std::string& exec : execs) {
+      DIR* cs = ::opendir((exec + "/containers").c_str());
+      if (cs == nullptr) continue;
+      while (dirent* e = ::readdir(cs)) {
+        auto pid = ReadFile(exec + "/containers/" + e->d_name + "/shim.pid");
+        if (pid && std::atoi(pid->c_str()) > 1) ::kill(std::atoi(pid->c_str()), SIGKILL);
+      }
+      ::closedir(cs);
+    }
+  }
+  SweepCgroups(cgroup_parent_);
   EXPECT_TRUE(RemoveAll(dir_));
 }
 
@@ -129,10 +215,13 @@ DaemonFixture::Daemon DaemonFixture::StartDaemon(const std::string& name,
                                    dir_ + "/" + name + "-exec", "-p", d.pidfile, "-H",
                                    "unix://" + d.socket,
                                    // Never the host's /etc/berth/daemon.json.
-                                   "--config-file", dir_ + "/daemon.json"};
+                                   "--config-file", dir_ + "/daemon.json",
+                                   // Containers' cgroups under a parent of the test's own.
+                                   "--cgroup-parent", cgroup_parent_};
   for (std::string& e : extra) argv.push_back(std::move(e));
   d.pid = Spawn(argv, d.log);
   if (d.pid > 0) daemons_.push_back(d.pid);
+  started_.push_back(d);
   return d;
 }
 

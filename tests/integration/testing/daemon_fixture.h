@@ -20,6 +20,12 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
             const std::vector<std::string>& env_extra = {}, const std::string& stdin_path = "");
 // Waits for `pid`; nullopt if it still runs at the deadline. 128+N for a signal.
 std::optional<int> WaitExit(pid_t pid, std::chrono::steady_clock::duration timeout);
+// One HTTP/1.0 request on a unix socket; the response body ("" on failure).
+std::string HttpCall(const std::string& socket_path, const std::string& method,
+                     const std::string& path);
+// Kills the processes of every cgroup under `parent` (e.g. "/berth-it-x") in every hierarchy
+// and removes the cgroups.
+void SweepCgroups(const std::string& parent);
 // One GET /_ping on a unix socket; true on "200 OK".
 bool PingOnce(const std::string& socket_path);
 // How many entries a directory has (0 if it does not exist).
@@ -57,15 +63,19 @@ class DaemonFixture : public ::testing::Test {
                    const std::string& log);
   std::string Log(const Daemon& d);
   void Forget(pid_t pid);
+  // DELETE ?force=1 of every container the daemon has.
+  void RemoveAllContainers(const Daemon& d);
 
   std::string docker_;  // "" when there is no docker CLI
   std::string dir_;     // the test's temp dir
   std::string root_;    // dir_/root, the default data root
+  std::string cgroup_parent_;  // --cgroup-parent of every daemon started here
 
  private:
   Run RunTool(std::vector<std::string> argv, std::vector<std::string> env,
               const std::string& stdin_path);
   std::vector<pid_t> daemons_;
+  std::vector<Daemon> started_;
   int runs_ = 0;
 };
 

@@ -1,0 +1,62 @@
+// berthd's side of the shim (protocol.h): spawning berth-shim for a bundle, and one call per
+// connection to a running shim. Thread-safety: a Client holds only its paths; calls may run
+// concurrently from several threads (each opens its own connection).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "shim/protocol.h"
+
+namespace berth::shim {
+
+struct Spawned {
+  pid_t shim_pid = 0;
+  pid_t init_pid = 0;  // the container's init, held at the start barrier
+};
+
+// Runs `shim_binary <bundle>` (which reads <bundle>/shim.json and daemonises) and waits until
+// the shim has created the container's init and listens on its socket, or has failed; the
+// shim's error keeps its code (NotFound for a missing command is only known at Start).
+Result<Spawned> Spawn(const std::string& shim_binary, const std::string& bundle);
+
+struct ShimState {
+  pid_t pid = 0;
+  bool started = false;
+  bool running = false;
+};
+
+class Client {
+ public:
+  explicit Client(std::string run_dir);
+
+  // True if the shim's socket accepts a connection.
+  bool Alive() const;
+  // Releases the container's init. The runtime's error (NotFound, PermissionDenied, ...) keeps
+  // its code and message.
+  Status Start() const;
+  Result<ShimState> State() const;
+  Status Kill(int signal, bool all) const;
+  Status Resize(unsigned height, unsigned width) const;
+  // The container's stream (protocol.h, attach), after the shim accepted the request.
+  Result<UniqueFd> Attach(bool in, bool out, bool err) const;
+  // Sends "wait" and returns the connection; the response arrives on it when the container
+  // has exited. ReadWait reads it (blocking).
+  Result<UniqueFd> OpenWait() const;
+  static Result<ExitStatus> ReadWait(int fd);
+
+ private:
+  Result<UniqueFd> Connect() const;
+  Result<std::string> Call(const std::string& request) const;
+
+  std::string run_dir_;
+};
+
+// Reads one '\n'-terminated line from `fd`, byte by byte, so nothing after it is consumed.
+// Unavailable on EOF before the newline.
+Result<std::string> ReadLine(int fd, size_t max = 1 << 20);
+
+}  // namespace berth::shim

@@ -1,0 +1,89 @@
+// What a container must not be able to do (issue 3, "Security tests"): each attempt fails
+// inside the container and the host is unchanged.
+#include <sys/stat.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "container_fixture.h"
+
+namespace berth {
+namespace {
+
+using testing::ContainerFixture;
+
+class SecurityTest : public ContainerFixture {
+ protected:
+  // Runs `script` in a fresh busybox container; its output and exit code.
+  Run InContainer(const std::string& script, std::vector<std::string> flags = {}) {
+    std::vector<std::string> args = {"run", "--rm"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.insert(args.end(), {"busybox", "sh", "-c", script});
+    return Docker(d_, args);
+  }
+};
+
+TEST_F(SecurityTest, OnlyStdioDescriptorsReachTheContainer) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  // ls opens /proc/self/fd itself as 3.
+  Run r = InContainer("ls /proc/self/fd | tr '\\n' ' '");
+  EXPECT_EQ(r.output, "0 1 2 3 ") << r.output;
+}
+
+TEST_F(SecurityTest, NoBinaryOfOursCanBeWrittenThroughProc) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  struct stat before {};
+  std::string shim = std::string(BERTHD_PATH).substr(0, std::string(BERTHD_PATH).rfind('/')) +
+                     "/berth-shim";
+  ASSERT_EQ(::stat(shim.c_str(), &before), 0);
+  Run r = InContainer(
+      "for f in /proc/self/exe /proc/[0-9]*/exe; do (echo x >> $f) 2>/dev/null && echo WROTE "
+      "$f; done; echo done");
+  EXPECT_EQ(r.output, "done\n");
+  struct stat after {};
+  ASSERT_EQ(::stat(shim.c_str(), &after), 0);
+  EXPECT_EQ(before.st_size, after.st_size);
+  EXPECT_EQ(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+}
+
+TEST_F(SecurityTest, KernelInterfacesAreClosed) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  EXPECT_NE(InContainer("echo h > /proc/sysrq-trigger").exit_code, 0);
+  EXPECT_NE(InContainer("mkdir /sys/kernel/berth-test").exit_code, 0);
+  EXPECT_NE(InContainer("mount -t tmpfs none /mnt").exit_code, 0);
+  EXPECT_NE(InContainer("umount /proc").exit_code, 0);
+  EXPECT_NE(InContainer("unshare -U true").exit_code, 0);
+  EXPECT_NE(InContainer("unshare -m true").exit_code, 0);
+  // Masked: empty.
+  EXPECT_EQ(InContainer("cat /proc/kcore | wc -c").output, "0\n");
+  // Docker's default capabilities: no CAP_SYS_ADMIN (bit 21) in the bounding set.
+  Run caps = InContainer("grep CapBnd /proc/self/status");
+  EXPECT_EQ(Trim(caps.output), "CapBnd:\t00000000a80425fb") << caps.output;
+}
+
+TEST_F(SecurityTest, PidsLimitContainsAForkBomb) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run r = InContainer(
+      "n=0; for i in $(seq 200); do sleep 30 & n=$((n+1)); done 2>/dev/null; "
+      "echo $(ls /proc | grep -c '^[0-9]') ; kill $(jobs -p) 2>/dev/null; true",
+      {"--pids-limit", "64"});
+  // At most 64 processes existed at once in the container.
+  int seen = std::atoi(Trim(r.output).c_str());
+  EXPECT_GT(seen, 0) << r.output;
+  EXPECT_LE(seen, 64) << r.output;
+}
+
+TEST_F(SecurityTest, MemoryHogIsOomKilledAndReported) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run r = Docker(d_, {"run", "--name", "hog", "-m", "64m", "busybox", "dd", "if=/dev/zero",
+                      "of=/dev/null", "bs=300M", "count=1"});
+  EXPECT_EQ(r.exit_code, 137) << r.output;
+  EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"})
+                     .output),
+            "true 137");
+  EXPECT_EQ(Docker(d_, {"rm", "hog"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace berth
