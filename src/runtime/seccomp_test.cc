@@ -151,6 +151,26 @@ TEST(SeccompTest, DefaultErrnoRetAndRuleErrnoRet) {
             0);
 }
 
+TEST(SeccompTest, ErrnoDefaultsToEperm) {
+  oci::LinuxSeccomp implicit;
+  implicit.default_action = "SCMP_ACT_ERRNO";
+  implicit.syscalls = {Rule({"read", "write"}, "SCMP_ACT_ALLOW"),
+                       Rule({"getpid"}, "SCMP_ACT_TRACE")};
+  oci::LinuxSeccomp explicit_eperm = implicit;
+  explicit_eperm.default_errno_ret = EPERM;
+  explicit_eperm.syscalls[1].errno_ret = EPERM;
+  oci::LinuxSeccomp other = implicit;
+  other.default_errno_ret = EACCES;
+  auto a = CompileSeccomp(implicit);
+  auto b = CompileSeccomp(explicit_eperm);
+  auto c = CompileSeccomp(other);
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(b) << b.error().message;
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(a->bpf, b->bpf);
+  EXPECT_NE(a->bpf, c->bpf);
+}
+
 TEST(SeccompTest, ArgumentComparisonsMatchOnlyTheirValues) {
   // Deny clone/unshare with CLONE_NEWUSER (masked), and personality(0x1234) only: two
   // comparisons on the same argument make two rules ("either").
