@@ -224,6 +224,40 @@ TEST_F(FakeTree, DetectsV1AndV2) {
   EXPECT_EQ(m2->version(), 2);
 }
 
+TEST_F(FakeTree, V1CoMountedControllersShareOneDirectory) {
+  // systemd's layout: cpu,cpuacct mounted together, with cpu and cpuacct links to it.
+  Put("cpu,cpuacct/cgroup.procs");
+  Put("cpu,cpuacct/berth/c1/cgroup.procs");
+  Put("cpu,cpuacct/berth/c1/cpu.shares", "1024\n");
+  fs::create_directory_symlink("cpu,cpuacct", fs::path(root_) / "cpu");
+  fs::create_directory_symlink("cpu,cpuacct", fs::path(root_) / "cpuacct");
+  // And one without links.
+  Put("net_cls,net_prio/cgroup.procs");
+  Put("pids,freezer/cgroup.procs");
+  auto hierarchies = internal::FindV1Hierarchies(root_);
+  ASSERT_TRUE(hierarchies) << hierarchies.error().message;
+  const std::string real = fs::canonical(root_).string();
+  EXPECT_EQ(hierarchies->at("cpu"), real + "/cpu,cpuacct");
+  EXPECT_EQ(hierarchies->at("cpuacct"), real + "/cpu,cpuacct");
+  EXPECT_EQ(hierarchies->at("pids"), real + "/pids,freezer");
+  EXPECT_EQ(hierarchies->at("freezer"), real + "/pids,freezer");
+  EXPECT_EQ(hierarchies->count("net_cls"), 0u);
+
+  auto m = Detect();
+  ASSERT_TRUE(m);
+  oci::LinuxResources r;
+  r.cpu = oci::LinuxCpu{};
+  r.cpu->shares = 256;
+  auto cg = m->Create("/berth/c1", r);
+  ASSERT_TRUE(cg) << cg.error().message;
+  EXPECT_EQ(Get("cpu,cpuacct/berth/c1/cpu.shares"), "256");
+  EXPECT_TRUE(fs::is_directory(fs::path(root_) / "pids,freezer/berth/c1"));
+  Put("pids,freezer/berth/c1/cgroup.procs");
+  ASSERT_TRUE((*cg)->AddProcess(99));
+  EXPECT_EQ(Get("cpu,cpuacct/berth/c1/cgroup.procs"), "99");
+  EXPECT_EQ(Get("pids,freezer/berth/c1/cgroup.procs"), "99");
+}
+
 TEST_F(FakeTree, DetectFailsWithoutHierarchies) {
   auto m = CgroupManager::Detect(root_);
   ASSERT_FALSE(m);
