@@ -5,8 +5,10 @@
 //
 // The shim owns one JsonLogWriter per container; readers (the engine serving `docker logs`) open
 // the files independently, any number at a time, and follow the writer's appends and rotations
-// through inotify. Thread-safety: a JsonLogWriter is used by one thread; ReadJsonLog is
-// reentrant.
+// through inotify. Memory: the writer holds one encoding buffer and at most one partial line
+// per stream (kMaxLogLineSize each); the reader one 64 KiB block and the line being decoded,
+// whatever the files' sizes. Thread-safety: a JsonLogWriter is used by one thread; ReadJsonLog
+// is reentrant.
 #pragma once
 
 #include <cstdint>

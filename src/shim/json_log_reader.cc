@@ -153,6 +153,18 @@ class LineReader {
     }
   }
 
+  // With max_file 1 the writer truncates the file instead of rotating: start over when the file
+  // is now shorter than what was read. A truncation refilled past our offset before we look is
+  // not seen (nor is it by Docker).
+  Result<bool> RewindIfTruncated() {
+    BERTH_ASSIGN_OR_RETURN(off_t size, FileSize(fd_.get()));
+    if (size >= offset_) return false;
+    offset_ = 0;
+    carry_.clear();
+    skipping_ = false;
+    return true;
+  }
+
   // What is left after the last '\n' (a line being written, or a torn one at the end).
   bool HasPartial() const { return !carry_.empty() || skipping_; }
   int fd() const { return fd_.get(); }
@@ -261,7 +273,9 @@ ino_t InodeAt(const std::string& path) {
 }
 
 // Reads what `current` has, switching to the new file at `path` after a rotation (the old one
-// is read to its end first: the writer no longer appends to it).
+// is read to its end first: the writer no longer appends to it). One file written and rotated
+// away between two looks is still read (as path.1); a reader slower than that loses files, as
+// Docker's does.
 Result<bool> DrainFollowing(const std::string& path, std::unique_ptr<LineReader>* current,
                             Reader* reader) {
   auto on_line = [&](std::string_view line, bool oversized) {
@@ -274,12 +288,21 @@ Result<bool> DrainFollowing(const std::string& path, std::unique_ptr<LineReader>
     }
     ino_t now = InodeAt(path);
     if (now == 0) return true;
+    std::string next = path;
     if (*current) {
       BERTH_ASSIGN_OR_RETURN(ino_t ours, InodeOf((*current)->fd()));
-      if (ours == now) return true;
+      if (ours == now) {
+        BERTH_ASSIGN_OR_RETURN(bool rewound, (*current)->RewindIfTruncated());
+        if (rewound) continue;
+        return true;
+      }
       if ((*current)->HasPartial()) ++reader->stats().corrupt_lines;  // torn by a crash
+      // Ours is normally path.1 now. If it is not, the writer rotated twice since we looked:
+      // path.1 is a file we have not read, and it comes before path.
+      ino_t first = InodeAt(path + ".1");
+      if (first != 0 && first != ours && first != now) next = path + ".1";
     }
-    auto fd = OpenFile(path, O_RDONLY | O_CLOEXEC);
+    auto fd = OpenFile(next, O_RDONLY | O_CLOEXEC);
     if (!fd) {
       if (fd.error().sys_errno == ENOENT) return true;  // rotated again; the next wake sees it
       return std::move(fd).error();

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -293,7 +294,12 @@ TEST(ReadJsonLogTest, FollowSeesAppendsAndRotationsUntilStopped) {
         // happens between two of its looks (a reader slower than two rotations would miss the
         // file in between, as Docker's does).
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return seen >= static_cast<size_t>(i); });
+        // A bound only so that a broken reader fails the test instead of hanging it.
+        if (!cv.wait_for(lock, std::chrono::seconds(30),
+                         [&] { return seen >= static_cast<size_t>(i); })) {
+          ADD_FAILURE() << "the reader never got line " << i - 1;
+          break;
+        }
       }
       ASSERT_TRUE(w->Write(i % 2 ? LogStream::kStderr : LogStream::kStdout, Numbered(i), kT0));
     }
@@ -320,6 +326,102 @@ TEST(ReadJsonLogTest, FollowSeesAppendsAndRotationsUntilStopped) {
   EXPECT_EQ(got, want);
   EXPECT_TRUE(PathExists(path + ".2"));
   EXPECT_EQ(stats->corrupt_lines, 0);
+}
+
+// Two rotations while the reader is busy (blocked in its callback): the file rotated away in
+// between is found as path.1 and read before the new one.
+TEST(ReadJsonLogTest, FollowCatchesUpAfterTwoRotations) {
+  TempDir dir;
+  string path = dir.path() + "/c-json.log";
+  auto w = MustOpen(path, 210, 4);  // three entries per file
+  ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(0), kT0));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool reader_busy = false;
+  bool written = false;
+  std::atomic<bool> exited{false};
+  std::thread writer([&] {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return reader_busy; });
+    }
+    for (int i = 1; i < 7; ++i) ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      written = true;
+    }
+    cv.notify_all();
+    exited = true;
+  });
+  vector<string> got;
+  LogQuery q;
+  q.follow = true;
+  auto stats = ReadJsonLog(
+      path, q,
+      [&](LogStream, std::string_view log, int64_t) {
+        got.emplace_back(log);
+        if (got.size() == 1) {
+          std::unique_lock<std::mutex> lock(mu);
+          reader_busy = true;
+          cv.notify_all();
+          cv.wait(lock, [&] { return written; });
+        }
+        return true;
+      },
+      [&] { return exited.load(); });
+  writer.join();
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_TRUE(PathExists(path + ".2"));
+  vector<string> want;
+  for (int i = 0; i < 7; ++i) want.push_back(Numbered(i));
+  EXPECT_EQ(got, want);
+}
+
+// With max_file 1 the file is truncated when full; a follower starts it over.
+TEST(ReadJsonLogTest, FollowSeesTruncation) {
+  TempDir dir;
+  string path = dir.path() + "/c-json.log";
+  auto w = MustOpen(path, 150, 1);  // two entries per file
+  ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(0), kT0));
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t seen = 0;
+  std::atomic<bool> exited{false};
+  const int n = 9;
+  std::thread writer([&] {
+    for (int i = 1; i < n; ++i) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        // A bound only so that a broken reader fails the test instead of hanging it.
+        if (!cv.wait_for(lock, std::chrono::seconds(30),
+                         [&] { return seen >= static_cast<size_t>(i); })) {
+          ADD_FAILURE() << "the reader never got line " << i - 1;
+          break;
+        }
+      }
+      ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0));
+    }
+    exited = true;
+  });
+  vector<string> got;
+  LogQuery q;
+  q.follow = true;
+  auto stats = ReadJsonLog(
+      path, q,
+      [&](LogStream, std::string_view log, int64_t) {
+        got.emplace_back(log);
+        std::lock_guard<std::mutex> lock(mu);
+        seen = got.size();
+        cv.notify_all();
+        return true;
+      },
+      [&] { return exited.load(); });
+  writer.join();
+  ASSERT_TRUE(stats) << stats.error().message;
+  vector<string> want;
+  for (int i = 0; i < n; ++i) want.push_back(Numbered(i));
+  EXPECT_EQ(got, want);
+  EXPECT_FALSE(PathExists(path + ".1"));
 }
 
 TEST(ReadJsonLogTest, FollowWaitsForTheFileToAppear) {
