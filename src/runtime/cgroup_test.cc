@@ -333,6 +333,18 @@ TEST_F(FakeTree, V1CreateWithoutLimitsThenDestroy) {
   EXPECT_EQ(gone.error().code, Code::kNotFound);
 }
 
+TEST_F(FakeTree, CreateRefusesAControlFileAsCgroup) {
+  V1Files("memory", "");
+  V1Files("pids", "");
+  auto m = Detect();
+  ASSERT_TRUE(m);
+  auto cg = m->Create("/cgroup.procs", {});
+  ASSERT_FALSE(cg);
+  EXPECT_EQ(cg.error().code, Code::kAlreadyExists) << cg.error().message;
+  EXPECT_TRUE(fs::is_regular_file(fs::path(root_) / "memory/cgroup.procs"));
+  EXPECT_TRUE(fs::is_regular_file(fs::path(root_) / "pids/cgroup.procs"));
+}
+
 TEST_F(FakeTree, V1CreateRejectsBadPaths) {
   V1Files("memory", "");
   auto m = Detect();

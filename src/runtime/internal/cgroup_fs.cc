@@ -266,8 +266,14 @@ Status MakeCgroupDirs(const std::string& hierarchy, std::string_view path,
 Status MakeCgroupDir(const std::string& dir, std::vector<std::string>& created) {
   if (mkdir(dir.c_str(), 0755) == 0) {
     created.push_back(dir);
-  } else if (errno != EEXIST) {
-    return ErrnoError("mkdir " + dir);
+    return Ok();
+  }
+  if (errno != EEXIST) return ErrnoError("mkdir " + dir);
+  // An existing cgroup is reused; a control file of the same name ("cgroup.procs") is not one.
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0) return ErrnoError("stat " + dir);
+  if (!S_ISDIR(st.st_mode)) {
+    return MakeError(Code::kAlreadyExists, fmt::format("{} exists and is not a cgroup", dir));
   }
   return Ok();
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <stdlib.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -72,7 +73,8 @@ void ForceRemove(const std::string& dir) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     if (Result<std::string> procs = ReadFile(dir + "/cgroup.procs")) {
       for (const std::string& line : Split(*procs, '\n')) {
-        if (!line.empty()) kill(std::stoi(line), SIGKILL);
+        const long pid = strtol(line.c_str(), nullptr, 10);
+        if (pid > 0) kill(static_cast<pid_t>(pid), SIGKILL);
       }
     }
     if (Result<UniqueFd> fd = OpenFile(dir + "/freezer.state", O_WRONLY)) {
