@@ -121,6 +121,8 @@ struct SpecInputs {
 // The OCI spec for the container. InvalidArgument for a bad --security-opt, an unknown
 // capability, a bad --tmpfs or --ulimit, an empty command. spec.process is the process of a root
 // user (no I/O here): the engine replaces it with BuildProcess's, which has the resolved user.
+// With --network host spec.hostname stays empty, so the new UTS namespace keeps the host's name;
+// as Docker, the engine sets config.hostname to the host's name for the HOSTNAME variable.
 Result<oci::RuntimeSpec> BuildSpec(const ContainerConfig& config, const HostConfig& host_config,
                                    const SpecInputs& inputs);
 
