@@ -91,11 +91,9 @@ void AppendJsonString(std::string* out, std::string_view s) {
   }
 }
 
-}  // namespace
+constexpr std::string_view kStreamNames[2] = {"stdout", "stderr"};
 
-std::string_view LogStreamName(LogStream stream) {
-  return stream == LogStream::kStdout ? "stdout" : "stderr";
-}
+}  // namespace
 
 Result<std::unique_ptr<JsonLogWriter>> JsonLogWriter::Open(std::string path, int64_t max_size,
                                                            int max_file) {
@@ -119,12 +117,16 @@ JsonLogWriter::JsonLogWriter(std::string path, UniqueFd fd, int64_t size, int64_
 
 JsonLogWriter::~JsonLogWriter() = default;
 
-JsonLogWriter::Pending& JsonLogWriter::PendingOf(LogStream stream) {
-  return stream == LogStream::kStdout ? stdout_ : stderr_;
-}
-
-Status JsonLogWriter::Write(LogStream stream, std::string_view bytes, int64_t unix_nanos) {
-  Pending& pending = PendingOf(stream);
+Status JsonLogWriter::Write(std::string_view stream_name, std::string_view bytes,
+                            int64_t unix_nanos) {
+  size_t stream = 0;
+  if (stream_name == kStreamNames[1]) {
+    stream = 1;
+  } else if (stream_name != kStreamNames[0]) {
+    return MakeError(Code::kInvalidArgument,
+                     "log stream must be stdout or stderr, not " + std::string(stream_name));
+  }
+  Pending& pending = pending_[stream];
   while (!bytes.empty()) {
     if (pending.bytes.empty()) pending.time = unix_nanos;
     size_t room = kMaxLogLineSize - pending.bytes.size();
@@ -156,8 +158,8 @@ Status JsonLogWriter::Write(LogStream stream, std::string_view bytes, int64_t un
 }
 
 Status JsonLogWriter::Flush() {
-  for (LogStream stream : {LogStream::kStdout, LogStream::kStderr}) {
-    Pending& pending = PendingOf(stream);
+  for (size_t stream = 0; stream < 2; ++stream) {
+    Pending& pending = pending_[stream];
     if (pending.bytes.empty()) continue;
     BERTH_RETURN_IF_ERROR(WriteEntry(stream, pending.bytes, pending.time));
     pending.bytes.clear();
@@ -165,12 +167,12 @@ Status JsonLogWriter::Flush() {
   return Ok();
 }
 
-Status JsonLogWriter::WriteEntry(LogStream stream, std::string_view line, int64_t unix_nanos) {
+Status JsonLogWriter::WriteEntry(size_t stream, std::string_view line, int64_t unix_nanos) {
   entry_.clear();
   entry_.append(R"({"log":")");
   AppendJsonString(&entry_, line);
   entry_.append(R"(","stream":")");
-  entry_.append(LogStreamName(stream));
+  entry_.append(kStreamNames[stream]);
   entry_.append(R"(","time":")");
   entry_.append(FormatRfc3339Nano(unix_nanos));
   entry_.append("\"}\n");

@@ -22,10 +22,6 @@
 
 namespace berth::shim {
 
-enum class LogStream { kStdout, kStderr };
-
-std::string_view LogStreamName(LogStream stream);  // "stdout", "stderr"
-
 // Docker's line limit: a line longer than this is written as several entries, the last of which
 // ends with the '\n' (moby daemon/logger/copier.go, 16 KiB).
 inline constexpr size_t kMaxLogLineSize = 16 * 1024;
@@ -40,10 +36,11 @@ class JsonLogWriter {
   JsonLogWriter(const JsonLogWriter&) = delete;
   JsonLogWriter& operator=(const JsonLogWriter&) = delete;
 
-  // Appends what the container wrote on `stream` at `unix_nanos`: each complete line becomes an
+  // Appends what the container wrote on `stream` ("stdout" or "stderr"; another name is
+  // InvalidArgument) at `unix_nanos`: each complete line becomes an
   // entry ("log" ends with "\n"); the rest of a line waits for its '\n' and is written as its
   // own entry when it reaches kMaxLogLineSize. An entry's time is when its first byte arrived.
-  Status Write(LogStream stream, std::string_view bytes, int64_t unix_nanos);
+  Status Write(std::string_view stream, std::string_view bytes, int64_t unix_nanos);
   // Writes the pending partial lines (no trailing "\n"), as Docker does when the stream ends.
   Status Flush();
 
@@ -55,18 +52,16 @@ class JsonLogWriter {
     int64_t time = 0;   // of its first byte
   };
   JsonLogWriter(std::string path, UniqueFd fd, int64_t size, int64_t max_size, int max_file);
-  Status WriteEntry(LogStream stream, std::string_view line, int64_t unix_nanos);
+  Status WriteEntry(size_t stream, std::string_view line, int64_t unix_nanos);
   Status Rotate();
-  Pending& PendingOf(LogStream stream);
 
   std::string path_;
   UniqueFd fd_;
   int64_t current_size_ = 0;
   int64_t max_size_ = 0;
   int max_file_ = 1;
-  Pending stdout_;
-  Pending stderr_;
-  std::string entry_;  // the encoding buffer, reused
+  Pending pending_[2];  // stdout, stderr
+  std::string entry_;   // the encoding buffer, reused
 };
 
 struct LogQuery {
@@ -76,8 +71,9 @@ struct LogQuery {
   bool follow = false;
 };
 
-// Return false to end the read (the client went away).
-using LogCallback = std::function<bool(LogStream stream, std::string_view bytes, int64_t time)>;
+// `stream` is "stdout" or "stderr". Return false to end the read (the client went away).
+using LogCallback =
+    std::function<bool(std::string_view stream, std::string_view bytes, int64_t time)>;
 // With follow: true once the container has exited (and nothing more will be written). Polled
 // when idle, at least every 100 ms; the files are drained after it turns true.
 using LogStopPredicate = std::function<bool()>;

@@ -202,7 +202,7 @@ class Reader {
       if (oversized) ++stats_.corrupt_lines;
       return true;
     }
-    LogStream stream = LogStream::kStdout;
+    std::string_view stream;
     int64_t time = 0;
     std::string text;
     if (!Decode(line, &stream, &text, &time)) {
@@ -226,7 +226,8 @@ class Reader {
   LogReadStats& stats() { return stats_; }
 
  private:
-  static bool Decode(std::string_view line, LogStream* stream, std::string* text, int64_t* time) {
+  static bool Decode(std::string_view line, std::string_view* stream, std::string* text,
+                     int64_t* time) {
     try {
       nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (!j.is_object()) return false;
@@ -238,10 +239,8 @@ class Reader {
         return false;
       }
       const auto& name = s->get_ref<const std::string&>();
-      if (name == "stdout") {
-        *stream = LogStream::kStdout;
-      } else if (name == "stderr") {
-        *stream = LogStream::kStderr;
+      if (name == "stdout" || name == "stderr") {
+        *stream = name == "stdout" ? "stdout" : "stderr";  // static storage, not the json's
       } else {
         return false;
       }

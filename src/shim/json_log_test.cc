@@ -41,14 +41,14 @@ class TempDir {
 };
 
 struct Entry {
-  LogStream stream;
+  string stream;
   string log;
   int64_t time;
   friend bool operator==(const Entry&, const Entry&) = default;
 };
 
 std::ostream& operator<<(std::ostream& os, const Entry& e) {
-  return os << LogStreamName(e.stream) << " " << e.time << " \"" << e.log << "\"";
+  return os << e.stream << " " << e.time << " \"" << e.log << "\"";
 }
 
 struct ReadResult {
@@ -58,8 +58,8 @@ struct ReadResult {
 
 ReadResult ReadAll(const string& path, LogQuery query = {}) {
   ReadResult out;
-  auto stats = ReadJsonLog(path, query, [&](LogStream s, std::string_view log, int64_t t) {
-    out.entries.push_back(Entry{s, string(log), t});
+  auto stats = ReadJsonLog(path, query, [&](std::string_view s, std::string_view log, int64_t t) {
+    out.entries.push_back(Entry{string(s), string(log), t});
     return true;
   });
   EXPECT_TRUE(stats) << stats.error().message;
@@ -91,8 +91,8 @@ TEST(JsonLogWriterTest, DockerFormat) {
   TempDir dir;
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path);
-  ASSERT_TRUE(w->Write(LogStream::kStdout, "hi\n", kT0 + 123456789));
-  ASSERT_TRUE(w->Write(LogStream::kStderr, "a\"b\\c\t<&>\x01\xff\n", kT0));
+  ASSERT_TRUE(w->Write("stdout", "hi\n", kT0 + 123456789));
+  ASSERT_TRUE(w->Write("stderr", "a\"b\\c\t<&>\x01\xff\n", kT0));
   auto data = ReadFile(path);
   ASSERT_TRUE(data);
   EXPECT_EQ(
@@ -102,7 +102,7 @@ TEST(JsonLogWriterTest, DockerFormat) {
       "\"stderr\",\"time\":\"2024-01-01T00:00:00Z\"}\n");
   ReadResult r = ReadAll(path);
   ASSERT_EQ(r.entries.size(), 2u);
-  EXPECT_EQ(r.entries[0], (Entry{LogStream::kStdout, "hi\n", kT0 + 123456789}));
+  EXPECT_EQ(r.entries[0], (Entry{"stdout", "hi\n", kT0 + 123456789}));
   EXPECT_EQ(r.entries[1].log, "a\"b\\c\t<&>\x01\xef\xbf\xbd\n");
 }
 
@@ -110,28 +110,28 @@ TEST(JsonLogWriterTest, SplitsLinesAsDocker) {
   TempDir dir;
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path);
-  ASSERT_TRUE(w->Write(LogStream::kStdout, "one\ntw", kT0));
-  ASSERT_TRUE(w->Write(LogStream::kStderr, "err\n", kT0 + 1));
-  ASSERT_TRUE(w->Write(LogStream::kStdout, "o\nthree\n\nfour", kT0 + 2));
+  ASSERT_TRUE(w->Write("stdout", "one\ntw", kT0));
+  ASSERT_TRUE(w->Write("stderr", "err\n", kT0 + 1));
+  ASSERT_TRUE(w->Write("stdout", "o\nthree\n\nfour", kT0 + 2));
   // 40000 bytes without '\n': two full 16 KiB entries, the rest waits for its end.
   string big(40000, 'x');
-  ASSERT_TRUE(w->Write(LogStream::kStderr, big, kT0 + 3));
-  ASSERT_TRUE(w->Write(LogStream::kStderr, "y\n", kT0 + 4));
-  ASSERT_TRUE(w->Write(LogStream::kStdout, "é", kT0 + 5));
+  ASSERT_TRUE(w->Write("stderr", big, kT0 + 3));
+  ASSERT_TRUE(w->Write("stderr", "y\n", kT0 + 4));
+  ASSERT_TRUE(w->Write("stdout", "é", kT0 + 5));
   ASSERT_TRUE(w->Flush());
 
   ReadResult r = ReadAll(path);
   const string rest = string(40000 - 2 * kMaxLogLineSize, 'x') + "y\n";
   const vector<Entry> want = {
-      {LogStream::kStdout, "one\n", kT0},
-      {LogStream::kStderr, "err\n", kT0 + 1},
-      {LogStream::kStdout, "two\n", kT0},  // the time of its first byte
-      {LogStream::kStdout, "three\n", kT0 + 2},
-      {LogStream::kStdout, "\n", kT0 + 2},
-      {LogStream::kStderr, string(kMaxLogLineSize, 'x'), kT0 + 3},
-      {LogStream::kStderr, string(kMaxLogLineSize, 'x'), kT0 + 3},
-      {LogStream::kStderr, rest, kT0 + 3},
-      {LogStream::kStdout, "fouré", kT0 + 2},  // flushed without '\n'
+      {"stdout", "one\n", kT0},
+      {"stderr", "err\n", kT0 + 1},
+      {"stdout", "two\n", kT0},  // the time of its first byte
+      {"stdout", "three\n", kT0 + 2},
+      {"stdout", "\n", kT0 + 2},
+      {"stderr", string(kMaxLogLineSize, 'x'), kT0 + 3},
+      {"stderr", string(kMaxLogLineSize, 'x'), kT0 + 3},
+      {"stderr", rest, kT0 + 3},
+      {"stdout", "fouré", kT0 + 2},  // flushed without '\n'
   };
   EXPECT_EQ(r.entries, want);
   EXPECT_EQ(r.stats.corrupt_lines, 0);
@@ -143,7 +143,7 @@ TEST(JsonLogWriterTest, RotatesKeepingMaxFile) {
   // Each entry is 69 bytes; 3 fit in 210.
   auto w = MustOpen(path, 210, 3);
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0 + i * kSecond));
+    ASSERT_TRUE(w->Write("stdout", Numbered(i), kT0 + i * kSecond));
   }
   EXPECT_TRUE(PathExists(path + ".1"));
   EXPECT_TRUE(PathExists(path + ".2"));
@@ -162,7 +162,7 @@ TEST(JsonLogWriterTest, RotatesKeepingMaxFile) {
   // Reopening appends to the current file and keeps counting its size.
   w.reset();
   w = MustOpen(path, 210, 3);
-  ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(20), kT0));
+  ASSERT_TRUE(w->Write("stdout", Numbered(20), kT0));
   EXPECT_EQ(ReadAll(path).entries.size(), 9u);
 }
 
@@ -170,22 +170,27 @@ TEST(JsonLogWriterTest, MaxFileOneTruncates) {
   TempDir dir;
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path, 150, 1);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(w->Write("stdout", Numbered(i), kT0));
   EXPECT_FALSE(PathExists(path + ".1"));
   EXPECT_EQ(Logs(ReadAll(path).entries), (vector<string>{Numbered(4)}));
 }
 
-TEST(JsonLogWriterTest, OpenRejectsBadLimits) {
+TEST(JsonLogWriterTest, RejectsBadLimitsAndStreams) {
   TempDir dir;
   EXPECT_FALSE(JsonLogWriter::Open(dir.path() + "/l", 100, 0));
   EXPECT_FALSE(JsonLogWriter::Open(dir.path() + "/l", -1, 1));
+  auto w = MustOpen(dir.path() + "/l");
+  Status s = w->Write("stdin", "x\n", kT0);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, Code::kInvalidArgument);
+  EXPECT_TRUE(ReadAll(dir.path() + "/l").entries.empty());
 }
 
 TEST(ReadJsonLogTest, TailAcrossRotatedFiles) {
   TempDir dir;
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path, 210, 5);
-  for (int i = 0; i < 14; ++i) ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0));
+  for (int i = 0; i < 14; ++i) ASSERT_TRUE(w->Write("stdout", Numbered(i), kT0));
   // Files hold 0-2, 3-5, 6-8, 9-11, 12-13.
   struct Case {
     int64_t tail;
@@ -206,7 +211,7 @@ TEST(ReadJsonLogTest, TailReadsBackwardsOverManyBlocks) {
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path);
   const int n = 5000;  // about 350 KiB: several 64 KiB blocks
-  for (int i = 0; i < n; ++i) ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0));
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(w->Write("stdout", Numbered(i), kT0));
   for (int64_t tail : {1, 949, 950, 951, 3000, 4999}) {
     LogQuery q;
     q.tail = tail;
@@ -222,7 +227,7 @@ TEST(ReadJsonLogTest, SinceAndUntil) {
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path, 210, 4);
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0 + i * kSecond));
+    ASSERT_TRUE(w->Write("stdout", Numbered(i), kT0 + i * kSecond));
   }
   LogQuery q;
   q.since = kT0 + 3 * kSecond;
@@ -254,8 +259,7 @@ TEST(ReadJsonLogTest, CorruptLinesAreSkippedAndCounted) {
                       "{\"log\":\"d\\n\",\"stream\":\"stderr\",\"time\":\"2024-01-01T00:00:01Z\"}\n"
                       "{\"log\":\"torn"));
   ReadResult r = ReadAll(path);
-  EXPECT_EQ(r.entries, (vector<Entry>{{LogStream::kStdout, "a\n", kT0},
-                                      {LogStream::kStderr, "d\n", kT0 + kSecond}}));
+  EXPECT_EQ(r.entries, (vector<Entry>{{"stdout", "a\n", kT0}, {"stderr", "d\n", kT0 + kSecond}}));
   EXPECT_EQ(r.stats.corrupt_lines, 4);
   EXPECT_EQ(r.stats.entries, 2);
 }
@@ -265,10 +269,10 @@ TEST(ReadJsonLogTest, MissingFileIsEmptyAndCallbackCanStop) {
   string path = dir.path() + "/c-json.log";
   EXPECT_TRUE(ReadAll(path).entries.empty());
   auto w = MustOpen(path);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(w->Write("stdout", Numbered(i), kT0));
   int seen = 0;
   auto stats = ReadJsonLog(path, LogQuery{},
-                           [&](LogStream, std::string_view, int64_t) { return ++seen < 2; });
+                           [&](std::string_view, std::string_view, int64_t) { return ++seen < 2; });
   ASSERT_TRUE(stats);
   EXPECT_EQ(seen, 2);
 }
@@ -279,7 +283,7 @@ TEST(ReadJsonLogTest, FollowSeesAppendsAndRotationsUntilStopped) {
   TempDir dir;
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path, 210, 3);
-  ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(0), kT0));
+  ASSERT_TRUE(w->Write("stdout", Numbered(0), kT0));
 
   std::mutex mu;
   std::condition_variable cv;
@@ -301,7 +305,7 @@ TEST(ReadJsonLogTest, FollowSeesAppendsAndRotationsUntilStopped) {
           break;
         }
       }
-      ASSERT_TRUE(w->Write(i % 2 ? LogStream::kStderr : LogStream::kStdout, Numbered(i), kT0));
+      ASSERT_TRUE(w->Write(i % 2 ? "stderr" : "stdout", Numbered(i), kT0));
     }
     exited = true;
   });
@@ -311,7 +315,7 @@ TEST(ReadJsonLogTest, FollowSeesAppendsAndRotationsUntilStopped) {
   q.follow = true;
   auto stats = ReadJsonLog(
       path, q,
-      [&](LogStream, std::string_view log, int64_t) {
+      [&](std::string_view, std::string_view log, int64_t) {
         got.emplace_back(log);
         std::lock_guard<std::mutex> lock(mu);
         seen = got.size();
@@ -334,7 +338,7 @@ TEST(ReadJsonLogTest, FollowCatchesUpAfterTwoRotations) {
   TempDir dir;
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path, 210, 4);  // three entries per file
-  ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(0), kT0));
+  ASSERT_TRUE(w->Write("stdout", Numbered(0), kT0));
   std::mutex mu;
   std::condition_variable cv;
   bool reader_busy = false;
@@ -345,7 +349,7 @@ TEST(ReadJsonLogTest, FollowCatchesUpAfterTwoRotations) {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return reader_busy; });
     }
-    for (int i = 1; i < 7; ++i) ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0));
+    for (int i = 1; i < 7; ++i) ASSERT_TRUE(w->Write("stdout", Numbered(i), kT0));
     {
       std::lock_guard<std::mutex> lock(mu);
       written = true;
@@ -358,7 +362,7 @@ TEST(ReadJsonLogTest, FollowCatchesUpAfterTwoRotations) {
   q.follow = true;
   auto stats = ReadJsonLog(
       path, q,
-      [&](LogStream, std::string_view log, int64_t) {
+      [&](std::string_view, std::string_view log, int64_t) {
         got.emplace_back(log);
         if (got.size() == 1) {
           std::unique_lock<std::mutex> lock(mu);
@@ -382,7 +386,7 @@ TEST(ReadJsonLogTest, FollowSeesTruncation) {
   TempDir dir;
   string path = dir.path() + "/c-json.log";
   auto w = MustOpen(path, 150, 1);  // two entries per file
-  ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(0), kT0));
+  ASSERT_TRUE(w->Write("stdout", Numbered(0), kT0));
   std::mutex mu;
   std::condition_variable cv;
   size_t seen = 0;
@@ -399,7 +403,7 @@ TEST(ReadJsonLogTest, FollowSeesTruncation) {
           break;
         }
       }
-      ASSERT_TRUE(w->Write(LogStream::kStdout, Numbered(i), kT0));
+      ASSERT_TRUE(w->Write("stdout", Numbered(i), kT0));
     }
     exited = true;
   });
@@ -408,7 +412,7 @@ TEST(ReadJsonLogTest, FollowSeesTruncation) {
   q.follow = true;
   auto stats = ReadJsonLog(
       path, q,
-      [&](LogStream, std::string_view log, int64_t) {
+      [&](std::string_view, std::string_view log, int64_t) {
         got.emplace_back(log);
         std::lock_guard<std::mutex> lock(mu);
         seen = got.size();
@@ -432,7 +436,7 @@ TEST(ReadJsonLogTest, FollowWaitsForTheFileToAppear) {
   std::thread writer([&] {
     while (polls.load() < 2) std::this_thread::yield();  // the reader is waiting
     auto w = MustOpen(path);
-    ASSERT_TRUE(w->Write(LogStream::kStdout, "late\n", kT0));
+    ASSERT_TRUE(w->Write("stdout", "late\n", kT0));
     exited = true;
   });
   vector<string> got;
@@ -440,7 +444,7 @@ TEST(ReadJsonLogTest, FollowWaitsForTheFileToAppear) {
   q.follow = true;
   auto stats = ReadJsonLog(
       path, q,
-      [&](LogStream, std::string_view log, int64_t) {
+      [&](std::string_view, std::string_view log, int64_t) {
         got.emplace_back(log);
         return true;
       },
