@@ -7,7 +7,7 @@
 // no_new_privs, rlimits, cgroup resources, namespaces per --network (none: a new netns with lo
 // only; host: none; container:<id>: the other's netns path), /etc/hosts, /etc/hostname,
 // /etc/resolv.conf bind-mounted from the container's directory, --init (tini as PID 1), --tmpfs,
-// --read-only. No I/O: everything the spec needs from the host comes in SpecInputs.
+// --read-only. No I/O: what the spec needs from the host comes in SpecInputs (but the host name).
 // Thread-safety: pure functions.
 #pragma once
 
@@ -120,17 +120,18 @@ struct SpecInputs {
 
 // The OCI spec for the container. InvalidArgument for a bad --security-opt, an unknown
 // capability, a bad --tmpfs or --ulimit, an empty command. spec.process is the process of a root
-// user (no I/O here): the engine replaces it with BuildProcess's, which has the resolved user.
-// With --network host spec.hostname stays empty, so the new UTS namespace keeps the host's name;
-// as Docker, the engine sets config.hostname to the host's name for the HOSTNAME variable.
+// user, with "/sbin/docker-init --" in front with --init. No I/O but gethostname(2): with
+// --network host spec.hostname is the host's name (Docker's).
 Result<oci::RuntimeSpec> BuildSpec(const ContainerConfig& config, const HostConfig& host_config,
                                    const SpecInputs& inputs);
 
-// The process of the container from its config: entrypoint + cmd (behind /sbin/docker-init with
-// --init), env (with PATH and HOSTNAME added as Docker does, TERM=xterm with a tty), cwd, user
-// ("uid[:gid]" numeric or names resolved with ResolveUser), and the capabilities, rlimits,
-// no_new_privileges and oom_score_adj BuildSpec sets; as Docker, a non-root user keeps only the
-// bounding set. "no command specified" (InvalidArgument) when entrypoint and cmd are empty.
+// The process of the container from its config: entrypoint + cmd (without the init: with --init
+// the caller keeps BuildSpec's "/sbin/docker-init --" in front), env (with PATH and HOSTNAME
+// added as Docker does, TERM=xterm with a tty), cwd, user ("uid[:gid]" numeric or names resolved
+// with ResolveUser), and the capabilities, rlimits, no_new_privileges and oom_score_adj BuildSpec
+// sets; as Docker, a non-root user keeps only the bounding set. "no command specified"
+// (InvalidArgument) when entrypoint and cmd are empty. The engine puts it in the spec in place
+// of BuildSpec's.
 Result<oci::Process> BuildProcess(const ContainerConfig& config, const HostConfig& host_config,
                                   const std::vector<std::string>& rootfs_layers);
 

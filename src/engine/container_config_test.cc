@@ -1,5 +1,7 @@
 #include "engine/container_config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -466,6 +468,15 @@ TEST(BuildSpecTest, Privileged) {
                                      "/dev/random", "/dev/urandom", "/dev/tty"}));
 }
 
+const string& HostName() {
+  static const string* const kName = [] {
+    char name[256] = {};
+    EXPECT_EQ(::gethostname(name, sizeof name - 1), 0);
+    return new string(name);
+  }();
+  return *kName;
+}
+
 TEST(BuildSpecTest, NetworkModes) {
   struct Case {
     const char* mode;
@@ -478,7 +489,7 @@ TEST(BuildSpecTest, NetworkModes) {
       {"default", {"pid", "network", "ipc", "uts", "mount"}, "", "abcdef012345"},
       {"none", {"pid", "network", "ipc", "uts", "mount"}, "", "abcdef012345"},
       {"bridge", {"pid", "network", "ipc", "uts", "mount"}, "", "abcdef012345"},
-      {"host", {"pid", "ipc", "uts", "mount"}, "", ""},
+      {"host", {"pid", "ipc", "uts", "mount"}, "", HostName().c_str()},
       {"container:web",
        {"pid", "network", "ipc", "uts", "mount"},
        "/proc/42/ns/net",
@@ -514,6 +525,10 @@ TEST(BuildSpecTest, InitRunsTiniAsPid1) {
   h.init = true;
   oci::RuntimeSpec s = MustBuild(c, h);
   EXPECT_EQ(s.process.args, (vector<string>{"/sbin/docker-init", "--", "/entry.sh", "echo", "hi"}));
+  // BuildProcess gives the program alone; the engine keeps BuildSpec's init in front.
+  Result<oci::Process> p = BuildProcess(c, h, {});
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->args, (vector<string>{"/entry.sh", "echo", "hi"}));
   ASSERT_NE(FindMount(s, "/sbin/docker-init"), nullptr);
   EXPECT_EQ(*FindMount(s, "/sbin/docker-init"),
             (oci::Mount{"/sbin/docker-init", "bind", Inputs().init_path, {"bind", "ro"}}));

@@ -1,5 +1,8 @@
 // BuildSpec and BuildProcess: Docker's Config + HostConfig -> the OCI runtime spec, with Docker's
 // defaults (moby oci/defaults.go, daemon/oci_linux.go, daemon/container_linux.go), as data.
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -167,10 +170,12 @@ std::vector<std::string> BuildEnv(const ContainerConfig& c) {
   return env;
 }
 
-// The process of a root user: everything but the user, which needs the image's files.
-Result<oci::Process> BuildRootProcess(const ContainerConfig& c, const HostConfig& h) {
+// The process of a root user: everything but the user, which needs the image's files. With
+// `with_init` and --init, args start with "/sbin/docker-init --".
+Result<oci::Process> BuildRootProcess(const ContainerConfig& c, const HostConfig& h,
+                                      bool with_init) {
   oci::Process p;
-  if (h.init) {
+  if (with_init && h.init) {
     p.args = {std::string(kInitTarget), "--"};
   }
   p.args.insert(p.args.end(), c.entrypoint.begin(), c.entrypoint.end());
@@ -387,6 +392,12 @@ oci::LinuxResources BuildResources(const HostConfig& h) {
   return r;
 }
 
+std::string HostHostname() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
 void ReplaceOrAddMount(std::vector<oci::Mount>* mounts, oci::Mount m) {
   auto it = std::find_if(mounts->begin(), mounts->end(),
                          [&](const oci::Mount& x) { return x.destination == m.destination; });
@@ -403,12 +414,12 @@ Result<oci::RuntimeSpec> BuildSpec(const ContainerConfig& config, const HostConf
                                    const SpecInputs& inputs) {
   const HostConfig& h = host_config;
   oci::RuntimeSpec spec;
-  BERTH_ASSIGN_OR_RETURN(spec.process, BuildRootProcess(config, h));
+  BERTH_ASSIGN_OR_RETURN(spec.process, BuildRootProcess(config, h, /*with_init=*/true));
   BERTH_ASSIGN_OR_RETURN(SecurityOptions sec, ParseSecurityOptions(h.security_opt));
   spec.root = oci::Root{inputs.rootfs, h.readonly_rootfs};
-  // With --network host the container gets a new UTS namespace but no hostname: it keeps the
-  // host's name, which it inherits when the namespace is created.
-  if (h.network_mode != "host") spec.hostname = config.hostname;
+  // With --network host the container has the host's name (Docker), set in its own UTS
+  // namespace. gethostname(2) is the one fact BuildSpec takes from the host itself.
+  spec.hostname = h.network_mode == "host" ? HostHostname() : config.hostname;
   spec.domainname = config.domainname;
 
   // Mounts: defaults, the files the engine writes into the bundle, --tmpfs, --init.
@@ -482,7 +493,8 @@ Result<oci::RuntimeSpec> BuildSpec(const ContainerConfig& config, const HostConf
 
 Result<oci::Process> BuildProcess(const ContainerConfig& config, const HostConfig& host_config,
                                   const std::vector<std::string>& rootfs_layers) {
-  BERTH_ASSIGN_OR_RETURN(oci::Process p, BuildRootProcess(config, host_config));
+  BERTH_ASSIGN_OR_RETURN(oci::Process p,
+                         BuildRootProcess(config, host_config, /*with_init=*/false));
   BERTH_ASSIGN_OR_RETURN(p.user, ResolveUser(config.user, rootfs_layers));
   if (p.user.uid != 0 && p.capabilities) {
     // Docker's SetCapabilities: as execve would for a non-root user, only the bounding set.
