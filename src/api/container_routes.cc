@@ -215,9 +215,9 @@ Status Create(engine::ContainerService& cs, Request& req, ResponseWriter& w) {
 void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
                              image::ImageStore& images) {
   router.Handle("POST", "/containers/create",
-                [&cs](Request& req, ResponseWriter& w) { return Create(cs, req, w); });
+                [&cs](Request& req, ResponseWriter& w) -> Status { return Create(cs, req, w); });
 
-  router.Handle("GET", "/containers/json", [&cs, &images](Request& req, ResponseWriter& w) {
+  router.Handle("GET", "/containers/json", [&cs, &images](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto filters, internal::ParseFilters(req.Query("filters")));
     static const std::vector<std::string> kKnown = {"id",    "name",     "status", "exited",
                                                     "label", "ancestor", "before", "since",
@@ -244,19 +244,19 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     return WriteOJson(w, 200, out);
   });
 
-  router.Handle("GET", "/containers/{name}/json", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("GET", "/containers/{name}/json", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
     return WriteOJson(w, 200, InspectJson(c));
   });
 
-  router.Handle("POST", "/containers/{name}/start", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/start", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
     if (c.state.running()) return w.WriteEmpty(304);
     BERTH_RETURN_IF_ERROR(cs.Start(c.id));
     return w.WriteEmpty(204);
   });
 
-  router.Handle("POST", "/containers/{name}/stop", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/stop", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
     if (!c.state.running() && c.state.status != "restarting") return w.WriteEmpty(304);
     BERTH_ASSIGN_OR_RETURN(auto t, OptionalInt(req, "t"));
@@ -264,33 +264,33 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     return w.WriteEmpty(204);
   });
 
-  router.Handle("POST", "/containers/{name}/restart", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/restart", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto t, OptionalInt(req, "t"));
     BERTH_RETURN_IF_ERROR(cs.Restart(req.Param("name"), t, req.Query("signal")));
     return w.WriteEmpty(204);
   });
 
-  router.Handle("POST", "/containers/{name}/kill", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/kill", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_RETURN_IF_ERROR(cs.Kill(req.Param("name"), req.Query("signal")));
     return w.WriteEmpty(204);
   });
 
-  router.Handle("POST", "/containers/{name}/pause", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/pause", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_RETURN_IF_ERROR(cs.Pause(req.Param("name")));
     return w.WriteEmpty(204);
   });
 
-  router.Handle("POST", "/containers/{name}/unpause", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/unpause", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_RETURN_IF_ERROR(cs.Unpause(req.Param("name")));
     return w.WriteEmpty(204);
   });
 
-  router.Handle("POST", "/containers/{name}/rename", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/rename", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_RETURN_IF_ERROR(cs.Rename(req.Param("name"), req.Query("name")));
     return w.WriteEmpty(204);
   });
 
-  router.Handle("DELETE", "/containers/{name}", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("DELETE", "/containers/{name}", [&cs](Request& req, ResponseWriter& w) -> Status {
     if (req.QueryBool("link")) {
       return MakeError(Code::kInvalidArgument, "Conflict, cannot remove the default link name "
                                                "of the container");
@@ -299,7 +299,7 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     return w.WriteEmpty(204);
   });
 
-  router.Handle("POST", "/containers/prune", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/prune", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto filters, internal::ParseFilters(req.Query("filters")));
     (void)filters;
     BERTH_ASSIGN_OR_RETURN(auto removed, cs.Prune());
@@ -308,7 +308,7 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
                                     {"SpaceReclaimed", 0}});
   });
 
-  router.Handle("POST", "/containers/{name}/wait", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/wait", [&cs](Request& req, ResponseWriter& w) -> Status {
     std::string cond(req.Query("condition"));
     engine::WaitCondition condition = engine::WaitCondition::kNotRunning;
     if (cond == "next-exit") {
@@ -335,7 +335,7 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     return w.End();
   });
 
-  router.Handle("POST", "/containers/{name}/resize", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/resize", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(int64_t h, req.QueryInt("h"));
     BERTH_ASSIGN_OR_RETURN(int64_t wd, req.QueryInt("w"));
     if (h < 0 || wd < 0) return MakeError(Code::kInvalidArgument, "invalid size");
@@ -344,7 +344,7 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     return w.WriteEmpty(200);
   });
 
-  router.Handle("POST", "/containers/{name}/attach", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("POST", "/containers/{name}/attach", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
     if (!req.QueryBool("stream") && !req.QueryBool("logs")) {
       return MakeError(Code::kInvalidArgument, "Bad parameters: you must choose at least one "
@@ -373,7 +373,7 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     return internal::Splice(*client, stream->get(), in);
   });
 
-  router.Handle("GET", "/containers/{name}/logs", [&cs](Request& req, ResponseWriter& w) {
+  router.Handle("GET", "/containers/{name}/logs", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
     engine::LogOptions o;
     o.stdout = req.QueryBool("stdout");

@@ -7,7 +7,7 @@
 // no_new_privs, rlimits, cgroup resources, namespaces per --network (none: a new netns with lo
 // only; host: none; container:<id>: the other's netns path), /etc/hosts, /etc/hostname,
 // /etc/resolv.conf bind-mounted from the container's directory, --init (tini as PID 1), --tmpfs,
-// --read-only. No I/O: everything the spec needs from the host comes in SpecInputs.
+// --read-only. No I/O: what the spec needs from the host comes in SpecInputs (but the host name).
 // Thread-safety: pure functions.
 #pragma once
 
@@ -76,9 +76,9 @@ struct HostConfig {
   bool readonly_rootfs = false;
   std::vector<std::string> security_opt;
   std::map<std::string, std::string> tmpfs;  // path -> options
-  bool init = false;                          // HostConfig.Init (null and false both: no init)
-  int64_t memory = 0;                         // bytes, 0 unlimited
-  int64_t memory_swap = 0;                    // memory+swap, -1 unlimited, 0 unset
+  bool init = false;                         // HostConfig.Init (null and false both: no init)
+  int64_t memory = 0;                        // bytes, 0 unlimited
+  int64_t memory_swap = 0;                   // memory+swap, -1 unlimited, 0 unset
   int64_t nano_cpus = 0;
   int64_t cpu_shares = 0;
   int64_t cpu_period = 0;
@@ -105,24 +105,33 @@ Result<HostConfig> ParseHostConfig(std::string_view json);
 Status ValidateHostConfig(const HostConfig& host_config, int host_cpus);
 
 struct SpecInputs {
-  std::string id;             // container id (64 hex)
+  std::string id;                 // container id (64 hex)
   std::string rootfs = "rootfs";  // root.path, relative to the bundle
-  std::string bundle;         // <data-root>/containers/<id>: hosts, hostname, resolv.conf live here
-  std::string kernel_release;     // uname -r, for the seccomp profile's minKernel rules
-  std::string init_path;          // host path of tini-static, bind-mounted at /sbin/docker-init
-  std::string network_ns_path;    // for container:<x>: /proc/<pid>/ns/net of the other one
+  std::string bundle;  // <data-root>/containers/<id>: hosts, hostname, resolv.conf live here
+  std::string kernel_release;        // uname -r, for the seccomp profile's minKernel rules
+  std::string init_path;             // host path of tini-static, bind-mounted at /sbin/docker-init
+  std::string network_ns_path;       // for container:<x>: /proc/<pid>/ns/net of the other one
   std::string seccomp_profile_json;  // contents of --security-opt seccomp=FILE, if given
   std::string cgroup_parent = "/berth";  // cgroupsPath becomes <parent>/<id>
+  // For --privileged: the host's char and block devices (ListHostDevices("/dev")), given to the
+  // container as Docker does; the default devices fill in any the host lacks.
+  std::vector<oci::LinuxDevice> host_devices;
 };
 
 // The OCI spec for the container. InvalidArgument for a bad --security-opt, an unknown
-// capability, a bad --tmpfs or --ulimit.
+// capability, a bad --tmpfs or --ulimit, an empty command. spec.process is the process of a root
+// user, with "/sbin/docker-init --" in front with --init. No I/O but gethostname(2): with
+// --network host spec.hostname is the host's name (Docker's).
 Result<oci::RuntimeSpec> BuildSpec(const ContainerConfig& config, const HostConfig& host_config,
                                    const SpecInputs& inputs);
 
-// The process of the container from its config: entrypoint + cmd, env (with PATH and HOSTNAME
-// added as Docker does, TERM=xterm with a tty), cwd, user ("uid[:gid]" numeric or names
-// resolved with ResolveUser).
+// The process of the container from its config: entrypoint + cmd (without the init: with --init
+// the caller keeps BuildSpec's "/sbin/docker-init --" in front), env (with PATH and HOSTNAME
+// added as Docker does, TERM=xterm with a tty), cwd, user ("uid[:gid]" numeric or names resolved
+// with ResolveUser), and the capabilities, rlimits, no_new_privileges and oom_score_adj BuildSpec
+// sets; as Docker, a non-root user keeps only the bounding set. "no command specified"
+// (InvalidArgument) when entrypoint and cmd are empty. The engine puts it in the spec in place
+// of BuildSpec's.
 Result<oci::Process> BuildProcess(const ContainerConfig& config, const HostConfig& host_config,
                                   const std::vector<std::string>& rootfs_layers);
 
@@ -130,8 +139,14 @@ Result<oci::Process> BuildProcess(const ContainerConfig& config, const HostConfi
 // /etc/passwd and /etc/group, with the supplementary groups of the user. The rootfs is not
 // mounted on the host: `rootfs_layers` are the overlay's directories, top (the container's
 // upper) first, and each file is read from the first layer that has it, resolved inside that
-// layer (RESOLVE_IN_ROOT). No /etc/passwd and a numeric user: uid (and gid 0 or the given). An unknown name is InvalidArgument as Docker words it:
+// layer (RESOLVE_IN_ROOT); an overlay whiteout or an opaque /etc above hides the lower ones. No
+// /etc/passwd and a numeric user: uid (and gid 0 or the given). An empty user is root. An
+// unknown name is InvalidArgument as Docker words it:
 // "unable to find user foo: no matching entries in passwd file".
-Result<oci::User> ResolveUser(std::string_view user, std::string_view rootfs_dir);
+Result<oci::User> ResolveUser(std::string_view user, const std::vector<std::string>& rootfs_layers);
+
+// The char and block devices under `dev_dir` (the host's /dev, recursively, symlinks not
+// followed), with their numbers and modes, for --privileged (SpecInputs::host_devices).
+Result<std::vector<oci::LinuxDevice>> ListHostDevices(const std::string& dev_dir);
 
 }  // namespace berth::engine

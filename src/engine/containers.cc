@@ -204,7 +204,7 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
   // The snapshot and the directory first, the row last: a crash before the row leaves only
   // leftovers that Restore() removes (a snapshot or directory without a row).
   std::string parent = img->layers.empty() ? "" : img->layers.back().chain_id.ToString();
-  BERTH_RETURN_IF_ERROR(o.snapshots->Prepare(SnapshotKey(c.id), parent).status());
+  BERTH_RETURN_IF_ERROR(o.snapshots->Prepare(SnapshotKey(c.id), parent));
   auto undo_snapshot = Cleanup([&] { (void)o.snapshots->Remove(SnapshotKey(c.id)); });
   BERTH_RETURN_IF_ERROR(MakeDirs(c.bundle + "/rootfs", 0711));
   auto undo_dir = Cleanup([&] { (void)RemoveAll(c.bundle); });
@@ -317,21 +317,8 @@ Status ContainerService::Impl::WriteBundle(Container& c, shim::ShimOptions& so) 
     return MakeError(Code::kFailedPrecondition,
                      "--init: no init binary found (install tini-static)");
   }
-  for (const auto& opt : c.host_config.security_opt) {
-    auto eq = opt.find_first_of("=:");
-    if (eq != std::string::npos && opt.substr(0, eq) == "seccomp") {
-      std::string file = opt.substr(eq + 1);
-      if (file != "unconfined" && file != "builtin") {
-        auto text = ReadFile(file);
-        if (!text) {
-          return MakeError(Code::kInvalidArgument,
-                           fmt::format("opening seccomp profile ({}) failed: {}", file,
-                                       text.error().message));
-        }
-        in.seccomp_profile_json = *text;
-      }
-    }
-  }
+  // --security-opt seccomp=...: the docker CLI sends the profile's JSON itself (it reads the
+  // file client-side); BuildSpec takes it from there.
   BERTH_ASSIGN_OR_RETURN(oci::RuntimeSpec spec, BuildSpec(c.config, c.host_config, in));
   BERTH_ASSIGN_OR_RETURN(spec.process,
                          BuildProcess(c.config, c.host_config,
@@ -596,7 +583,8 @@ Status ContainerService::Impl::StopLocked(const std::shared_ptr<Entry>& e,
     sig = internal::ParseSignal(name);
     if (sig == 0) return MakeError(Code::kInvalidArgument, fmt::format("Invalid signal: {}", name));
   }
-  int t = timeout ? *timeout : c.config.stop_timeout.value_or(kDefaultStopTimeout);
+  int t = timeout ? *timeout
+                  : static_cast<int>(c.config.stop_timeout.value_or(kDefaultStopTimeout));
   uint64_t exits = e->exits;
   (void)KillLocked(*e, sig, false);
   auto exited = [&] { return e->exits != exits || !c.state.running(); };
@@ -912,7 +900,8 @@ Status ContainerService::Logs(
     if (stream == "stderr" && !options.stderr) return true;
     return fn(stream, bytes, time);
   };
-  return shim::ReadJsonLog(path, q, cb, stop).status();
+  BERTH_RETURN_IF_ERROR(shim::ReadJsonLog(path, q, cb, stop));
+  return {};
 }
 
 }  // namespace berth::engine

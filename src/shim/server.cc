@@ -559,7 +559,10 @@ void Shim::Finish() {
     }
     if (!d) spdlog::error("shim {}: cgroup: {}", o_.id, d.error().message);
   }
-  if (log_) log_.reset();
+  if (log_) {
+    if (auto f = log_->Flush(); !f) spdlog::error("shim {}: log: {}", o_.id, f.error().message);
+    log_.reset();
+  }
   if (auto w = WriteFileAtomic(o_.bundle + "/" + std::string(kExitFile), SerializeExit(st));
       !w) {
     spdlog::error("shim {}: {}", o_.id, w.error().message);
