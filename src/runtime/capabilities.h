@@ -24,7 +24,8 @@ struct CapabilitySets {
 };
 
 // Names ("CAP_CHOWN"; the CAP_ prefix is required here, as in the OCI spec) to bits.
-// InvalidArgument "unknown capability: \"CAP_FOO\"" for a name libcap does not know.
+// InvalidArgument "<set>: unknown capability: \"CAP_FOO\"" for a name libcap does not know
+// ("effective: ..."); a name the running kernel does not know is left out.
 Result<CapabilitySets> ResolveCapabilities(const oci::LinuxCapabilities& caps);
 
 // Docker's default set (moby oci/caps/defaults.go): CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW
@@ -36,7 +37,10 @@ std::vector<std::string> AllCapabilities();
 // Docker's TweakCapabilities: start from `base` (DefaultCapabilities()), add `add`, remove
 // `drop`. Names are case-insensitive with or without "CAP_"; "ALL" in add means every
 // capability, "ALL" in drop means start from none (then add applies). Result has CAP_ prefixes,
-// sorted. InvalidArgument "unknown capability: \"FOO\"" otherwise (Docker's wording).
+// sorted by name, no duplicates. An unknown name is InvalidArgument with Docker's wording, which
+// quotes the normalized name: "foo" gives `unknown capability: "CAP_FOO"`. A name libcap knows
+// but the running kernel does not is InvalidArgument "capability not supported by your kernel
+// or not available in the current environment: \"CAP_X\"" (Docker's wording too).
 Result<std::vector<std::string>> MergeCapabilities(const std::vector<std::string>& base,
                                                    const std::vector<std::string>& add,
                                                    const std::vector<std::string>& drop);
