@@ -161,10 +161,11 @@ TEST_P(SyscallsConformanceTest, ProcessCallsReportTheCallAndKeepErrno) {
   ASSERT_FALSE(fchdir);
   EXPECT_EQ(fchdir.error().sys_errno, EBADF);
 
-  // pivot_root of a directory that is no mount point: EINVAL (or EPERM unprivileged).
-  Status pivot = sys_->PivotRoot(dir_, dir_);
+  // pivot_root onto a put_old that does not exist: ENOENT (or EPERM unprivileged); never a
+  // call that could succeed in the test process.
+  Status pivot = sys_->PivotRoot(dir_, dir_ + "/missing");
   ASSERT_FALSE(pivot);
-  EXPECT_TRUE(pivot.error().sys_errno == EINVAL || pivot.error().sys_errno == EPERM)
+  EXPECT_TRUE(pivot.error().sys_errno == ENOENT || pivot.error().sys_errno == EPERM)
       << pivot.error().message;
   EXPECT_EQ(pivot.error().message.rfind("pivot_root " + dir_, 0), 0u) << pivot.error().message;
 
