@@ -26,7 +26,7 @@ struct CgroupStats {
   uint64_t memory_limit = 0;  // bytes; the host's memory when unlimited
   uint64_t cpu_usage_ns = 0;  // total CPU time (v1 cpuacct.usage, v2 cpu.stat usage_usec*1000)
   uint64_t pids_current = 0;
-  uint64_t oom_kills = 0;     // v1 memory.oom_control oom_kill, v2 memory.events oom_kill
+  uint64_t oom_kills = 0;  // v1 memory.oom_control oom_kill, v2 memory.events oom_kill
 };
 
 class Cgroup {
@@ -34,13 +34,20 @@ class Cgroup {
   virtual ~Cgroup() = default;
   // Moves `pid` (a thread-group leader) into the cgroup in every hierarchy.
   virtual Status AddProcess(pid_t pid) = 0;
-  virtual Status Freeze() = 0;  // returns once the freezer reports FROZEN
+  // Returns once the freezer reports frozen (v1 freezer.state FROZEN, v2 cgroup.events
+  // "frozen 1"); Unavailable after 5 s, the cgroup thawed again. v1 without a freezer hierarchy:
+  // FailedPrecondition.
+  virtual Status Freeze() = 0;
   virtual Status Thaw() = 0;
   virtual Result<CgroupStats> Stats() = 0;
   virtual Result<std::vector<pid_t>> Pids() = 0;
-  // SIGKILLs every process in the cgroup (for a container whose init is gone or a forced rm).
+  // SIGKILLs every process in the cgroup and its sub-cgroups (for a container whose init is gone
+  // or a forced rm). v2 writes cgroup.kill when the kernel has it; otherwise the cgroup is frozen
+  // (when a freezer is there), each listed pid killed, then thawed so the kills land. Returns
+  // without waiting for the processes to exit; the caller reaps its child.
   virtual Status KillAll() = 0;
-  // Removes the directories. FailedPrecondition while processes remain. A missing cgroup is ok.
+  // Removes the directories (sub-cgroups first) in every hierarchy; the parents ("/berth")
+  // stay. FailedPrecondition while processes remain. A missing cgroup is ok.
   virtual Status Destroy() = 0;
 };
 
@@ -48,13 +55,28 @@ class CgroupManager {
  public:
   virtual ~CgroupManager() = default;
   // Detects the layout under `root` (normally "/sys/fs/cgroup"): cgroup2 mounted at the root is
-  // v2; otherwise v1, with each controller at root/<name> (cpu,cpuacct links followed).
+  // v2 (so is a root holding cgroup.controllers: tests lay out fake trees); otherwise v1, with
+  // each controller at root/<name> (cpu,cpuacct links followed). A hybrid host's root/unified
+  // cgroup2 mount is not used. NotFound if `root` does not exist, FailedPrecondition if it holds
+  // no hierarchy.
   static Result<std::unique_ptr<CgroupManager>> Detect(const std::string& root);
 
   virtual int version() const = 0;  // 1 or 2
   // Creates `path` ("/berth/<id>") and applies `resources`. A limit the kernel refuses is
   // InvalidArgument naming the file and the value ("memory.limit_in_bytes=1024: Device or
-  // resource busy"), and nothing is left behind.
+  // resource busy"), and nothing is left behind: the directories this call made are removed
+  // (existing ones, like a shared "/berth", stay; an existing cgroup at `path` is reused).
+  // InvalidArgument for a relative path or one with "." / ".." / empty components.
+  // FailedPrecondition, before anything is made, when a limit needs a controller the host does
+  // not offer (v1: not mounted; v2: not in the root's cgroup.controllers).
+  // Files: v1 memory.limit_in_bytes, memory.memsw.limit_in_bytes (swap = memory+swap; skipped
+  // without swap accounting), memory.soft_limit_in_bytes, memory.swappiness, cpu.shares,
+  // cpu.cfs_period_us, cpu.cfs_quota_us, cpuset.cpus/mems (copied from the parent when empty,
+  // then the spec's), pids.max. v2 memory.max, memory.low, memory.swap.max (swap - limit, as
+  // runc), cpu.weight (runc's conversion from shares), cpu.max, cpuset.*, pids.max, after
+  // enabling the controllers in every ancestor's cgroup.subtree_control. -1 / pids <= 0: "max".
+  // Not applied yet: blkio/io, hugetlb, devices (linux.resources.devices is not in the spec
+  // subset), kernel memory.
   virtual Result<std::unique_ptr<Cgroup>> Create(const std::string& path,
                                                  const oci::LinuxResources& resources) = 0;
   // Opens an existing cgroup; NotFound if it does not exist.

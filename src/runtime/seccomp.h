@@ -21,7 +21,15 @@ struct SeccompProgram {
 };
 
 // Compiles `seccomp`. Unknown syscall names are skipped (as runc does: a profile names syscalls
-// of newer kernels); an unknown action, operator, architecture or flag is InvalidArgument.
+// of newer kernels); an unknown action, operator, architecture or flag is InvalidArgument, as are
+// an argument index past 5, a rule without names, and an errnoRet on an action other than
+// SCMP_ACT_ERRNO/SCMP_ACT_TRACE. errnoRet and defaultErrnoRet default to EPERM. SCMP_ACT_NOTIFY
+// is NotImplemented (Berth has no seccomp agent). Like runc: a rule whose action equals the
+// default action is dropped (libseccomp refuses it), and several comparisons of the same argument
+// in one rule mean "any of them" (one rule each; Docker's personality rules rely on it), while
+// comparisons of different arguments must all hold.
+// The native architecture is always in the filter; `architectures` adds others (x86 and x32 on
+// x86_64); a call from any other architecture kills the thread (libseccomp's default).
 Result<SeccompProgram> CompileSeccomp(const oci::LinuxSeccomp& seccomp);
 
 }  // namespace berth::runtime
