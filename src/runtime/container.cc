@@ -14,6 +14,7 @@
 #include "runtime/internal/process.h"
 #include "runtime/internal/rootfs.h"
 #include "runtime/internal/spawn.h"
+#include "runtime/internal/sysctl.h"
 #include "sys/syscalls.h"
 
 namespace berth::runtime {
@@ -135,6 +136,13 @@ Result<std::unique_ptr<ContainerProcess>> CreateContainer(const CreateOptions& o
   Result<std::unique_ptr<internal::ProcessPlan>> process =
       internal::PlanProcess(spec.process, spec.linux_.seccomp);
   if (!process) return std::move(process).error().WithContext("create");
+  Result<std::vector<internal::FileWrite>> sysctls =
+      internal::PlanSysctls(spec.linux_.sysctl, child.clone_flags);
+  if (!sysctls) return std::move(sysctls).error().WithContext("linux.sysctl");
+  child.sysctls = &*sysctls;
+  if (spec.process.oom_score_adj) {
+    child.oom_score_adj = std::to_string(*spec.process.oom_score_adj);
+  }
   child.rootfs = &rootfs;
   child.process = process->get();
   child.hostname = spec.hostname;
@@ -177,6 +185,9 @@ Result<std::unique_ptr<ContainerProcess>> CreateExec(const ExecOptions& options,
       internal::PlanProcess(*options.process, seccomp);
   if (!process) return std::move(process).error().WithContext("exec");
   child.process = process->get();
+  if (options.process->oom_score_adj) {
+    child.oom_score_adj = std::to_string(*options.process->oom_score_adj);
+  }
   child.terminal = options.process->terminal;
   child.console_size = options.process->console_size;
   UniqueFd devnull;

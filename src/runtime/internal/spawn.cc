@@ -17,6 +17,7 @@
 #include "runtime/internal/process.h"
 #include "runtime/internal/rootfs.h"
 #include "runtime/internal/sync.h"
+#include "runtime/internal/sysctl.h"
 #include "sys/syscalls.h"
 
 namespace berth::runtime::internal {
@@ -134,6 +135,14 @@ void SetupPty(const ChildSpec& c, int sock) {
   if (!c.domainname.empty()) {
     Status st = c.sys->Setdomainname(c.domainname);
     if (!st) Die(sock, Step::kHostname, st.error());
+  }
+  if (c.sysctls != nullptr) {
+    Status st = WriteFiles(*c.sysctls, *c.sys);
+    if (!st) Die(sock, Step::kSysctl, st.error());
+  }
+  if (!c.oom_score_adj.empty()) {
+    Status st = WriteFiles({FileWrite{"/proc/self/oom_score_adj", c.oom_score_adj}}, *c.sys);
+    if (!st) Die(sock, Step::kOomScoreAdj, st.error());
   }
   if (c.rootfs != nullptr) {
     Status st = FinishRootfs(*c.rootfs, *c.sys);

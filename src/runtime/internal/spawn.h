@@ -4,7 +4,8 @@
 // typed {step, errno} message; everything it uses was computed by the parent (the plans).
 //
 // Create: parent clones (CLONE_NEW*) -> child: non-dumpable, setns(paths) -> parent: cgroup,
-// kGo -> child: stdio, rootfs, hostname, masked/ro paths, pty -> kReady; at the barrier.
+// kGo -> child: stdio, rootfs, hostname, sysctls, oom_score_adj, masked/ro paths, pty ->
+// kReady; at the barrier.
 // Exec: parent opens /proc/<init>/ns/* and clones -> child: non-dumpable, setns(each, mnt last),
 // clone(CLONE_PARENT) so the grandchild is in the pid namespace and still our child (runc's
 // nsexec) -> kPid; the first child exits -> parent: cgroup, kGo -> grandchild: stdio, pty ->
@@ -34,6 +35,7 @@ namespace berth::runtime::internal {
 
 struct RootfsPlan;
 struct ProcessPlan;
+struct FileWrite;
 
 struct ChildSpec {
   sys::Syscalls* sys = nullptr;
@@ -42,7 +44,9 @@ struct ChildSpec {
   bool fork_into_pid_ns = false;             // Exec: clone(CLONE_PARENT) after the setns
   const RootfsPlan* rootfs = nullptr;        // Create only
   const ProcessPlan* process = nullptr;
-  std::string hostname;  // "" leaves it
+  const std::vector<FileWrite>* sysctls = nullptr;  // Create only, written after pivot_root
+  std::string oom_score_adj;  // "" leaves it; else written to /proc/self/oom_score_adj
+  std::string hostname;       // "" leaves it
   std::string domainname;
   bool terminal = false;
   std::optional<oci::ConsoleSize> console_size;

@@ -30,6 +30,10 @@ std::string_view StepName(Step step) {
       return "rootfs (masked and read-only paths)";
     case Step::kHostname:
       return "hostname";
+    case Step::kSysctl:
+      return "sysctl";
+    case Step::kOomScoreAdj:
+      return "oom_score_adj";
     case Step::kPty:
       return "pty";
     case Step::kRlimits:

@@ -24,6 +24,8 @@ enum class Step : int32_t {
   kRootfs,
   kFinishRootfs,
   kHostname,
+  kSysctl,
+  kOomScoreAdj,
   kPty,
   kRlimits,
   kCloseFds,

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,9 @@
 #include "base/strings.h"
 #include "base/unique_fd.h"
 #include "oci/runtime_spec.h"
+#include "runtime/capabilities.h"
+#include "runtime/cgroup.h"
+#include "runtime/seccomp_profile.h"
 #include "snapshot/mount_spec.h"
 #include "sys/linux_syscalls.h"
 
@@ -71,6 +75,10 @@ class ContainerTest : public ::testing::Test {
     for (pid_t pid : pids_) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
+    }
+    if (cgroup_) {
+      EXPECT_TRUE(cgroup_->Destroy());
+      cgroup_.reset();
     }
     if (dir_.empty()) return;
     // Nothing the container mounted may show up here.
@@ -122,6 +130,7 @@ class ContainerTest : public ::testing::Test {
     options.bundle = dir_;
     options.rootfs_mounts = std::move(rootfs_mounts);
     options.stdio = Stdio{-1, write_end.get(), write_end.get()};
+    options.cgroup = cgroup_options_;
     Result<std::unique_ptr<ContainerProcess>> c = CreateContainer(options, sys_);
     write_end.Reset();
     if (!c) {
@@ -168,6 +177,8 @@ class ContainerTest : public ::testing::Test {
   std::string busybox_;
   std::vector<pid_t> pids_;
   Status last_start_;
+  std::unique_ptr<Cgroup> cgroup_;
+  Cgroup* cgroup_options_ = nullptr;
 };
 
 TEST_F(ContainerTest, EchoThroughAPipe) {
@@ -349,6 +360,53 @@ TEST_F(ContainerTest, SymlinkedDestinationStaysInsideTheRoot) {
   EXPECT_EQ(o.exit_code, 0) << o.output;
   EXPECT_EQ(o.output, "inside\n");
   EXPECT_NE(::access("/vol-target", F_OK), 0);  // nothing was created on the host
+}
+
+// What the engine will hand over for `docker run --user 1000 --sysctl ...`: Docker's default
+// capabilities and seccomp profile (no no_new_privs: the filter goes in before the uid change),
+// a cgroup with a pids limit, sysctls and oom_score_adj.
+TEST_F(ContainerTest, DockerDefaultsWithCgroupSysctlAndOomScore) {
+  Result<std::unique_ptr<CgroupManager>> manager = CgroupManager::Detect("/sys/fs/cgroup");
+  ASSERT_TRUE(manager) << manager.error().message;
+  std::string cgroup_path = "/berth-runtime-test-" + std::to_string(::getpid());
+  oci::LinuxResources resources;
+  resources.pids = oci::LinuxPids{64};
+  Result<std::unique_ptr<Cgroup>> cgroup = (*manager)->Create(cgroup_path, resources);
+  ASSERT_TRUE(cgroup) << cgroup.error().message;
+  cgroup_ = std::move(*cgroup);
+
+  std::vector<std::string> caps = DefaultCapabilities();
+  struct utsname uts {};
+  ASSERT_EQ(::uname(&uts), 0);
+  oci::RuntimeSpec spec =
+      Spec({"sh", "-c",
+            "id -u; cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj; "
+            "grep -c " +
+                cgroup_path + " /proc/self/cgroup; grep CapBnd /proc/self/status"});
+  spec.process.user = oci::User{1000, 1000, std::nullopt, {}};
+  spec.process.capabilities = oci::LinuxCapabilities{caps, caps, {}, caps, {}};
+  spec.linux_.seccomp = DefaultSeccompProfile(caps, uts.release);
+  spec.linux_.sysctl = {{"net.ipv4.ip_forward", "1"}};
+  spec.process.oom_score_adj = 500;  // raising needs no privilege
+  cgroup_options_ = cgroup_.get();
+  Outcome o = Run(spec);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  std::vector<std::string> lines = Split(o.output, '\n');
+  ASSERT_GE(lines.size(), 5u) << o.output;
+  EXPECT_EQ(lines[0], "1000");
+  EXPECT_EQ(lines[1], "1");
+  EXPECT_EQ(lines[2], "500");
+  EXPECT_NE(lines[3], "0") << o.output;              // in our cgroup in every hierarchy listed
+  EXPECT_EQ(lines[4], "CapBnd:\t00000000a80425fb");  // Docker's default set
+
+  oci::RuntimeSpec host_wide = Spec({"true"});
+  host_wide.linux_.sysctl = {{"kernel.panic", "1"}};
+  CreateOptions options;
+  options.spec = &host_wide;
+  options.bundle = dir_;
+  Result<std::unique_ptr<ContainerProcess>> refused = CreateContainer(options, sys_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Code::kInvalidArgument);
 }
 
 TEST_F(ContainerTest, TerminalGetsItsOwnDevpts) {
