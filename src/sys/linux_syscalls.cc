@@ -2,8 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -23,6 +29,7 @@ static_assert(kResolveBeneath == RESOLVE_BENEATH);
 static_assert(kResolveInRoot == RESOLVE_IN_ROOT);
 static_assert(kRenameNoReplace == RENAME_NOREPLACE);
 static_assert(kRenameExchange == RENAME_EXCHANGE);
+static_assert(kRlimInfinity == RLIM64_INFINITY);
 
 namespace {
 
@@ -255,6 +262,124 @@ Status LinuxSyscalls::Mount(const std::string& source, const std::string& target
 // umount2(2)
 Status LinuxSyscalls::Umount2(const std::string& target, int flags) {
   return ErrIf(::umount2(target.c_str(), flags), "umount2", target);
+}
+
+// pivot_root(2)
+Status LinuxSyscalls::PivotRoot(const std::string& new_root, const std::string& put_old) {
+  return ErrIf(static_cast<int>(::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str())),
+               "pivot_root", new_root);
+}
+
+// setns(2)
+Status LinuxSyscalls::Setns(int fd, int nstype) {
+  return ErrIf(::setns(fd, nstype), "setns", fmt::format("fd {}", fd));
+}
+
+// unshare(2)
+Status LinuxSyscalls::Unshare(int flags) {
+  return ErrIf(::unshare(flags), "unshare", fmt::format("{:#x}", flags));
+}
+
+// sethostname(2)
+Status LinuxSyscalls::Sethostname(const std::string& name) {
+  return ErrIf(::sethostname(name.data(), name.size()), "sethostname", name);
+}
+
+// setdomainname(2)
+Status LinuxSyscalls::Setdomainname(const std::string& name) {
+  return ErrIf(::setdomainname(name.data(), name.size()), "setdomainname", name);
+}
+
+// prctl(2)
+Result<int> LinuxSyscalls::Prctl(int option, unsigned long arg2, unsigned long arg3,  // NOLINT
+                                 unsigned long arg4, unsigned long arg5) {            // NOLINT
+  int rc = ::prctl(option, arg2, arg3, arg4, arg5);
+  if (rc < 0) return ErrnoError(fmt::format("prctl {} {}", option, arg2));
+  return rc;
+}
+
+// capget(2)
+Result<CapSets> LinuxSyscalls::Capget() {
+  struct __user_cap_header_struct header {};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  struct __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) return ErrnoError("capget self");
+  CapSets sets;
+  sets.effective = data[0].effective | (uint64_t{data[1].effective} << 32);
+  sets.permitted = data[0].permitted | (uint64_t{data[1].permitted} << 32);
+  sets.inheritable = data[0].inheritable | (uint64_t{data[1].inheritable} << 32);
+  return sets;
+}
+
+// capset(2)
+Status LinuxSyscalls::Capset(const CapSets& sets) {
+  struct __user_cap_header_struct header {};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  struct __user_cap_data_struct data[2]{};
+  data[0].effective = static_cast<uint32_t>(sets.effective);
+  data[1].effective = static_cast<uint32_t>(sets.effective >> 32);
+  data[0].permitted = static_cast<uint32_t>(sets.permitted);
+  data[1].permitted = static_cast<uint32_t>(sets.permitted >> 32);
+  data[0].inheritable = static_cast<uint32_t>(sets.inheritable);
+  data[1].inheritable = static_cast<uint32_t>(sets.inheritable >> 32);
+  return ErrIf(static_cast<int>(::syscall(SYS_capset, &header, data)), "capset",
+               fmt::format("effective {:#x} permitted {:#x}", sets.effective, sets.permitted));
+}
+
+// seccomp(2) SECCOMP_SET_MODE_FILTER
+Status LinuxSyscalls::SeccompSetModeFilter(unsigned flags, const uint8_t* bpf, size_t len) {
+  if (len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    return ErrnoError(fmt::format("seccomp SECCOMP_SET_MODE_FILTER {} bytes", len), EINVAL);
+  }
+  struct sock_fprog prog {};
+  prog.len = static_cast<unsigned short>(len / sizeof(struct sock_filter));  // NOLINT
+  // The kernel only reads the program.
+  prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(bpf));
+  return ErrIf(static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog)),
+               "seccomp", fmt::format("SECCOMP_SET_MODE_FILTER {} instructions", prog.len));
+}
+
+// chdir(2)
+Status LinuxSyscalls::Chdir(const std::string& path) {
+  return ErrIf(::chdir(path.c_str()), "chdir", path);
+}
+
+// fchdir(2)
+Status LinuxSyscalls::Fchdir(int fd) {
+  return ErrIf(::fchdir(fd), "fchdir", fmt::format("fd {}", fd));
+}
+
+// setresuid(2), raw
+Status LinuxSyscalls::Setresuid(uid_t ruid, uid_t euid, uid_t suid) {
+  return ErrIf(static_cast<int>(::syscall(SYS_setresuid, ruid, euid, suid)), "setresuid",
+               fmt::format("{}", euid));
+}
+
+// setresgid(2), raw
+Status LinuxSyscalls::Setresgid(gid_t rgid, gid_t egid, gid_t sgid) {
+  return ErrIf(static_cast<int>(::syscall(SYS_setresgid, rgid, egid, sgid)), "setresgid",
+               fmt::format("{}", egid));
+}
+
+// setgroups(2), raw
+Status LinuxSyscalls::Setgroups(const std::vector<gid_t>& groups) {
+  return ErrIf(static_cast<int>(::syscall(SYS_setgroups, groups.size(), groups.data())),
+               "setgroups", fmt::format("{} groups", groups.size()));
+}
+
+// prlimit(2)
+Result<Rlimit> LinuxSyscalls::Prlimit(pid_t pid, int resource, const Rlimit* new_limit) {
+  struct rlimit64 next {};
+  struct rlimit64 old {};
+  if (new_limit != nullptr) {
+    next.rlim_cur = new_limit->soft;
+    next.rlim_max = new_limit->hard;
+  }
+  if (::prlimit64(pid, static_cast<__rlimit_resource>(resource),
+                  new_limit != nullptr ? &next : nullptr, &old) != 0) {
+    return ErrnoError(fmt::format("prlimit {}", resource));
+  }
+  return Rlimit{old.rlim_cur, old.rlim_max};
 }
 
 }  // namespace berth::sys

@@ -38,6 +38,22 @@ class LinuxSyscalls final : public Syscalls {
   Status Mount(const std::string& source, const std::string& target, const std::string& fstype,
                unsigned long flags, const std::string& data) override;  // NOLINT(runtime/int)
   Status Umount2(const std::string& target, int flags) override;
+  Status PivotRoot(const std::string& new_root, const std::string& put_old) override;
+  Status Setns(int fd, int nstype) override;
+  Status Unshare(int flags) override;
+  Status Sethostname(const std::string& name) override;
+  Status Setdomainname(const std::string& name) override;
+  Result<int> Prctl(int option, unsigned long arg2, unsigned long arg3,  // NOLINT
+                    unsigned long arg4, unsigned long arg5) override;    // NOLINT
+  Result<CapSets> Capget() override;
+  Status Capset(const CapSets& sets) override;
+  Status SeccompSetModeFilter(unsigned flags, const uint8_t* bpf, size_t len) override;
+  Status Chdir(const std::string& path) override;
+  Status Fchdir(int fd) override;
+  Status Setresuid(uid_t ruid, uid_t euid, uid_t suid) override;
+  Status Setresgid(gid_t rgid, gid_t egid, gid_t sgid) override;
+  Status Setgroups(const std::vector<gid_t>& groups) override;
+  Result<Rlimit> Prlimit(pid_t pid, int resource, const Rlimit* new_limit) override;
 };
 
 }  // namespace berth::sys

@@ -39,6 +39,21 @@ inline constexpr uint64_t kResolveNoSymlinks = 0x04;
 inline constexpr uint64_t kResolveBeneath = 0x08;
 inline constexpr uint64_t kResolveInRoot = 0x10;
 
+// Capability sets for capget(2)/capset(2), one bit per capability number (all 64 bits of the
+// _LINUX_CAPABILITY_VERSION_3 pair of __user_cap_data_struct).
+struct CapSets {
+  uint64_t effective = 0;
+  uint64_t permitted = 0;
+  uint64_t inheritable = 0;
+};
+
+// struct rlimit for prlimit(2). kRlimInfinity is RLIM_INFINITY.
+struct Rlimit {
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+inline constexpr uint64_t kRlimInfinity = ~uint64_t{0};
+
 // RENAME_* flags for renameat2(2).
 inline constexpr unsigned kRenameNoReplace = 1;
 inline constexpr unsigned kRenameExchange = 2;
@@ -105,6 +120,37 @@ class Syscalls {
                        const std::string& data) = 0;
   // umount2(2); `flags` are MNT_* / UMOUNT_* flags.
   virtual Status Umount2(const std::string& target, int flags) = 0;
+
+  // Process and namespace calls used by runtime/ in a container's child. Each returns the
+  // errno of the call; none allocates on success.
+  // pivot_root(2). runtime/ uses pivot_root(".", ".") after fchdir into the new root.
+  virtual Status PivotRoot(const std::string& new_root, const std::string& put_old) = 0;
+  // setns(2); `nstype` is a CLONE_NEW* flag or 0.
+  virtual Status Setns(int fd, int nstype) = 0;
+  // unshare(2); `flags` are CLONE_* flags.
+  virtual Status Unshare(int flags) = 0;
+  // sethostname(2), setdomainname(2).
+  virtual Status Sethostname(const std::string& name) = 0;
+  virtual Status Setdomainname(const std::string& name) = 0;
+  // prctl(2). Returns the call's non-negative result (PR_CAPBSET_READ, PR_GET_DUMPABLE, ...).
+  virtual Result<int> Prctl(int option, unsigned long arg2, unsigned long arg3,  // NOLINT
+                            unsigned long arg4, unsigned long arg5) = 0;         // NOLINT
+  // capget(2)/capset(2) of the calling thread, _LINUX_CAPABILITY_VERSION_3.
+  virtual Result<CapSets> Capget() = 0;
+  virtual Status Capset(const CapSets& sets) = 0;
+  // seccomp(2) SECCOMP_SET_MODE_FILTER with a classic BPF program of `len` bytes
+  // (struct sock_filter[], 8 bytes each); `flags` are SECCOMP_FILTER_FLAG_* bits.
+  virtual Status SeccompSetModeFilter(unsigned flags, const uint8_t* bpf, size_t len) = 0;
+  // chdir(2), fchdir(2).
+  virtual Status Chdir(const std::string& path) = 0;
+  virtual Status Fchdir(int fd) = 0;
+  // setresuid(2), setresgid(2), setgroups(2) (raw syscalls: this thread only, as a fresh child
+  // needs; glibc's wrappers would broadcast to threads that do not exist there).
+  virtual Status Setresuid(uid_t ruid, uid_t euid, uid_t suid) = 0;
+  virtual Status Setresgid(gid_t rgid, gid_t egid, gid_t sgid) = 0;
+  virtual Status Setgroups(const std::vector<gid_t>& groups) = 0;
+  // prlimit(2): sets `resource` of `pid` (0: self) to *new_limit unless null; returns the old.
+  virtual Result<Rlimit> Prlimit(pid_t pid, int resource, const Rlimit* new_limit) = 0;
 };
 
 }  // namespace berth::sys

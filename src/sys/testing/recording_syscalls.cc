@@ -202,4 +202,96 @@ Status RecordingSyscalls::Umount2(const std::string& target, int flags) {
   return inner_.Umount2(target, flags);
 }
 
+Status RecordingSyscalls::PivotRoot(const std::string& new_root, const std::string& put_old) {
+  BERTH_RETURN_IF_ERROR(Record("pivot_root", {new_root, put_old}, 0));
+  return inner_.PivotRoot(new_root, put_old);
+}
+
+Status RecordingSyscalls::Setns(int fd, int nstype) {
+  BERTH_RETURN_IF_ERROR(Record("setns", {Str(fd), fmt::format("{:#x}", nstype)}, 0));
+  return inner_.Setns(fd, nstype);
+}
+
+Status RecordingSyscalls::Unshare(int flags) {
+  BERTH_RETURN_IF_ERROR(Record("unshare", {fmt::format("{:#x}", flags)}, 0));
+  return inner_.Unshare(flags);
+}
+
+Status RecordingSyscalls::Sethostname(const std::string& name) {
+  BERTH_RETURN_IF_ERROR(Record("sethostname", {name}, 0));
+  return inner_.Sethostname(name);
+}
+
+Status RecordingSyscalls::Setdomainname(const std::string& name) {
+  BERTH_RETURN_IF_ERROR(Record("setdomainname", {name}, 0));
+  return inner_.Setdomainname(name);
+}
+
+Result<int> RecordingSyscalls::Prctl(int option, unsigned long arg2,          // NOLINT
+                                     unsigned long arg3, unsigned long arg4,  // NOLINT
+                                     unsigned long arg5) {                    // NOLINT
+  BERTH_RETURN_IF_ERROR(
+      Record("prctl",
+             {Str(option), Str(static_cast<long long>(arg2)), Str(static_cast<long long>(arg3)),
+              Str(static_cast<long long>(arg4)), Str(static_cast<long long>(arg5))},
+             0));
+  return inner_.Prctl(option, arg2, arg3, arg4, arg5);
+}
+
+Result<CapSets> RecordingSyscalls::Capget() {
+  BERTH_RETURN_IF_ERROR(Record("capget", {"self"}, 0));
+  return inner_.Capget();
+}
+
+Status RecordingSyscalls::Capset(const CapSets& sets) {
+  BERTH_RETURN_IF_ERROR(
+      Record("capset",
+             {fmt::format("{:#x}", sets.effective), fmt::format("{:#x}", sets.permitted),
+              fmt::format("{:#x}", sets.inheritable)},
+             0));
+  return inner_.Capset(sets);
+}
+
+Status RecordingSyscalls::SeccompSetModeFilter(unsigned flags, const uint8_t* bpf, size_t len) {
+  BERTH_RETURN_IF_ERROR(Record(
+      "seccomp", {"SECCOMP_SET_MODE_FILTER", Str(flags), std::to_string(len) + " bytes"}, 0));
+  return inner_.SeccompSetModeFilter(flags, bpf, len);
+}
+
+Status RecordingSyscalls::Chdir(const std::string& path) {
+  BERTH_RETURN_IF_ERROR(Record("chdir", {path}, 0));
+  return inner_.Chdir(path);
+}
+
+Status RecordingSyscalls::Fchdir(int fd) {
+  BERTH_RETURN_IF_ERROR(Record("fchdir", {Str(fd)}, 0));
+  return inner_.Fchdir(fd);
+}
+
+Status RecordingSyscalls::Setresuid(uid_t ruid, uid_t euid, uid_t suid) {
+  BERTH_RETURN_IF_ERROR(Record("setresuid", {Str(ruid), Str(euid), Str(suid)}));
+  return inner_.Setresuid(ruid, euid, suid);
+}
+
+Status RecordingSyscalls::Setresgid(gid_t rgid, gid_t egid, gid_t sgid) {
+  BERTH_RETURN_IF_ERROR(Record("setresgid", {Str(rgid), Str(egid), Str(sgid)}));
+  return inner_.Setresgid(rgid, egid, sgid);
+}
+
+Status RecordingSyscalls::Setgroups(const std::vector<gid_t>& groups) {
+  std::vector<std::string> args;
+  for (gid_t g : groups) args.push_back(Str(g));
+  BERTH_RETURN_IF_ERROR(Record("setgroups", {Join(args, ",")}, 0));
+  return inner_.Setgroups(groups);
+}
+
+Result<Rlimit> RecordingSyscalls::Prlimit(pid_t pid, int resource, const Rlimit* new_limit) {
+  BERTH_RETURN_IF_ERROR(Record(
+      "prlimit",
+      {Str(pid), Str(resource),
+       new_limit != nullptr ? fmt::format("{}/{}", new_limit->soft, new_limit->hard) : "get"},
+      1));
+  return inner_.Prlimit(pid, resource, new_limit);
+}
+
 }  // namespace berth::sys::testing

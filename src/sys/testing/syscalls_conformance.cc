@@ -3,6 +3,8 @@
 #include "sys/testing/syscalls_conformance.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +119,61 @@ TEST_P(SyscallsConformanceTest, UserXattrsThroughFdAndPathFd) {
   EXPECT_EQ(*value, std::string("\0x", 2));
   Result<std::string> missing = sys_->Fgetxattr(fd->get(), "user.none");
   EXPECT_FALSE(missing);
+}
+
+}  // namespace
+}  // namespace berth::sys::testing
+
+namespace berth::sys::testing {
+namespace {
+
+TEST_P(SyscallsConformanceTest, ProcessCallsReportTheCallAndKeepErrno) {
+  // prlimit: read, lower the soft limit, restore.
+  Result<Rlimit> old = sys_->Prlimit(0, RLIMIT_NOFILE, nullptr);
+  ASSERT_TRUE(old) << old.error().message;
+  Rlimit lower{old->soft - 1, old->hard};
+  ASSERT_TRUE(sys_->Prlimit(0, RLIMIT_NOFILE, &lower));
+  Result<Rlimit> now = sys_->Prlimit(0, RLIMIT_NOFILE, &*old);
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->soft, old->soft - 1);
+  Rlimit above{old->hard + 1, old->hard + 1};
+  Result<Rlimit> raised = sys_->Prlimit(0, RLIMIT_NOFILE, &above);
+  if (!raised) {
+    EXPECT_EQ(raised.error().sys_errno, EPERM);
+  }
+
+  Result<int> dumpable = sys_->Prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+  ASSERT_TRUE(dumpable) << dumpable.error().message;
+  EXPECT_EQ(*dumpable, 1);
+  Result<int> bad = sys_->Prctl(-1, 0, 0, 0, 0);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().sys_errno, EINVAL);
+
+  Result<CapSets> caps = sys_->Capget();
+  ASSERT_TRUE(caps) << caps.error().message;
+  EXPECT_EQ(caps->effective & ~caps->permitted, 0u);
+
+  Status chdir = sys_->Chdir(dir_ + "/missing");
+  ASSERT_FALSE(chdir);
+  EXPECT_EQ(chdir.error().sys_errno, ENOENT);
+  EXPECT_NE(chdir.error().message.find("chdir " + dir_ + "/missing"), std::string::npos);
+  Status fchdir = sys_->Fchdir(-1);
+  ASSERT_FALSE(fchdir);
+  EXPECT_EQ(fchdir.error().sys_errno, EBADF);
+
+  // pivot_root onto a put_old that does not exist: ENOENT (or EPERM unprivileged); never a
+  // call that could succeed in the test process.
+  Status pivot = sys_->PivotRoot(dir_, dir_ + "/missing");
+  ASSERT_FALSE(pivot);
+  EXPECT_TRUE(pivot.error().sys_errno == ENOENT || pivot.error().sys_errno == EPERM)
+      << pivot.error().message;
+  EXPECT_EQ(pivot.error().message.rfind("pivot_root " + dir_, 0), 0u) << pivot.error().message;
+
+  // A filter whose length is no multiple of 8 is refused before the kernel sees it.
+  const uint8_t junk[3] = {};
+  Status seccomp = sys_->SeccompSetModeFilter(0, junk, sizeof(junk));
+  ASSERT_FALSE(seccomp);
+  EXPECT_EQ(seccomp.error().sys_errno, EINVAL);
 }
 
 }  // namespace

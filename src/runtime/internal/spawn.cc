@@ -1,0 +1,255 @@
+#include "runtime/internal/spawn.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "runtime/cgroup.h"
+#include "runtime/internal/process.h"
+#include "runtime/internal/rootfs.h"
+#include "runtime/internal/sync.h"
+#include "runtime/internal/sysctl.h"
+#include "sys/syscalls.h"
+
+namespace berth::runtime::internal {
+namespace {
+
+// fork(2)-like clone(2): no new stack, the child continues here. `flags` include the exit
+// signal.
+pid_t RawClone(unsigned long flags) {  // NOLINT(runtime/int)
+  return static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0));
+}
+
+void KillAndReap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void Reap(pid_t pid) {
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+[[noreturn]] void Die(int sock, Step step, const Error& error) {
+  SendError(sock, step, error);
+  ::_exit(1);
+}
+
+[[noreturn]] void DieErrno(int sock, Step step, const char* what) {
+  SendErrno(sock, step, errno, what);
+  ::_exit(1);
+}
+
+void WaitForGo(int sock) {
+  Msg msg;
+  if (RecvMsg(sock, &msg) != 0 || msg.kind != MsgKind::kGo) ::_exit(1);
+}
+
+void SetupStdio(const ChildSpec& c, int sock) {
+  int high[3];
+  for (int i = 0; i < 3; ++i) {
+    high[i] = ::fcntl(c.stdio[i], F_DUPFD_CLOEXEC, 3);
+    if (high[i] < 0) DieErrno(sock, Step::kStdio, "fcntl F_DUPFD_CLOEXEC");
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (::dup2(high[i], i) < 0) DieErrno(sock, Step::kStdio, "dup2");
+    ::close(high[i]);
+  }
+}
+
+// The container's own devpts: open its ptmx, unlock, hand the master to the parent, and make the
+// slave our controlling terminal on 0-2.
+void SetupPty(const ChildSpec& c, int sock) {
+  Result<UniqueFd> master =
+      c.sys->Openat2(AT_FDCWD, "/dev/ptmx", sys::OpenHow{O_RDWR | O_NOCTTY, 0, 0});
+  if (!master) Die(sock, Step::kPty, master.error());
+  int unlock = 0;
+  if (::ioctl(master->get(), TIOCSPTLCK, &unlock) != 0) {
+    DieErrno(sock, Step::kPty, "ioctl TIOCSPTLCK");
+  }
+  int slave = ::ioctl(master->get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) DieErrno(sock, Step::kPty, "ioctl TIOCGPTPEER");
+  if (c.console_size) {
+    struct winsize ws {};
+    ws.ws_row = static_cast<unsigned short>(c.console_size->height);  // NOLINT(runtime/int)
+    ws.ws_col = static_cast<unsigned short>(c.console_size->width);   // NOLINT(runtime/int)
+    if (::ioctl(slave, TIOCSWINSZ, &ws) != 0) DieErrno(sock, Step::kPty, "ioctl TIOCSWINSZ");
+  }
+  Msg msg;
+  msg.kind = MsgKind::kPtyMaster;
+  if (int err = SendMsg(sock, msg, master->get()); err != 0) {
+    SendErrno(sock, Step::kPty, err, "send pty master");
+    ::_exit(1);
+  }
+  master->Reset();
+  if (::setsid() < 0) DieErrno(sock, Step::kPty, "setsid");
+  if (::ioctl(slave, TIOCSCTTY, 0) != 0) DieErrno(sock, Step::kPty, "ioctl TIOCSCTTY");
+  for (int i = 0; i < 3; ++i) {
+    if (::dup2(slave, i) < 0) DieErrno(sock, Step::kPty, "dup2");
+  }
+  ::close(slave);
+}
+
+[[noreturn]] void ChildMain(const ChildSpec& c, int sock) {
+  // First of all (CVE-2019-5736): nothing in the container may open /proc/<pid>/exe of ours.
+  Result<int> dumpable = c.sys->Prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (!dumpable) Die(sock, Step::kDumpable, dumpable.error());
+  // Die with the parent while we still run its code.
+  (void)c.sys->Prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  for (const auto& [fd, type] : c.join_ns) {
+    Status st = c.sys->Setns(fd, type);
+    if (!st) Die(sock, Step::kSetns, st.error());
+  }
+  if (c.fork_into_pid_ns) {
+    pid_t pid = RawClone(CLONE_PARENT | SIGCHLD);
+    if (pid < 0) DieErrno(sock, Step::kFork, "clone CLONE_PARENT");
+    if (pid > 0) {
+      Msg msg;
+      msg.kind = MsgKind::kPid;
+      msg.pid = pid;
+      ::_exit(SendMsg(sock, msg) == 0 ? 0 : 1);
+    }
+    // CLONE_PARENT: our parent is the caller now; PDEATHSIG is not inherited.
+    (void)c.sys->Prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  }
+  WaitForGo(sock);  // the parent has put us in the cgroup
+  if (!c.terminal) SetupStdio(c, sock);
+  if (c.rootfs != nullptr) {
+    Status st = BuildRootfs(*c.rootfs, *c.sys);
+    if (!st) Die(sock, Step::kRootfs, st.error());
+  }
+  if (!c.hostname.empty()) {
+    Status st = c.sys->Sethostname(c.hostname);
+    if (!st) Die(sock, Step::kHostname, st.error());
+  }
+  if (!c.domainname.empty()) {
+    Status st = c.sys->Setdomainname(c.domainname);
+    if (!st) Die(sock, Step::kHostname, st.error());
+  }
+  if (c.sysctls != nullptr) {
+    Status st = WriteFiles(*c.sysctls, *c.sys);
+    if (!st) Die(sock, Step::kSysctl, st.error());
+  }
+  if (!c.oom_score_adj.empty()) {
+    Status st = WriteFiles({FileWrite{"/proc/self/oom_score_adj", c.oom_score_adj}}, *c.sys);
+    if (!st) Die(sock, Step::kOomScoreAdj, st.error());
+  }
+  if (c.rootfs != nullptr) {
+    Status st = FinishRootfs(*c.rootfs, *c.sys);
+    if (!st) Die(sock, Step::kFinishRootfs, st.error());
+  }
+  if (c.terminal) SetupPty(c, sock);
+  Msg ready;
+  ready.kind = MsgKind::kReady;
+  if (SendMsg(sock, ready) != 0) ::_exit(1);
+  WaitForGo(sock);  // the barrier
+  // The parent-death signal survives execve: the container must not die with its parent.
+  (void)c.sys->Prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  Error error;
+  Step failed = ApplyProcess(*c.process, *c.sys, &error);
+  if (failed != Step::kNone) Die(sock, failed, error);
+  int err = ExecProcess(*c.process);
+  Msg msg;
+  msg.kind = MsgKind::kError;
+  msg.step = Step::kExec;
+  msg.err = err;
+  (void)SendMsg(sock, msg);
+  ::_exit(127);
+}
+
+Error ChildGone(pid_t pid, int err) {
+  return ErrnoError("container process " + std::to_string(pid) + " exited before it was ready",
+                    err == ECONNRESET ? EPIPE : err);
+}
+
+}  // namespace
+
+Result<Spawned> Spawn(const ChildSpec& spec, Cgroup* cgroup) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return ErrnoError("socketpair");
+  }
+  UniqueFd parent_end(sv[0]);
+  UniqueFd child_end(sv[1]);
+  pid_t first =
+      RawClone(static_cast<unsigned long>(spec.clone_flags) | SIGCHLD);  // NOLINT(runtime/int)
+  if (first < 0) return ErrnoError("clone");
+  if (first == 0) {
+    ::close(parent_end.release());
+    ChildMain(spec, child_end.get());
+  }
+  child_end.Reset();
+
+  Spawned out;
+  out.pid = first;
+  Msg msg;
+  if (spec.fork_into_pid_ns) {
+    int err = RecvMsg(parent_end.get(), &msg);
+    Reap(first);
+    if (err != 0) return ChildGone(first, err);
+    if (msg.kind == MsgKind::kError) return ErrorFromMsg(msg);
+    if (msg.kind != MsgKind::kPid || msg.pid <= 0) {
+      return MakeError(Code::kInternal, "exec: unexpected message from the container process");
+    }
+    out.pid = msg.pid;
+  }
+  if (cgroup != nullptr) {
+    Status st = cgroup->AddProcess(out.pid);
+    if (!st) {
+      KillAndReap(out.pid);
+      return std::move(st).error().WithContext("join cgroup");
+    }
+  }
+  Msg go;
+  go.kind = MsgKind::kGo;
+  if (int err = SendMsg(parent_end.get(), go); err != 0) {
+    KillAndReap(out.pid);
+    return ChildGone(out.pid, err);
+  }
+  while (true) {
+    int fd = -1;
+    int err = RecvMsg(parent_end.get(), &msg, &fd);
+    if (err != 0) {
+      KillAndReap(out.pid);
+      return ChildGone(out.pid, err);
+    }
+    if (msg.kind == MsgKind::kPtyMaster && fd >= 0) {
+      out.pty_master.Reset(fd);
+      continue;
+    }
+    if (fd >= 0) ::close(fd);
+    if (msg.kind == MsgKind::kReady) break;
+    KillAndReap(out.pid);
+    if (msg.kind == MsgKind::kError) return ErrorFromMsg(msg);
+    return MakeError(Code::kInternal, "unexpected message from the container process");
+  }
+  out.sock = std::move(parent_end);
+  return out;
+}
+
+Status Release(int sock, const std::string& arg0) {
+  Msg go;
+  go.kind = MsgKind::kGo;
+  if (int err = SendMsg(sock, go); err != 0) return ErrnoError("start: release barrier", err);
+  Msg msg;
+  int err = RecvMsg(sock, &msg);
+  if (err == ECONNRESET) return Ok();  // execve closed the CLOEXEC socket
+  if (err != 0) return ErrnoError("start: wait for exec", err);
+  if (msg.kind != MsgKind::kError) {
+    return MakeError(Code::kInternal, "start: unexpected message from the container process");
+  }
+  if (msg.step == Step::kExec) return ExecError(arg0, msg.err);
+  return ErrorFromMsg(msg);
+}
+
+}  // namespace berth::runtime::internal
