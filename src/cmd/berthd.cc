@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "engine/build_info.h"
 #include "engine/config.h"
+#include "engine/containers.h"
 #include "engine/daemon.h"
 
 namespace {
@@ -75,6 +76,9 @@ int Run(const Config& config) {
   }
   spdlog::info("processing signal '{}': shutting down",
                sig == SIGTERM ? "terminated" : "interrupt");
+  // Long waits (wait, attach before start, logs -f) end first so the server's connection
+  // threads can finish; containers keep running.
+  (*daemon)->containers().Shutdown();
   server.Shutdown(kShutdownGrace);
   daemon->reset();  // removes the pidfile and releases the data-root lock
   spdlog::info("daemon shut down");

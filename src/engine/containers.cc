@@ -387,8 +387,10 @@ Status ContainerService::Impl::StartLocked(const std::shared_ptr<Entry>& e,
     c.state.pid = 0;
     (void)Persist(c);
     (void)RemoveAll(run_dir);
-    ++e->exits;
+    // Not an exit: the program never ran, so next-exit waiters keep waiting (as with dockerd),
+    // but an --rm container goes (dockerd's containerStart cleans it up too).
     e->cv.notify_all();
+    if (c.host_config.auto_remove) (void)RemoveLocked(e, lock, /*force=*/true);
     if (err.code == Code::kNotFound || err.code == Code::kPermissionDenied) {
       return MakeError(Code::kInvalidArgument, err.message);
     }
