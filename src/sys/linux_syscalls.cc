@@ -11,6 +11,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -262,6 +264,24 @@ Status LinuxSyscalls::Mount(const std::string& source, const std::string& target
 // umount2(2)
 Status LinuxSyscalls::Umount2(const std::string& target, int flags) {
   return ErrIf(::umount2(target.c_str(), flags), "umount2", target);
+}
+
+// fstatfs(2), f_flags translated from ST_* to MS_* (ST_RELATIME is not MS_RELATIME)
+Result<unsigned long> LinuxSyscalls::FstatfsFlags(int fd) {  // NOLINT(runtime/int)
+  struct statfs st {};
+  if (::fstatfs(fd, &st) != 0) return ErrnoError(fmt::format("fstatfs fd {}", fd));
+  constexpr struct {
+    unsigned long st;  // NOLINT(runtime/int)
+    unsigned long ms;  // NOLINT(runtime/int)
+  } kMap[] = {
+      {ST_RDONLY, MS_RDONLY},   {ST_NOSUID, MS_NOSUID},           {ST_NODEV, MS_NODEV},
+      {ST_NOEXEC, MS_NOEXEC},   {ST_SYNCHRONOUS, MS_SYNCHRONOUS}, {ST_MANDLOCK, MS_MANDLOCK},
+      {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},   {ST_RELATIME, MS_RELATIME}};
+  unsigned long flags = 0;  // NOLINT(runtime/int)
+  for (const auto& m : kMap) {
+    if ((static_cast<unsigned long>(st.f_flags) & m.st) != 0) flags |= m.ms;  // NOLINT
+  }
+  return flags;
 }
 
 // pivot_root(2)

@@ -38,6 +38,7 @@ class LinuxSyscalls final : public Syscalls {
   Status Mount(const std::string& source, const std::string& target, const std::string& fstype,
                unsigned long flags, const std::string& data) override;  // NOLINT(runtime/int)
   Status Umount2(const std::string& target, int flags) override;
+  Result<unsigned long> FstatfsFlags(int fd) override;  // NOLINT(runtime/int)
   Status PivotRoot(const std::string& new_root, const std::string& put_old) override;
   Status Setns(int fd, int nstype) override;
   Status Unshare(int flags) override;

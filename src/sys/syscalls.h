@@ -120,6 +120,9 @@ class Syscalls {
                        const std::string& data) = 0;
   // umount2(2); `flags` are MNT_* / UMOUNT_* flags.
   virtual Status Umount2(const std::string& target, int flags) = 0;
+  // fstatfs(2): the mount flags of the mount holding fd (f_flags ST_RDONLY, ST_NOSUID, ...),
+  // returned as the MS_* bits of the same names, so a remount can keep them.
+  virtual Result<unsigned long> FstatfsFlags(int fd) = 0;  // NOLINT(runtime/int)
 
   // Process and namespace calls used by runtime/ in a container's child. Each returns the
   // errno of the call; none allocates on success.

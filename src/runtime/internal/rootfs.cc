@@ -120,6 +120,15 @@ Status MakeDev(const RootfsPlan& plan, sys::Syscalls& sys, int root) {
   return Ok();
 }
 
+// MS_REMOUNT replaces the per-mount flags: keep nosuid/nodev/noexec/atime ones (runc's
+// getMountFlags), or a read-only /proc/sys would lose proc's noexec.
+Status RemountReadOnly(sys::Syscalls& sys, int fd, const std::string& target) {
+  BERTH_ASSIGN_OR_RETURN(unsigned long flags, sys.FstatfsFlags(fd));  // NOLINT(runtime/int)
+  constexpr unsigned long kKept =                                     // NOLINT(runtime/int)
+      MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
+  return sys.Mount("", target, "", MS_BIND | MS_REMOUNT | MS_RDONLY | (flags & kKept), "");
+}
+
 }  // namespace
 
 Status BuildRootfs(const RootfsPlan& plan, sys::Syscalls& sys) {
@@ -165,8 +174,7 @@ Status FinishRootfs(const RootfsPlan& plan, sys::Syscalls& sys) {
     BERTH_RETURN_IF_ERROR(
         sys.Mount(FdPath(fd->get()), FdPath(fd->get()), "", MS_BIND | MS_REC, ""));
     BERTH_ASSIGN_OR_RETURN(UniqueFd mounted, OpenInRoot(sys, AT_FDCWD, path, O_PATH));
-    BERTH_RETURN_IF_ERROR(
-        sys.Mount("", FdPath(mounted.get()), "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, ""));
+    BERTH_RETURN_IF_ERROR(RemountReadOnly(sys, mounted.get(), FdPath(mounted.get())));
   }
   for (const std::string& path : plan.masked_paths) {
     Result<UniqueFd> fd = OpenInRoot(sys, AT_FDCWD, path, O_PATH);
@@ -180,7 +188,8 @@ Status FinishRootfs(const RootfsPlan& plan, sys::Syscalls& sys) {
     }
   }
   if (plan.readonly_root) {
-    BERTH_RETURN_IF_ERROR(sys.Mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY, ""));
+    BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenInRoot(sys, AT_FDCWD, "/", O_PATH | O_DIRECTORY));
+    BERTH_RETURN_IF_ERROR(RemountReadOnly(sys, root.get(), "/"));
   }
   return Ok();
 }

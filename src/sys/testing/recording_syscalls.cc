@@ -202,6 +202,11 @@ Status RecordingSyscalls::Umount2(const std::string& target, int flags) {
   return inner_.Umount2(target, flags);
 }
 
+Result<unsigned long> RecordingSyscalls::FstatfsFlags(int fd) {  // NOLINT(runtime/int)
+  BERTH_RETURN_IF_ERROR(Record("fstatfs", {Str(fd)}, 0));
+  return inner_.FstatfsFlags(fd);
+}
+
 Status RecordingSyscalls::PivotRoot(const std::string& new_root, const std::string& put_old) {
   BERTH_RETURN_IF_ERROR(Record("pivot_root", {new_root, put_old}, 0));
   return inner_.PivotRoot(new_root, put_old);

@@ -169,6 +169,12 @@ TEST_P(SyscallsConformanceTest, ProcessCallsReportTheCallAndKeepErrno) {
       << pivot.error().message;
   EXPECT_EQ(pivot.error().message.rfind("pivot_root " + dir_, 0), 0u) << pivot.error().message;
 
+  Result<unsigned long> flags = sys_->FstatfsFlags(dirfd_.get());  // NOLINT(runtime/int)
+  ASSERT_TRUE(flags) << flags.error().message;
+  Result<unsigned long> bad_fd = sys_->FstatfsFlags(-1);  // NOLINT(runtime/int)
+  ASSERT_FALSE(bad_fd);
+  EXPECT_EQ(bad_fd.error().sys_errno, EBADF);
+
   // A filter whose length is no multiple of 8 is refused before the kernel sees it.
   const uint8_t junk[3] = {};
   Status seccomp = sys_->SeccompSetModeFilter(0, junk, sizeof(junk));
