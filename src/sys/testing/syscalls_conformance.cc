@@ -3,9 +3,11 @@
 #include "sys/testing/syscalls_conformance.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -174,6 +176,34 @@ TEST_P(SyscallsConformanceTest, ProcessCallsReportTheCallAndKeepErrno) {
   Result<unsigned long> bad_fd = sys_->FstatfsFlags(-1);  // NOLINT(runtime/int)
   ASSERT_FALSE(bad_fd);
   EXPECT_EQ(bad_fd.error().sys_errno, EBADF);
+
+  // dup3 without O_CLOEXEC, then close_range marks it CLOEXEC.
+  constexpr int kHigh = 900;
+  ASSERT_TRUE(sys_->Dup3(dirfd_.get(), kHigh, 0));
+  UniqueFd high(kHigh);
+  EXPECT_EQ(::fcntl(kHigh, F_GETFD) & FD_CLOEXEC, 0);
+  ASSERT_TRUE(sys_->CloseRange(kHigh, kHigh, kCloseRangeCloexec));
+  EXPECT_EQ(::fcntl(kHigh, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  Status bad_dup = sys_->Dup3(-1, kHigh, 0);
+  ASSERT_FALSE(bad_dup);
+  EXPECT_EQ(bad_dup.error().sys_errno, EBADF);
+
+  // A pty from the host's devpts: unlock, the peer, its window size.
+  Result<UniqueFd> master = sys_->Openat2(AT_FDCWD, "/dev/ptmx", OpenHow{O_RDWR | O_NOCTTY, 0, 0});
+  if (master) {
+    ASSERT_TRUE(sys_->UnlockPty(master->get()));
+    Result<UniqueFd> peer = sys_->OpenPtyPeer(master->get(), O_RDWR | O_NOCTTY);
+    ASSERT_TRUE(peer) << peer.error().message;
+    EXPECT_EQ(::fcntl(peer->get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    ASSERT_TRUE(sys_->SetWindowSize(master->get(), 33, 111));
+    struct winsize ws {};
+    ASSERT_EQ(::ioctl(peer->get(), TIOCGWINSZ, &ws), 0);
+    EXPECT_EQ(ws.ws_row, 33);
+    EXPECT_EQ(ws.ws_col, 111);
+  }
+  Status not_tty = sys_->SetWindowSize(dirfd_.get(), 1, 1);
+  ASSERT_FALSE(not_tty);
+  EXPECT_EQ(not_tty.error().sys_errno, ENOTTY);
 
   // A filter whose length is no multiple of 8 is refused before the kernel sees it.
   const uint8_t junk[3] = {};
