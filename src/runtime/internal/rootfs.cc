@@ -134,6 +134,11 @@ Status RemountReadOnly(sys::Syscalls& sys, int fd, const std::string& target) {
 Status BuildRootfs(const RootfsPlan& plan, sys::Syscalls& sys) {
   BERTH_RETURN_IF_ERROR(sys.Mount("", "/", "", plan.root_propagation, ""));
   for (const MountStep& step : plan.rootfs_mounts) {
+    if (!step.chdir.empty()) {
+      // Relative lowerdirs resolve against the cwd at mount time; fchdir to the root follows.
+      Status st = sys.Chdir(step.chdir);
+      if (!st) return std::move(st).error().WithContext("mount rootfs " + plan.rootfs);
+    }
     Status st = ApplyStep(sys, step, plan.rootfs, [&]() -> Result<Reopened> {
       return Reopened{UniqueFd(), plan.rootfs};
     });

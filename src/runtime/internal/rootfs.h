@@ -42,6 +42,9 @@ struct MountStep {
   bool remount = false;
   // The bind source is not a directory: the mountpoint is created as an empty file.
   bool file_target = false;
+  // An overlay whose options do not fit in a page: mounted from this directory, its lowerdirs
+  // relative to it (snapshot::CompactLowerdirs). The child chdirs here before the mount.
+  std::string chdir;
 };
 
 struct DeviceNode {

@@ -176,6 +176,15 @@ Result<RootfsPlan> PlanRootfs(const oci::RuntimeSpec& spec, const std::string& b
     } else {
       step.fstype = m.type;
       step.source = m.source;
+      if (m.type == "overlay" && !snapshot::OptionsFitInPage(m)) {
+        BERTH_ASSIGN_OR_RETURN(snapshot::CompactMount compact, snapshot::CompactLowerdirs(m));
+        if (!snapshot::OptionsFitInPage(compact.spec)) {
+          return MakeError(Code::kResourceExhausted,
+                           "rootfs overlay: options do not fit in a page even compacted");
+        }
+        step.chdir = compact.chdir;
+        step.flags = ParseMountOptions(compact.spec.options);
+      }
     }
     plan.rootfs_mounts.push_back(std::move(step));
   }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/strings.h"
 #include "oci/runtime_spec.h"
 #include "runtime/internal/rootfs.h"
 
@@ -129,6 +130,28 @@ TEST(RootfsPlanTest, BindRootfsMountWithReadOnly) {
   EXPECT_TRUE(plan->rootfs_mounts[0].bind);
   EXPECT_TRUE(plan->rootfs_mounts[0].remount);
   EXPECT_EQ(plan->rootfs_mounts[0].source, "/snap/fs");
+}
+
+TEST(RootfsPlanTest, LongOverlayIsMountedFromTheLayersParent) {
+  std::vector<std::string> lowers;
+  for (int i = 0; i < 150; ++i) {
+    lowers.push_back("/var/lib/berth/snapshots/" + std::to_string(1000 + i) + "/fs");
+  }
+  snapshot::MountSpec overlay{
+      "overlay", "overlay", "", {"lowerdir=" + Join(lowers, ":"), "upperdir=/u", "workdir=/w"}};
+  ASSERT_FALSE(snapshot::OptionsFitInPage(overlay));
+  oci::RuntimeSpec s;
+  s.root.path = "r";
+  Result<RootfsPlan> plan = PlanRootfs(s, "/b", {overlay}, FakeIsDir);
+  ASSERT_TRUE(plan) << plan.error().message;
+  const MountStep& step = plan->rootfs_mounts[0];
+  EXPECT_EQ(step.chdir, "/var/lib/berth/snapshots");
+  EXPECT_EQ(step.flags.data.rfind("lowerdir=1000/fs:1001/fs:", 0), 0u) << step.flags.data;
+  EXPECT_LT(step.flags.data.size(), snapshot::PageSize());
+  // Short ones are left alone.
+  plan = PlanRootfs(s, "/b", {{"overlay", "overlay", "", {"lowerdir=/a:/b"}}}, FakeIsDir);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->rootfs_mounts[0].chdir, "");
 }
 
 TEST(RootfsPlanTest, RejectsBadInput) {

@@ -306,6 +306,36 @@ TEST_F(ContainerTest, OverlayRootfsKeepsTheLowerUntouched) {
   EXPECT_NE(::access((busybox_ + "/etc/created").c_str(), F_OK), 0);
 }
 
+TEST_F(ContainerTest, OverlayWithMoreLowerdirsThanAPageHolds) {
+  // 150 empty layers over busybox: the absolute lowerdir list passes 4096 bytes, so the child
+  // mounts from their common parent with relative lowerdirs.
+  ASSERT_EQ(::mkdir((dir_ + "/layers").c_str(), 0755), 0);
+  std::vector<std::string> lowers;
+  for (int i = 0; i < 150; ++i) {
+    std::string layer = dir_ + "/layers/" + std::to_string(1000 + i);
+    ASSERT_EQ(::mkdir(layer.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((layer + "/fs").c_str(), 0755), 0);
+    lowers.push_back(layer + "/fs");
+  }
+  ASSERT_EQ(::mkdir((lowers[0] + "/etc").c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFileAtomic(lowers[0] + "/etc/top", "top layer\n", 0644));
+  lowers.push_back(busybox_);
+  for (const char* d : {"/upper", "/work", "/merged"}) {
+    ASSERT_EQ(::mkdir((dir_ + d).c_str(), 0755), 0);
+  }
+  snapshot::MountSpec overlay{"overlay",
+                              "overlay",
+                              "",
+                              {"lowerdir=" + Join(lowers, ":"), "upperdir=" + dir_ + "/upper",
+                               "workdir=" + dir_ + "/work"}};
+  ASSERT_FALSE(snapshot::OptionsFitInPage(overlay));
+  oci::RuntimeSpec spec = Spec({"sh", "-c", "cat /etc/top; pwd"});
+  spec.root.path = "merged";
+  Outcome o = Run(spec, {overlay});
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(o.output, "top layer\n/\n");
+}
+
 TEST_F(ContainerTest, ReadonlyRootAndSeccompAndCapabilities) {
   oci::RuntimeSpec spec =
       Spec({"sh", "-c", "touch /x; grep -e CapEff -e CapBnd /proc/self/status"});
