@@ -196,6 +196,9 @@ Status FinishRootfs(const RootfsPlan& plan, sys::Syscalls& sys) {
     BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenInRoot(sys, AT_FDCWD, "/", O_PATH | O_DIRECTORY));
     BERTH_RETURN_IF_ERROR(RemountReadOnly(sys, root.get(), "/"));
   }
+  if (plan.final_propagation != 0) {
+    BERTH_RETURN_IF_ERROR(sys.Mount("", "/", "", plan.final_propagation, ""));
+  }
   return Ok();
 }
 

@@ -61,8 +61,10 @@ struct DevSymlink {
 };
 
 struct RootfsPlan {
-  std::string rootfs;                    // absolute host path of spec.root.path
-  unsigned long root_propagation = 0;    // NOLINT(runtime/int) applied to "/" first (MS_REC|...)
+  std::string rootfs;                  // absolute host path of spec.root.path
+  unsigned long root_propagation = 0;  // NOLINT(runtime/int) applied to "/" first (MS_REC|...)
+  // linux.rootfsPropagation for the container's "/" after pivot_root; 0 when not given.
+  unsigned long final_propagation = 0;   // NOLINT(runtime/int)
   std::vector<MountStep> rootfs_mounts;  // onto `rootfs`; a self bind when none was given
   std::vector<MountStep> mounts;         // spec.mounts in order (plus /dev if the spec has none)
   std::vector<DeviceNode> devices;       // created in /dev after its mount

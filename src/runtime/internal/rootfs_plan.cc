@@ -161,6 +161,7 @@ Result<RootfsPlan> PlanRootfs(const oci::RuntimeSpec& spec, const std::string& b
     }
     // The root's mounts must not propagate back to the host ("/" is shared on systemd hosts):
     // a shared choice applies to the container's root only after pivot_root.
+    plan.final_propagation = plan.root_propagation;
     if ((plan.root_propagation & MS_SHARED) != 0) plan.root_propagation = MS_SLAVE | MS_REC;
   }
 

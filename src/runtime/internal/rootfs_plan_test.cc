@@ -51,6 +51,7 @@ TEST(RootfsPlanTest, RuncSpec) {
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->rootfs, "/bundle/rootfs");
   EXPECT_EQ(plan->root_propagation, MS_SLAVE | MS_REC);
+  EXPECT_EQ(plan->final_propagation, 0u);
   ASSERT_EQ(plan->rootfs_mounts.size(), 1u);
   EXPECT_EQ(plan->rootfs_mounts[0].destination, "/bundle/rootfs");
   EXPECT_EQ(plan->rootfs_mounts[0].fstype, "overlay");
@@ -109,6 +110,7 @@ TEST(RootfsPlanTest, WithoutRootfsMountsBindsTheRootOntoItselfAndAddsDev) {
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->rootfs, "/abs/root");
   EXPECT_EQ(plan->root_propagation, MS_PRIVATE);
+  EXPECT_EQ(plan->final_propagation, MS_PRIVATE);
   ASSERT_EQ(plan->rootfs_mounts.size(), 1u);
   EXPECT_TRUE(plan->rootfs_mounts[0].bind);
   EXPECT_EQ(plan->rootfs_mounts[0].source, "/abs/root");
@@ -118,6 +120,17 @@ TEST(RootfsPlanTest, WithoutRootfsMountsBindsTheRootOntoItselfAndAddsDev) {
   EXPECT_EQ(plan->mounts[0].fstype, "tmpfs");
   EXPECT_EQ(plan->mounts[1].destination, "/proc");
   EXPECT_EQ(plan->devices.size(), 6u);
+}
+
+TEST(RootfsPlanTest, SharedRootPropagationOnlyAfterPivot) {
+  oci::RuntimeSpec s;
+  s.root.path = "r";
+  s.linux_.rootfs_propagation = "rshared";
+  Result<RootfsPlan> plan = PlanRootfs(s, "/b", {}, FakeIsDir);
+  ASSERT_TRUE(plan) << plan.error().message;
+  // Shared before pivot_root would propagate the container's mounts to the host.
+  EXPECT_EQ(plan->root_propagation, MS_SLAVE | MS_REC);
+  EXPECT_EQ(plan->final_propagation, MS_SHARED | MS_REC);
 }
 
 TEST(RootfsPlanTest, BindRootfsMountWithReadOnly) {

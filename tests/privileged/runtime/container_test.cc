@@ -453,6 +453,30 @@ TEST_F(ContainerTest, DockerDefaultsWithCgroupSysctlAndOomScore) {
   EXPECT_EQ(refused.error().code, Code::kInvalidArgument);
 }
 
+// The optional fields of the container's "/" in its mountinfo ("master:3", "shared:7", "").
+std::string RootPropagationFields(const std::string& mountinfo) {
+  for (const std::string& line : Split(mountinfo, '\n')) {
+    std::vector<std::string> f = Split(line, ' ');
+    if (f.size() < 7 || f[4] != "/") continue;
+    std::string tags;
+    for (size_t k = 6; k < f.size() && f[k] != "-"; ++k) tags += f[k] + " ";
+    return tags;
+  }
+  return "no root in mountinfo";
+}
+
+TEST_F(ContainerTest, RootfsPropagation) {
+  oci::RuntimeSpec spec = Spec({"cat", "/proc/self/mountinfo"});
+  spec.linux_.rootfs_propagation = "private";
+  Outcome priv = Run(spec);
+  ASSERT_EQ(priv.exit_code, 0) << priv.output;
+  EXPECT_EQ(RootPropagationFields(priv.output), "") << priv.output;
+  spec.linux_.rootfs_propagation = "rshared";
+  Outcome shared = Run(spec);
+  ASSERT_EQ(shared.exit_code, 0) << shared.output;
+  EXPECT_EQ(RootPropagationFields(shared.output).rfind("shared:", 0), 0u) << shared.output;
+}
+
 TEST_F(ContainerTest, TerminalGetsItsOwnDevpts) {
   oci::RuntimeSpec spec = Spec({"tty"});
   spec.process.terminal = true;
