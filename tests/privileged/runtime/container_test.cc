@@ -393,6 +393,25 @@ TEST_F(ContainerTest, FailedCreateLeavesNothing) {
   // TearDown: no mount and no process left.
 }
 
+TEST_F(ContainerTest, FailedCgroupJoinKillsTheChild) {
+  Result<std::unique_ptr<CgroupManager>> manager = CgroupManager::Detect("/sys/fs/cgroup");
+  ASSERT_TRUE(manager) << manager.error().message;
+  Result<std::unique_ptr<Cgroup>> cgroup = (*manager)->Create(
+      "/berth-runtime-test-" + std::to_string(::getpid()), oci::LinuxResources{});
+  ASSERT_TRUE(cgroup) << cgroup.error().message;
+  ASSERT_TRUE((*cgroup)->Destroy());  // gone: AddProcess must fail
+  oci::RuntimeSpec spec = Spec({"true"});
+  CreateOptions options;
+  options.spec = &spec;
+  options.bundle = dir_;
+  options.cgroup = cgroup->get();
+  Result<std::unique_ptr<ContainerProcess>> c = CreateContainer(options, sys_);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("create: join cgroup: "), std::string::npos)
+      << c.error().message;
+  // TearDown: the child was killed and reaped, nothing mounted.
+}
+
 TEST_F(ContainerTest, SymlinkedDestinationStaysInsideTheRoot) {
   // /escape -> /../../.. in the image; a mount there lands inside the rootfs, never on the host.
   ASSERT_EQ(::symlink("/../../..", (busybox_ + "/escape").c_str()), 0);
@@ -498,6 +517,12 @@ TEST_F(ContainerTest, TerminalGetsItsOwnDevpts) {
 
 TEST_F(ContainerTest, ExecJoinsTheRunningContainer) {
   oci::RuntimeSpec spec = Spec({"sleep", "1000"});
+  // The container's seccomp applies to exec'd processes too.
+  oci::LinuxSyscall deny;
+  deny.names = {"mkdir", "mkdirat"};
+  deny.action = "SCMP_ACT_ERRNO";
+  deny.errno_ret = 1;  // EPERM
+  spec.linux_.seccomp = oci::LinuxSeccomp{"SCMP_ACT_ALLOW", std::nullopt, {}, {}, {deny}};
   CreateOptions options;
   options.spec = &spec;
   options.bundle = dir_;
@@ -546,6 +571,26 @@ TEST_F(ContainerTest, ExecJoinsTheRunningContainer) {
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, Code::kNotFound);
   EXPECT_EQ(Wait((*bad)->pid()), 127);
+
+  {
+    int q[2];
+    ASSERT_EQ(::pipe2(q, O_CLOEXEC), 0);
+    UniqueFd r(q[0]);
+    UniqueFd w(q[1]);
+    oci::Process mkdir_process = process;
+    mkdir_process.args = {"mkdir", "/tmp/denied"};
+    ExecOptions mkdir_exec = exec;
+    mkdir_exec.process = &mkdir_process;
+    mkdir_exec.stdio = Stdio{-1, w.get(), w.get()};
+    Result<std::unique_ptr<ContainerProcess>> m = CreateExec(mkdir_exec, sys_);
+    w.Reset();
+    ASSERT_TRUE(m) << m.error().message;
+    pids_.push_back((*m)->pid());
+    ASSERT_TRUE((*m)->Start());
+    std::string denied = ReadAll(r.get());
+    EXPECT_NE(Wait((*m)->pid()), 0);
+    EXPECT_NE(denied.find("Operation not permitted"), std::string::npos) << denied;
+  }
 
   // With a terminal: its own pty from the container's devpts, after the init's none.
   process.args = {"tty"};
