@@ -106,7 +106,10 @@ Status MakeDev(const RootfsPlan& plan, sys::Syscalls& sys, int root) {
     auto [parent, name] = SplitParent("/dev/" + d.name);
     BERTH_ASSIGN_OR_RETURN(UniqueFd dir, MkdirAllInRoot(sys, root, parent));
     Status made = sys.Mknodat(dir.get(), name, d.mode, d.dev);
-    if (!made && made.error().sys_errno != EEXIST) return made;
+    // Already there (listed twice, or a /dev the spec bind-mounts): left as it is; fchmodat
+    // would follow a symlink.
+    if (!made && made.error().sys_errno == EEXIST) continue;
+    if (!made) return made;
     // mknod applies the umask.
     BERTH_RETURN_IF_ERROR(sys.Fchmodat(dir.get(), name, d.mode & 07777, 0));
     if (d.uid != 0 || d.gid != 0) {
