@@ -97,6 +97,25 @@ void SetupPty(const ChildSpec& c, int sock) {
   slave->Reset();
 }
 
+// A blocked mask and ignored signals survive execve: the caller (a daemon that blocks SIGTERM
+// for sigwait and ignores SIGPIPE) must not pass them on, or `docker stop` would not stop the
+// container. Handled signals become default at execve anyway.
+void ResetSignals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) != 0) continue;  // glibc-reserved RT signals
+    if (current.sa_handler == SIG_IGN) {
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      ::sigaction(sig, &dfl, nullptr);
+    }
+  }
+}
+
 [[noreturn]] void ChildMain(const ChildSpec& c, int sock) {
   // First of all (CVE-2019-5736): nothing in the container may open /proc/<pid>/exe of ours.
   Result<int> dumpable = c.sys->Prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -152,6 +171,7 @@ void SetupPty(const ChildSpec& c, int sock) {
   WaitForGo(sock);  // the barrier
   // The parent-death signal survives execve: the container must not die with its parent.
   (void)c.sys->Prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  ResetSignals();
   Error error;
   Step failed = ApplyProcess(*c.process, *c.sys, &error);
   if (failed != Step::kNone) Die(sock, failed, error);

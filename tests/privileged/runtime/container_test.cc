@@ -203,6 +203,24 @@ TEST_F(ContainerTest, ExitCodeAndHostname) {
   EXPECT_EQ(o.output, "berth-test\n");
 }
 
+TEST_F(ContainerTest, CallersBlockedAndIgnoredSignalsAreNotInherited) {
+  // As berthd does: SIGTERM blocked (for sigwait), SIGPIPE ignored.
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigset_t old_mask;
+  ASSERT_EQ(::sigprocmask(SIG_BLOCK, &term, &old_mask), 0);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction old_pipe {};
+  ASSERT_EQ(::sigaction(SIGPIPE, &ignore, &old_pipe), 0);
+  Outcome o = Run(Spec({"grep", "-e", "SigBlk", "-e", "SigIgn", "/proc/self/status"}));
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(o.output, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
 TEST_F(ContainerTest, OnlyStdioFdsReachTheProcess) {
   Outcome o = Run(Spec({"ls", "/proc/self/fd"}));
   EXPECT_EQ(o.exit_code, 0) << o.output;
