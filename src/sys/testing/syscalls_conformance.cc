@@ -3,10 +3,13 @@
 #include "sys/testing/syscalls_conformance.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -210,6 +213,48 @@ TEST_P(SyscallsConformanceTest, ProcessCallsReportTheCallAndKeepErrno) {
   Status seccomp = sys_->SeccompSetModeFilter(0, junk, sizeof(junk));
   ASSERT_FALSE(seccomp);
   EXPECT_EQ(seccomp.error().sys_errno, EINVAL);
+}
+
+// Calls that change the process run in a forked child; it exits with the number of the first
+// check that failed (0: all passed).
+TEST_P(SyscallsConformanceTest, IdentityNamespaceAndCapabilityCallsInAChild) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  UniqueFd own_uts(::open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(own_uts.valid());
+  struct utsname before {};
+  ASSERT_EQ(::uname(&before), 0);
+  Syscalls& sys = *sys_;
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!sys.Unshare(CLONE_NEWUTS)) ::_exit(1);
+    if (!sys.Sethostname("berth-conformance")) ::_exit(2);
+    struct utsname u {};
+    if (::uname(&u) != 0 || std::string(u.nodename) != "berth-conformance") ::_exit(3);
+    if (!sys.Setns(own_uts.get(), CLONE_NEWUTS)) ::_exit(4);
+    if (::uname(&u) != 0 || std::string(u.nodename) != before.nodename) ::_exit(5);
+    Result<CapSets> caps = sys.Capget();
+    if (!caps) ::_exit(6);
+    CapSets less = *caps;
+    less.effective &= ~(uint64_t{1} << 0);  // CAP_CHOWN
+    if (!sys.Capset(less)) ::_exit(7);
+    Result<CapSets> now = sys.Capget();
+    if (!now || (now->effective & 1) != 0 || now->permitted != caps->permitted) ::_exit(8);
+    if (!sys.Setgroups({65534})) ::_exit(9);
+    if (!sys.Setresgid(65534, 65534, 65534)) ::_exit(10);
+    if (!sys.Setresuid(65534, 65534, 65534)) ::_exit(11);
+    uid_t r = 0, e = 0, saved = 0;
+    if (::getresuid(&r, &e, &saved) != 0 || r != 65534 || e != 65534 || saved != 65534) {
+      ::_exit(12);
+    }
+    Status back = sys.Setresuid(0, 0, 0);  // no way back without CAP_SETUID
+    if (back || back.error().sys_errno != EPERM) ::_exit(13);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
