@@ -3,9 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
-#include <termios.h>
 
 #include <cerrno>
 #include <string_view>
@@ -15,6 +13,7 @@
 #include "runtime/internal/rootfs.h"
 #include "runtime/internal/spawn.h"
 #include "runtime/internal/sysctl.h"
+#include "sys/linux_syscalls.h"
 #include "sys/syscalls.h"
 
 namespace berth::runtime {
@@ -200,13 +199,8 @@ Result<std::unique_ptr<ContainerProcess>> CreateExec(const ExecOptions& options,
 }
 
 Status ResizePty(int pty_master, unsigned height, unsigned width) {
-  struct winsize ws {};
-  ws.ws_row = static_cast<unsigned short>(height);  // NOLINT(runtime/int)
-  ws.ws_col = static_cast<unsigned short>(width);   // NOLINT(runtime/int)
-  if (::ioctl(pty_master, TIOCSWINSZ, &ws) != 0) {
-    return ErrnoError("ioctl TIOCSWINSZ fd " + std::to_string(pty_master));
-  }
-  return Ok();
+  sys::LinuxSyscalls linux_sys;
+  return linux_sys.SetWindowSize(pty_master, height, width);
 }
 
 }  // namespace berth::runtime

@@ -3,16 +3,21 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +35,7 @@ static_assert(kResolveInRoot == RESOLVE_IN_ROOT);
 static_assert(kRenameNoReplace == RENAME_NOREPLACE);
 static_assert(kRenameExchange == RENAME_EXCHANGE);
 static_assert(kRlimInfinity == RLIM64_INFINITY);
+static_assert(kCloseRangeCloexec == CLOSE_RANGE_CLOEXEC);
 
 namespace {
 
@@ -264,6 +270,24 @@ Status LinuxSyscalls::Umount2(const std::string& target, int flags) {
   return ErrIf(::umount2(target.c_str(), flags), "umount2", target);
 }
 
+// fstatfs(2), f_flags translated from ST_* to MS_* (ST_RELATIME is not MS_RELATIME)
+Result<unsigned long> LinuxSyscalls::FstatfsFlags(int fd) {  // NOLINT(runtime/int)
+  struct statfs st {};
+  if (::fstatfs(fd, &st) != 0) return ErrnoError(fmt::format("fstatfs fd {}", fd));
+  constexpr struct {
+    unsigned long st;  // NOLINT(runtime/int)
+    unsigned long ms;  // NOLINT(runtime/int)
+  } kMap[] = {
+      {ST_RDONLY, MS_RDONLY},   {ST_NOSUID, MS_NOSUID},           {ST_NODEV, MS_NODEV},
+      {ST_NOEXEC, MS_NOEXEC},   {ST_SYNCHRONOUS, MS_SYNCHRONOUS}, {ST_MANDLOCK, MS_MANDLOCK},
+      {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},   {ST_RELATIME, MS_RELATIME}};
+  unsigned long flags = 0;  // NOLINT(runtime/int)
+  for (const auto& m : kMap) {
+    if ((static_cast<unsigned long>(st.f_flags) & m.st) != 0) flags |= m.ms;  // NOLINT
+  }
+  return flags;
+}
+
 // pivot_root(2)
 Status LinuxSyscalls::PivotRoot(const std::string& new_root, const std::string& put_old) {
   return ErrIf(static_cast<int>(::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str())),
@@ -380,6 +404,48 @@ Result<Rlimit> LinuxSyscalls::Prlimit(pid_t pid, int resource, const Rlimit* new
     return ErrnoError(fmt::format("prlimit {}", resource));
   }
   return Rlimit{old.rlim_cur, old.rlim_max};
+}
+
+// close_range(2)
+Status LinuxSyscalls::CloseRange(unsigned first, unsigned last, unsigned flags) {
+  return ErrIf(static_cast<int>(::syscall(SYS_close_range, first, last, flags)), "close_range",
+               fmt::format("{}-{}", first, last));
+}
+
+// dup3(2)
+Status LinuxSyscalls::Dup3(int oldfd, int newfd, int flags) {
+  return ErrIf(::dup3(oldfd, newfd, flags) < 0 ? -1 : 0, "dup3",
+               fmt::format("{} to {}", oldfd, newfd));
+}
+
+// setsid(2)
+Status LinuxSyscalls::Setsid() { return ErrIf(::setsid() < 0 ? -1 : 0, "setsid", "self"); }
+
+// ioctl_tty(2) TIOCSPTLCK
+Status LinuxSyscalls::UnlockPty(int master) {
+  int unlock = 0;
+  return ErrIf(::ioctl(master, TIOCSPTLCK, &unlock), "ioctl TIOCSPTLCK",
+               fmt::format("fd {}", master));
+}
+
+// ioctl_tty(2) TIOCGPTPEER
+Result<UniqueFd> LinuxSyscalls::OpenPtyPeer(int master, int flags) {
+  int fd = ::ioctl(master, TIOCGPTPEER, flags | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(fmt::format("ioctl TIOCGPTPEER fd {}", master));
+  return UniqueFd(fd);
+}
+
+// ioctl_tty(2) TIOCSCTTY
+Status LinuxSyscalls::SetControllingTerminal(int fd) {
+  return ErrIf(::ioctl(fd, TIOCSCTTY, 0), "ioctl TIOCSCTTY", fmt::format("fd {}", fd));
+}
+
+// ioctl_tty(2) TIOCSWINSZ
+Status LinuxSyscalls::SetWindowSize(int fd, unsigned rows, unsigned cols) {
+  struct winsize ws {};
+  ws.ws_row = static_cast<unsigned short>(rows);  // NOLINT(runtime/int)
+  ws.ws_col = static_cast<unsigned short>(cols);  // NOLINT(runtime/int)
+  return ErrIf(::ioctl(fd, TIOCSWINSZ, &ws), "ioctl TIOCSWINSZ", fmt::format("fd {}", fd));
 }
 
 }  // namespace berth::sys

@@ -38,6 +38,7 @@ class LinuxSyscalls final : public Syscalls {
   Status Mount(const std::string& source, const std::string& target, const std::string& fstype,
                unsigned long flags, const std::string& data) override;  // NOLINT(runtime/int)
   Status Umount2(const std::string& target, int flags) override;
+  Result<unsigned long> FstatfsFlags(int fd) override;  // NOLINT(runtime/int)
   Status PivotRoot(const std::string& new_root, const std::string& put_old) override;
   Status Setns(int fd, int nstype) override;
   Status Unshare(int flags) override;
@@ -54,6 +55,13 @@ class LinuxSyscalls final : public Syscalls {
   Status Setresgid(gid_t rgid, gid_t egid, gid_t sgid) override;
   Status Setgroups(const std::vector<gid_t>& groups) override;
   Result<Rlimit> Prlimit(pid_t pid, int resource, const Rlimit* new_limit) override;
+  Status CloseRange(unsigned first, unsigned last, unsigned flags) override;
+  Status Dup3(int oldfd, int newfd, int flags) override;
+  Status Setsid() override;
+  Status UnlockPty(int master) override;
+  Result<UniqueFd> OpenPtyPeer(int master, int flags) override;
+  Status SetControllingTerminal(int fd) override;
+  Status SetWindowSize(int fd, unsigned rows, unsigned cols) override;
 };
 
 }  // namespace berth::sys

@@ -54,6 +54,9 @@ struct Rlimit {
 };
 inline constexpr uint64_t kRlimInfinity = ~uint64_t{0};
 
+// CLOSE_RANGE_CLOEXEC from <linux/close_range.h>.
+inline constexpr unsigned kCloseRangeCloexec = 1U << 2;
+
 // RENAME_* flags for renameat2(2).
 inline constexpr unsigned kRenameNoReplace = 1;
 inline constexpr unsigned kRenameExchange = 2;
@@ -120,6 +123,9 @@ class Syscalls {
                        const std::string& data) = 0;
   // umount2(2); `flags` are MNT_* / UMOUNT_* flags.
   virtual Status Umount2(const std::string& target, int flags) = 0;
+  // fstatfs(2): the mount flags of the mount holding fd (f_flags ST_RDONLY, ST_NOSUID, ...),
+  // returned as the MS_* bits of the same names, so a remount can keep them.
+  virtual Result<unsigned long> FstatfsFlags(int fd) = 0;  // NOLINT(runtime/int)
 
   // Process and namespace calls used by runtime/ in a container's child. Each returns the
   // errno of the call; none allocates on success.
@@ -151,6 +157,19 @@ class Syscalls {
   virtual Status Setgroups(const std::vector<gid_t>& groups) = 0;
   // prlimit(2): sets `resource` of `pid` (0: self) to *new_limit unless null; returns the old.
   virtual Result<Rlimit> Prlimit(pid_t pid, int resource, const Rlimit* new_limit) = 0;
+  // close_range(2); `flags` are CLOSE_RANGE_* bits (kCloseRangeCloexec).
+  virtual Status CloseRange(unsigned first, unsigned last, unsigned flags) = 0;
+  // dup3(2); `flags` 0 or O_CLOEXEC. newfd is the caller's (0-2 for stdio): not a UniqueFd.
+  virtual Status Dup3(int oldfd, int newfd, int flags) = 0;
+  // setsid(2).
+  virtual Status Setsid() = 0;
+  // Terminal ioctls (ioctl_tty(2), pts(4)): TIOCSPTLCK 0 (unlockpt), TIOCGPTPEER (the slave of
+  // a master, opened through the master's own devpts; `flags` O_RDWR | O_NOCTTY, O_CLOEXEC
+  // always added), TIOCSCTTY 0, TIOCSWINSZ.
+  virtual Status UnlockPty(int master) = 0;
+  virtual Result<UniqueFd> OpenPtyPeer(int master, int flags) = 0;
+  virtual Status SetControllingTerminal(int fd) = 0;
+  virtual Status SetWindowSize(int fd, unsigned rows, unsigned cols) = 0;
 };
 
 }  // namespace berth::sys

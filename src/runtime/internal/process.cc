@@ -1,11 +1,9 @@
 #include "runtime/internal/process.h"
 
 #include <linux/capability.h>
-#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -133,8 +131,8 @@ Step ApplyProcess(const ProcessPlan& plan, sys::Syscalls& sys, Error* error) {
   }
   // No fd of ours survives execve (CVE-2024-21626): every fd above 2 becomes CLOEXEC; the sync
   // socket keeps working until the execve itself.
-  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    return Fail(Step::kCloseFds, ErrnoError("close_range 3"), error);
+  if (Status st = sys.CloseRange(3, ~0U, sys::kCloseRangeCloexec); !st) {
+    return Fail(Step::kCloseFds, std::move(st), error);
   }
   // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the process may be
   // about to lose: then the filter goes in first, as runc does.

@@ -105,7 +105,8 @@ TEST(ApplyProcessTest, ReportsTheFailingStepAfterTheCallsBeforeIt) {
     rec.FailCall("setresuid", EPERM);
     Error error;
     Step step = ApplyProcess(**plan, rec, &error);
-    std::vector<std::string> want = {"prlimit", "prctl", "setgroups", "setresgid", "setresuid"};
+    std::vector<std::string> want = {"prlimit",   "close_range", "prctl",
+                                     "setgroups", "setresgid",   "setresuid"};
     bool ok = step == Step::kUser && error.sys_errno == EPERM && rec.CallNames() == want &&
               error.message == "setresuid 0: Operation not permitted";
     ::_exit(ok ? 0 : 1);

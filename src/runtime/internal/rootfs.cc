@@ -106,7 +106,10 @@ Status MakeDev(const RootfsPlan& plan, sys::Syscalls& sys, int root) {
     auto [parent, name] = SplitParent("/dev/" + d.name);
     BERTH_ASSIGN_OR_RETURN(UniqueFd dir, MkdirAllInRoot(sys, root, parent));
     Status made = sys.Mknodat(dir.get(), name, d.mode, d.dev);
-    if (!made && made.error().sys_errno != EEXIST) return made;
+    // Already there (listed twice, or a /dev the spec bind-mounts): left as it is; fchmodat
+    // would follow a symlink.
+    if (!made && made.error().sys_errno == EEXIST) continue;
+    if (!made) return made;
     // mknod applies the umask.
     BERTH_RETURN_IF_ERROR(sys.Fchmodat(dir.get(), name, d.mode & 07777, 0));
     if (d.uid != 0 || d.gid != 0) {
@@ -120,11 +123,25 @@ Status MakeDev(const RootfsPlan& plan, sys::Syscalls& sys, int root) {
   return Ok();
 }
 
+// MS_REMOUNT replaces the per-mount flags: keep nosuid/nodev/noexec/atime ones (runc's
+// getMountFlags), or a read-only /proc/sys would lose proc's noexec.
+Status RemountReadOnly(sys::Syscalls& sys, int fd, const std::string& target) {
+  BERTH_ASSIGN_OR_RETURN(unsigned long flags, sys.FstatfsFlags(fd));  // NOLINT(runtime/int)
+  constexpr unsigned long kKept =                                     // NOLINT(runtime/int)
+      MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
+  return sys.Mount("", target, "", MS_BIND | MS_REMOUNT | MS_RDONLY | (flags & kKept), "");
+}
+
 }  // namespace
 
 Status BuildRootfs(const RootfsPlan& plan, sys::Syscalls& sys) {
   BERTH_RETURN_IF_ERROR(sys.Mount("", "/", "", plan.root_propagation, ""));
   for (const MountStep& step : plan.rootfs_mounts) {
+    if (!step.chdir.empty()) {
+      // Relative lowerdirs resolve against the cwd at mount time; fchdir to the root follows.
+      Status st = sys.Chdir(step.chdir);
+      if (!st) return std::move(st).error().WithContext("mount rootfs " + plan.rootfs);
+    }
     Status st = ApplyStep(sys, step, plan.rootfs, [&]() -> Result<Reopened> {
       return Reopened{UniqueFd(), plan.rootfs};
     });
@@ -165,8 +182,7 @@ Status FinishRootfs(const RootfsPlan& plan, sys::Syscalls& sys) {
     BERTH_RETURN_IF_ERROR(
         sys.Mount(FdPath(fd->get()), FdPath(fd->get()), "", MS_BIND | MS_REC, ""));
     BERTH_ASSIGN_OR_RETURN(UniqueFd mounted, OpenInRoot(sys, AT_FDCWD, path, O_PATH));
-    BERTH_RETURN_IF_ERROR(
-        sys.Mount("", FdPath(mounted.get()), "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, ""));
+    BERTH_RETURN_IF_ERROR(RemountReadOnly(sys, mounted.get(), FdPath(mounted.get())));
   }
   for (const std::string& path : plan.masked_paths) {
     Result<UniqueFd> fd = OpenInRoot(sys, AT_FDCWD, path, O_PATH);
@@ -180,7 +196,11 @@ Status FinishRootfs(const RootfsPlan& plan, sys::Syscalls& sys) {
     }
   }
   if (plan.readonly_root) {
-    BERTH_RETURN_IF_ERROR(sys.Mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY, ""));
+    BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenInRoot(sys, AT_FDCWD, "/", O_PATH | O_DIRECTORY));
+    BERTH_RETURN_IF_ERROR(RemountReadOnly(sys, root.get(), "/"));
+  }
+  if (plan.final_propagation != 0) {
+    BERTH_RETURN_IF_ERROR(sys.Mount("", "/", "", plan.final_propagation, ""));
   }
   return Ok();
 }

@@ -42,6 +42,9 @@ struct MountStep {
   bool remount = false;
   // The bind source is not a directory: the mountpoint is created as an empty file.
   bool file_target = false;
+  // An overlay whose options do not fit in a page: mounted from this directory, its lowerdirs
+  // relative to it (snapshot::CompactLowerdirs). The child chdirs here before the mount.
+  std::string chdir;
 };
 
 struct DeviceNode {
@@ -58,8 +61,10 @@ struct DevSymlink {
 };
 
 struct RootfsPlan {
-  std::string rootfs;                    // absolute host path of spec.root.path
-  unsigned long root_propagation = 0;    // NOLINT(runtime/int) applied to "/" first (MS_REC|...)
+  std::string rootfs;                  // absolute host path of spec.root.path
+  unsigned long root_propagation = 0;  // NOLINT(runtime/int) applied to "/" first (MS_REC|...)
+  // linux.rootfsPropagation for the container's "/" after pivot_root; 0 when not given.
+  unsigned long final_propagation = 0;   // NOLINT(runtime/int)
   std::vector<MountStep> rootfs_mounts;  // onto `rootfs`; a self bind when none was given
   std::vector<MountStep> mounts;         // spec.mounts in order (plus /dev if the spec has none)
   std::vector<DeviceNode> devices;       // created in /dev after its mount

@@ -161,6 +161,7 @@ Result<RootfsPlan> PlanRootfs(const oci::RuntimeSpec& spec, const std::string& b
     }
     // The root's mounts must not propagate back to the host ("/" is shared on systemd hosts):
     // a shared choice applies to the container's root only after pivot_root.
+    plan.final_propagation = plan.root_propagation;
     if ((plan.root_propagation & MS_SHARED) != 0) plan.root_propagation = MS_SLAVE | MS_REC;
   }
 
@@ -176,6 +177,15 @@ Result<RootfsPlan> PlanRootfs(const oci::RuntimeSpec& spec, const std::string& b
     } else {
       step.fstype = m.type;
       step.source = m.source;
+      if (m.type == "overlay" && !snapshot::OptionsFitInPage(m)) {
+        BERTH_ASSIGN_OR_RETURN(snapshot::CompactMount compact, snapshot::CompactLowerdirs(m));
+        if (!snapshot::OptionsFitInPage(compact.spec)) {
+          return MakeError(Code::kResourceExhausted,
+                           "rootfs overlay: options do not fit in a page even compacted");
+        }
+        step.chdir = compact.chdir;
+        step.flags = ParseMountOptions(compact.spec.options);
+      }
     }
     plan.rootfs_mounts.push_back(std::move(step));
   }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/strings.h"
 #include "oci/runtime_spec.h"
 #include "runtime/internal/rootfs.h"
 
@@ -50,6 +51,7 @@ TEST(RootfsPlanTest, RuncSpec) {
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->rootfs, "/bundle/rootfs");
   EXPECT_EQ(plan->root_propagation, MS_SLAVE | MS_REC);
+  EXPECT_EQ(plan->final_propagation, 0u);
   ASSERT_EQ(plan->rootfs_mounts.size(), 1u);
   EXPECT_EQ(plan->rootfs_mounts[0].destination, "/bundle/rootfs");
   EXPECT_EQ(plan->rootfs_mounts[0].fstype, "overlay");
@@ -108,6 +110,7 @@ TEST(RootfsPlanTest, WithoutRootfsMountsBindsTheRootOntoItselfAndAddsDev) {
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->rootfs, "/abs/root");
   EXPECT_EQ(plan->root_propagation, MS_PRIVATE);
+  EXPECT_EQ(plan->final_propagation, MS_PRIVATE);
   ASSERT_EQ(plan->rootfs_mounts.size(), 1u);
   EXPECT_TRUE(plan->rootfs_mounts[0].bind);
   EXPECT_EQ(plan->rootfs_mounts[0].source, "/abs/root");
@@ -117,6 +120,17 @@ TEST(RootfsPlanTest, WithoutRootfsMountsBindsTheRootOntoItselfAndAddsDev) {
   EXPECT_EQ(plan->mounts[0].fstype, "tmpfs");
   EXPECT_EQ(plan->mounts[1].destination, "/proc");
   EXPECT_EQ(plan->devices.size(), 6u);
+}
+
+TEST(RootfsPlanTest, SharedRootPropagationOnlyAfterPivot) {
+  oci::RuntimeSpec s;
+  s.root.path = "r";
+  s.linux_.rootfs_propagation = "rshared";
+  Result<RootfsPlan> plan = PlanRootfs(s, "/b", {}, FakeIsDir);
+  ASSERT_TRUE(plan) << plan.error().message;
+  // Shared before pivot_root would propagate the container's mounts to the host.
+  EXPECT_EQ(plan->root_propagation, MS_SLAVE | MS_REC);
+  EXPECT_EQ(plan->final_propagation, MS_SHARED | MS_REC);
 }
 
 TEST(RootfsPlanTest, BindRootfsMountWithReadOnly) {
@@ -129,6 +143,28 @@ TEST(RootfsPlanTest, BindRootfsMountWithReadOnly) {
   EXPECT_TRUE(plan->rootfs_mounts[0].bind);
   EXPECT_TRUE(plan->rootfs_mounts[0].remount);
   EXPECT_EQ(plan->rootfs_mounts[0].source, "/snap/fs");
+}
+
+TEST(RootfsPlanTest, LongOverlayIsMountedFromTheLayersParent) {
+  std::vector<std::string> lowers;
+  for (int i = 0; i < 150; ++i) {
+    lowers.push_back("/var/lib/berth/snapshots/" + std::to_string(1000 + i) + "/fs");
+  }
+  snapshot::MountSpec overlay{
+      "overlay", "overlay", "", {"lowerdir=" + Join(lowers, ":"), "upperdir=/u", "workdir=/w"}};
+  ASSERT_FALSE(snapshot::OptionsFitInPage(overlay));
+  oci::RuntimeSpec s;
+  s.root.path = "r";
+  Result<RootfsPlan> plan = PlanRootfs(s, "/b", {overlay}, FakeIsDir);
+  ASSERT_TRUE(plan) << plan.error().message;
+  const MountStep& step = plan->rootfs_mounts[0];
+  EXPECT_EQ(step.chdir, "/var/lib/berth/snapshots");
+  EXPECT_EQ(step.flags.data.rfind("lowerdir=1000/fs:1001/fs:", 0), 0u) << step.flags.data;
+  EXPECT_LT(step.flags.data.size(), snapshot::PageSize());
+  // Short ones are left alone.
+  plan = PlanRootfs(s, "/b", {{"overlay", "overlay", "", {"lowerdir=/a:/b"}}}, FakeIsDir);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->rootfs_mounts[0].chdir, "");
 }
 
 TEST(RootfsPlanTest, RejectsBadInput) {

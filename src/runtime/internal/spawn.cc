@@ -3,12 +3,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,13 +54,15 @@ void WaitForGo(int sock) {
 }
 
 void SetupStdio(const ChildSpec& c, int sock) {
+  // Up out of 0-2 first: a caller's fd may itself be 0, 1 or 2.
   int high[3];
   for (int i = 0; i < 3; ++i) {
     high[i] = ::fcntl(c.stdio[i], F_DUPFD_CLOEXEC, 3);
     if (high[i] < 0) DieErrno(sock, Step::kStdio, "fcntl F_DUPFD_CLOEXEC");
   }
   for (int i = 0; i < 3; ++i) {
-    if (::dup2(high[i], i) < 0) DieErrno(sock, Step::kStdio, "dup2");
+    Status st = c.sys->Dup3(high[i], i, 0);
+    if (!st) Die(sock, Step::kStdio, st.error());
     ::close(high[i]);
   }
 }
@@ -73,17 +73,12 @@ void SetupPty(const ChildSpec& c, int sock) {
   Result<UniqueFd> master =
       c.sys->Openat2(AT_FDCWD, "/dev/ptmx", sys::OpenHow{O_RDWR | O_NOCTTY, 0, 0});
   if (!master) Die(sock, Step::kPty, master.error());
-  int unlock = 0;
-  if (::ioctl(master->get(), TIOCSPTLCK, &unlock) != 0) {
-    DieErrno(sock, Step::kPty, "ioctl TIOCSPTLCK");
-  }
-  int slave = ::ioctl(master->get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0) DieErrno(sock, Step::kPty, "ioctl TIOCGPTPEER");
+  if (Status st = c.sys->UnlockPty(master->get()); !st) Die(sock, Step::kPty, st.error());
+  Result<UniqueFd> slave = c.sys->OpenPtyPeer(master->get(), O_RDWR | O_NOCTTY);
+  if (!slave) Die(sock, Step::kPty, slave.error());
   if (c.console_size) {
-    struct winsize ws {};
-    ws.ws_row = static_cast<unsigned short>(c.console_size->height);  // NOLINT(runtime/int)
-    ws.ws_col = static_cast<unsigned short>(c.console_size->width);   // NOLINT(runtime/int)
-    if (::ioctl(slave, TIOCSWINSZ, &ws) != 0) DieErrno(sock, Step::kPty, "ioctl TIOCSWINSZ");
+    Status st = c.sys->SetWindowSize(slave->get(), c.console_size->height, c.console_size->width);
+    if (!st) Die(sock, Step::kPty, st.error());
   }
   Msg msg;
   msg.kind = MsgKind::kPtyMaster;
@@ -92,12 +87,33 @@ void SetupPty(const ChildSpec& c, int sock) {
     ::_exit(1);
   }
   master->Reset();
-  if (::setsid() < 0) DieErrno(sock, Step::kPty, "setsid");
-  if (::ioctl(slave, TIOCSCTTY, 0) != 0) DieErrno(sock, Step::kPty, "ioctl TIOCSCTTY");
-  for (int i = 0; i < 3; ++i) {
-    if (::dup2(slave, i) < 0) DieErrno(sock, Step::kPty, "dup2");
+  if (Status st = c.sys->Setsid(); !st) Die(sock, Step::kPty, st.error());
+  if (Status st = c.sys->SetControllingTerminal(slave->get()); !st) {
+    Die(sock, Step::kPty, st.error());
   }
-  ::close(slave);
+  for (int i = 0; i < 3; ++i) {
+    if (Status st = c.sys->Dup3(slave->get(), i, 0); !st) Die(sock, Step::kPty, st.error());
+  }
+  slave->Reset();
+}
+
+// A blocked mask and ignored signals survive execve: the caller (a daemon that blocks SIGTERM
+// for sigwait and ignores SIGPIPE) must not pass them on, or `docker stop` would not stop the
+// container. Handled signals become default at execve anyway.
+void ResetSignals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) != 0) continue;  // glibc-reserved RT signals
+    if (current.sa_handler == SIG_IGN) {
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      ::sigaction(sig, &dfl, nullptr);
+    }
+  }
 }
 
 [[noreturn]] void ChildMain(const ChildSpec& c, int sock) {
@@ -155,6 +171,7 @@ void SetupPty(const ChildSpec& c, int sock) {
   WaitForGo(sock);  // the barrier
   // The parent-death signal survives execve: the container must not die with its parent.
   (void)c.sys->Prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  ResetSignals();
   Error error;
   Step failed = ApplyProcess(*c.process, *c.sys, &error);
   if (failed != Step::kNone) Die(sock, failed, error);

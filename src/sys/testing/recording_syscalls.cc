@@ -202,6 +202,11 @@ Status RecordingSyscalls::Umount2(const std::string& target, int flags) {
   return inner_.Umount2(target, flags);
 }
 
+Result<unsigned long> RecordingSyscalls::FstatfsFlags(int fd) {  // NOLINT(runtime/int)
+  BERTH_RETURN_IF_ERROR(Record("fstatfs", {Str(fd)}, 0));
+  return inner_.FstatfsFlags(fd);
+}
+
 Status RecordingSyscalls::PivotRoot(const std::string& new_root, const std::string& put_old) {
   BERTH_RETURN_IF_ERROR(Record("pivot_root", {new_root, put_old}, 0));
   return inner_.PivotRoot(new_root, put_old);
@@ -292,6 +297,41 @@ Result<Rlimit> RecordingSyscalls::Prlimit(pid_t pid, int resource, const Rlimit*
        new_limit != nullptr ? fmt::format("{}/{}", new_limit->soft, new_limit->hard) : "get"},
       1));
   return inner_.Prlimit(pid, resource, new_limit);
+}
+
+Status RecordingSyscalls::CloseRange(unsigned first, unsigned last, unsigned flags) {
+  BERTH_RETURN_IF_ERROR(Record("close_range", {Str(first), Str(last), Str(flags)}, 0));
+  return inner_.CloseRange(first, last, flags);
+}
+
+Status RecordingSyscalls::Dup3(int oldfd, int newfd, int flags) {
+  BERTH_RETURN_IF_ERROR(Record("dup3", {Str(oldfd), Str(newfd), Str(flags)}, 0));
+  return inner_.Dup3(oldfd, newfd, flags);
+}
+
+Status RecordingSyscalls::Setsid() {
+  BERTH_RETURN_IF_ERROR(Record("setsid", {"self"}, 0));
+  return inner_.Setsid();
+}
+
+Status RecordingSyscalls::UnlockPty(int master) {
+  BERTH_RETURN_IF_ERROR(Record("ioctl TIOCSPTLCK", {Str(master)}, 0));
+  return inner_.UnlockPty(master);
+}
+
+Result<UniqueFd> RecordingSyscalls::OpenPtyPeer(int master, int flags) {
+  BERTH_RETURN_IF_ERROR(Record("ioctl TIOCGPTPEER", {Str(master), Str(flags)}, 0));
+  return inner_.OpenPtyPeer(master, flags);
+}
+
+Status RecordingSyscalls::SetControllingTerminal(int fd) {
+  BERTH_RETURN_IF_ERROR(Record("ioctl TIOCSCTTY", {Str(fd)}, 0));
+  return inner_.SetControllingTerminal(fd);
+}
+
+Status RecordingSyscalls::SetWindowSize(int fd, unsigned rows, unsigned cols) {
+  BERTH_RETURN_IF_ERROR(Record("ioctl TIOCSWINSZ", {Str(fd), Str(rows), Str(cols)}, 0));
+  return inner_.SetWindowSize(fd, rows, cols);
 }
 
 }  // namespace berth::sys::testing

@@ -3,9 +3,14 @@
 #include "sys/testing/syscalls_conformance.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -169,11 +174,87 @@ TEST_P(SyscallsConformanceTest, ProcessCallsReportTheCallAndKeepErrno) {
       << pivot.error().message;
   EXPECT_EQ(pivot.error().message.rfind("pivot_root " + dir_, 0), 0u) << pivot.error().message;
 
+  Result<unsigned long> flags = sys_->FstatfsFlags(dirfd_.get());  // NOLINT(runtime/int)
+  ASSERT_TRUE(flags) << flags.error().message;
+  Result<unsigned long> bad_fd = sys_->FstatfsFlags(-1);  // NOLINT(runtime/int)
+  ASSERT_FALSE(bad_fd);
+  EXPECT_EQ(bad_fd.error().sys_errno, EBADF);
+
+  // dup3 without O_CLOEXEC, then close_range marks it CLOEXEC.
+  constexpr int kHigh = 900;
+  ASSERT_TRUE(sys_->Dup3(dirfd_.get(), kHigh, 0));
+  UniqueFd high(kHigh);
+  EXPECT_EQ(::fcntl(kHigh, F_GETFD) & FD_CLOEXEC, 0);
+  ASSERT_TRUE(sys_->CloseRange(kHigh, kHigh, kCloseRangeCloexec));
+  EXPECT_EQ(::fcntl(kHigh, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  Status bad_dup = sys_->Dup3(-1, kHigh, 0);
+  ASSERT_FALSE(bad_dup);
+  EXPECT_EQ(bad_dup.error().sys_errno, EBADF);
+
+  // A pty from the host's devpts: unlock, the peer, its window size.
+  Result<UniqueFd> master = sys_->Openat2(AT_FDCWD, "/dev/ptmx", OpenHow{O_RDWR | O_NOCTTY, 0, 0});
+  if (master) {
+    ASSERT_TRUE(sys_->UnlockPty(master->get()));
+    Result<UniqueFd> peer = sys_->OpenPtyPeer(master->get(), O_RDWR | O_NOCTTY);
+    ASSERT_TRUE(peer) << peer.error().message;
+    EXPECT_EQ(::fcntl(peer->get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    ASSERT_TRUE(sys_->SetWindowSize(master->get(), 33, 111));
+    struct winsize ws {};
+    ASSERT_EQ(::ioctl(peer->get(), TIOCGWINSZ, &ws), 0);
+    EXPECT_EQ(ws.ws_row, 33);
+    EXPECT_EQ(ws.ws_col, 111);
+  }
+  Status not_tty = sys_->SetWindowSize(dirfd_.get(), 1, 1);
+  ASSERT_FALSE(not_tty);
+  EXPECT_EQ(not_tty.error().sys_errno, ENOTTY);
+
   // A filter whose length is no multiple of 8 is refused before the kernel sees it.
   const uint8_t junk[3] = {};
   Status seccomp = sys_->SeccompSetModeFilter(0, junk, sizeof(junk));
   ASSERT_FALSE(seccomp);
   EXPECT_EQ(seccomp.error().sys_errno, EINVAL);
+}
+
+// Calls that change the process run in a forked child; it exits with the number of the first
+// check that failed (0: all passed).
+TEST_P(SyscallsConformanceTest, IdentityNamespaceAndCapabilityCallsInAChild) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  UniqueFd own_uts(::open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(own_uts.valid());
+  struct utsname before {};
+  ASSERT_EQ(::uname(&before), 0);
+  Syscalls& sys = *sys_;
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!sys.Unshare(CLONE_NEWUTS)) ::_exit(1);
+    if (!sys.Sethostname("berth-conformance")) ::_exit(2);
+    struct utsname u {};
+    if (::uname(&u) != 0 || std::string(u.nodename) != "berth-conformance") ::_exit(3);
+    if (!sys.Setns(own_uts.get(), CLONE_NEWUTS)) ::_exit(4);
+    if (::uname(&u) != 0 || std::string(u.nodename) != before.nodename) ::_exit(5);
+    Result<CapSets> caps = sys.Capget();
+    if (!caps) ::_exit(6);
+    CapSets less = *caps;
+    less.effective &= ~(uint64_t{1} << 0);  // CAP_CHOWN
+    if (!sys.Capset(less)) ::_exit(7);
+    Result<CapSets> now = sys.Capget();
+    if (!now || (now->effective & 1) != 0 || now->permitted != caps->permitted) ::_exit(8);
+    if (!sys.Setgroups({65534})) ::_exit(9);
+    if (!sys.Setresgid(65534, 65534, 65534)) ::_exit(10);
+    if (!sys.Setresuid(65534, 65534, 65534)) ::_exit(11);
+    uid_t r = 0, e = 0, saved = 0;
+    if (::getresuid(&r, &e, &saved) != 0 || r != 65534 || e != 65534 || saved != 65534) {
+      ::_exit(12);
+    }
+    Status back = sys.Setresuid(0, 0, 0);  // no way back without CAP_SETUID
+    if (back || back.error().sys_errno != EPERM) ::_exit(13);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

@@ -39,9 +39,19 @@ constexpr const char* kApplets[] = {"sh",    "echo", "hostname", "ls",    "cat",
                                     "sleep", "tty",  "true",     "false", "mkdir",
                                     "grep",  "id",   "touch",    "test",  "readlink"};
 
-std::string Mountinfo() {
+// The mounts of our namespace, except other tests' temp dirs: engineers share this machine, and
+// their privileged tests mount under /tmp while ours run. Ours (`own`) are always kept.
+std::string Mountinfo(const std::string& own) {
   Result<std::string> s = ReadFile("/proc/self/mountinfo");
-  return s ? *s : std::string("unreadable: ") + s.error().message;
+  if (!s) return "unreadable: " + s.error().message;
+  std::string out;
+  for (const std::string& line : Split(*s, '\n')) {
+    std::vector<std::string> fields = Split(line, ' ');
+    bool other_tmp = fields.size() > 4 && fields[4].rfind("/tmp/", 0) == 0 &&
+                     (own.empty() || line.find(own) == std::string::npos);
+    if (!other_tmp) out += line + "\n";
+  }
+  return out;
 }
 
 struct Outcome {
@@ -54,7 +64,7 @@ class ContainerTest : public ::testing::Test {
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     if (::access("/bin/busybox", X_OK) != 0) GTEST_SKIP() << "needs busybox-static";
-    mountinfo_ = Mountinfo();
+    mountinfo_ = Mountinfo("");
     char tmpl[] = "/tmp/berth-runtime-priv-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
@@ -82,7 +92,7 @@ class ContainerTest : public ::testing::Test {
     }
     if (dir_.empty()) return;
     // Nothing the container mounted may show up here.
-    EXPECT_EQ(Mountinfo(), mountinfo_);
+    EXPECT_EQ(Mountinfo(dir_), mountinfo_);
     EXPECT_TRUE(RemoveAll(dir_));
     // No child left: everything we started was reaped.
     EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
@@ -193,6 +203,24 @@ TEST_F(ContainerTest, ExitCodeAndHostname) {
   EXPECT_EQ(o.output, "berth-test\n");
 }
 
+TEST_F(ContainerTest, CallersBlockedAndIgnoredSignalsAreNotInherited) {
+  // As berthd does: SIGTERM blocked (for sigwait), SIGPIPE ignored.
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigset_t old_mask;
+  ASSERT_EQ(::sigprocmask(SIG_BLOCK, &term, &old_mask), 0);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction old_pipe {};
+  ASSERT_EQ(::sigaction(SIGPIPE, &ignore, &old_pipe), 0);
+  Outcome o = Run(Spec({"grep", "-e", "SigBlk", "-e", "SigIgn", "/proc/self/status"}));
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(o.output, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
 TEST_F(ContainerTest, OnlyStdioFdsReachTheProcess) {
   Outcome o = Run(Spec({"ls", "/proc/self/fd"}));
   EXPECT_EQ(o.exit_code, 0) << o.output;
@@ -229,6 +257,10 @@ TEST_F(ContainerTest, ProcAndSysAreProtected) {
   Outcome proc_sys = Run(Spec({"sh", "-c", "echo 1 > /proc/sys/kernel/ns_last_pid"}));
   EXPECT_NE(proc_sys.exit_code, 0) << proc_sys.output;
   EXPECT_NE(proc_sys.output.find("Read-only file system"), std::string::npos) << proc_sys.output;
+  // The read-only bind keeps proc's nosuid, nodev and noexec.
+  Outcome flags = Run(Spec({"grep", " /proc/sys ", "/proc/mounts"}));
+  EXPECT_NE(flags.output.find("proc /proc/sys proc ro,nosuid,nodev,noexec"), std::string::npos)
+      << flags.output;
 }
 
 TEST_F(ContainerTest, MaskedPathsReadEmpty) {
@@ -292,6 +324,36 @@ TEST_F(ContainerTest, OverlayRootfsKeepsTheLowerUntouched) {
   EXPECT_NE(::access((busybox_ + "/etc/created").c_str(), F_OK), 0);
 }
 
+TEST_F(ContainerTest, OverlayWithMoreLowerdirsThanAPageHolds) {
+  // 150 empty layers over busybox: the absolute lowerdir list passes 4096 bytes, so the child
+  // mounts from their common parent with relative lowerdirs.
+  ASSERT_EQ(::mkdir((dir_ + "/layers").c_str(), 0755), 0);
+  std::vector<std::string> lowers;
+  for (int i = 0; i < 150; ++i) {
+    std::string layer = dir_ + "/layers/" + std::to_string(1000 + i);
+    ASSERT_EQ(::mkdir(layer.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((layer + "/fs").c_str(), 0755), 0);
+    lowers.push_back(layer + "/fs");
+  }
+  ASSERT_EQ(::mkdir((lowers[0] + "/etc").c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFileAtomic(lowers[0] + "/etc/top", "top layer\n", 0644));
+  lowers.push_back(busybox_);
+  for (const char* d : {"/upper", "/work", "/merged"}) {
+    ASSERT_EQ(::mkdir((dir_ + d).c_str(), 0755), 0);
+  }
+  snapshot::MountSpec overlay{"overlay",
+                              "overlay",
+                              "",
+                              {"lowerdir=" + Join(lowers, ":"), "upperdir=" + dir_ + "/upper",
+                               "workdir=" + dir_ + "/work"}};
+  ASSERT_FALSE(snapshot::OptionsFitInPage(overlay));
+  oci::RuntimeSpec spec = Spec({"sh", "-c", "cat /etc/top; pwd"});
+  spec.root.path = "merged";
+  Outcome o = Run(spec, {overlay});
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(o.output, "top layer\n/\n");
+}
+
 TEST_F(ContainerTest, ReadonlyRootAndSeccompAndCapabilities) {
   oci::RuntimeSpec spec =
       Spec({"sh", "-c", "touch /x; grep -e CapEff -e CapBnd /proc/self/status"});
@@ -347,6 +409,25 @@ TEST_F(ContainerTest, FailedCreateLeavesNothing) {
             std::string::npos)
       << c.error().message;
   // TearDown: no mount and no process left.
+}
+
+TEST_F(ContainerTest, FailedCgroupJoinKillsTheChild) {
+  Result<std::unique_ptr<CgroupManager>> manager = CgroupManager::Detect("/sys/fs/cgroup");
+  ASSERT_TRUE(manager) << manager.error().message;
+  Result<std::unique_ptr<Cgroup>> cgroup = (*manager)->Create(
+      "/berth-runtime-test-" + std::to_string(::getpid()), oci::LinuxResources{});
+  ASSERT_TRUE(cgroup) << cgroup.error().message;
+  ASSERT_TRUE((*cgroup)->Destroy());  // gone: AddProcess must fail
+  oci::RuntimeSpec spec = Spec({"true"});
+  CreateOptions options;
+  options.spec = &spec;
+  options.bundle = dir_;
+  options.cgroup = cgroup->get();
+  Result<std::unique_ptr<ContainerProcess>> c = CreateContainer(options, sys_);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("create: join cgroup: "), std::string::npos)
+      << c.error().message;
+  // TearDown: the child was killed and reaped, nothing mounted.
 }
 
 TEST_F(ContainerTest, SymlinkedDestinationStaysInsideTheRoot) {
@@ -409,6 +490,30 @@ TEST_F(ContainerTest, DockerDefaultsWithCgroupSysctlAndOomScore) {
   EXPECT_EQ(refused.error().code, Code::kInvalidArgument);
 }
 
+// The optional fields of the container's "/" in its mountinfo ("master:3", "shared:7", "").
+std::string RootPropagationFields(const std::string& mountinfo) {
+  for (const std::string& line : Split(mountinfo, '\n')) {
+    std::vector<std::string> f = Split(line, ' ');
+    if (f.size() < 7 || f[4] != "/") continue;
+    std::string tags;
+    for (size_t k = 6; k < f.size() && f[k] != "-"; ++k) tags += f[k] + " ";
+    return tags;
+  }
+  return "no root in mountinfo";
+}
+
+TEST_F(ContainerTest, RootfsPropagation) {
+  oci::RuntimeSpec spec = Spec({"cat", "/proc/self/mountinfo"});
+  spec.linux_.rootfs_propagation = "private";
+  Outcome priv = Run(spec);
+  ASSERT_EQ(priv.exit_code, 0) << priv.output;
+  EXPECT_EQ(RootPropagationFields(priv.output), "") << priv.output;
+  spec.linux_.rootfs_propagation = "rshared";
+  Outcome shared = Run(spec);
+  ASSERT_EQ(shared.exit_code, 0) << shared.output;
+  EXPECT_EQ(RootPropagationFields(shared.output).rfind("shared:", 0), 0u) << shared.output;
+}
+
 TEST_F(ContainerTest, TerminalGetsItsOwnDevpts) {
   oci::RuntimeSpec spec = Spec({"tty"});
   spec.process.terminal = true;
@@ -430,6 +535,12 @@ TEST_F(ContainerTest, TerminalGetsItsOwnDevpts) {
 
 TEST_F(ContainerTest, ExecJoinsTheRunningContainer) {
   oci::RuntimeSpec spec = Spec({"sleep", "1000"});
+  // The container's seccomp applies to exec'd processes too.
+  oci::LinuxSyscall deny;
+  deny.names = {"mkdir", "mkdirat"};
+  deny.action = "SCMP_ACT_ERRNO";
+  deny.errno_ret = 1;  // EPERM
+  spec.linux_.seccomp = oci::LinuxSeccomp{"SCMP_ACT_ALLOW", std::nullopt, {}, {}, {deny}};
   CreateOptions options;
   options.spec = &spec;
   options.bundle = dir_;
@@ -478,6 +589,39 @@ TEST_F(ContainerTest, ExecJoinsTheRunningContainer) {
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, Code::kNotFound);
   EXPECT_EQ(Wait((*bad)->pid()), 127);
+
+  {
+    int q[2];
+    ASSERT_EQ(::pipe2(q, O_CLOEXEC), 0);
+    UniqueFd r(q[0]);
+    UniqueFd w(q[1]);
+    oci::Process mkdir_process = process;
+    mkdir_process.args = {"mkdir", "/tmp/denied"};
+    ExecOptions mkdir_exec = exec;
+    mkdir_exec.process = &mkdir_process;
+    mkdir_exec.stdio = Stdio{-1, w.get(), w.get()};
+    Result<std::unique_ptr<ContainerProcess>> m = CreateExec(mkdir_exec, sys_);
+    w.Reset();
+    ASSERT_TRUE(m) << m.error().message;
+    pids_.push_back((*m)->pid());
+    ASSERT_TRUE((*m)->Start());
+    std::string denied = ReadAll(r.get());
+    EXPECT_NE(Wait((*m)->pid()), 0);
+    EXPECT_NE(denied.find("Operation not permitted"), std::string::npos) << denied;
+  }
+
+  // With a terminal: its own pty from the container's devpts, after the init's none.
+  process.args = {"tty"};
+  process.terminal = true;
+  Result<std::unique_ptr<ContainerProcess>> tty = CreateExec(exec, sys_);
+  ASSERT_TRUE(tty) << tty.error().message;
+  pids_.push_back((*tty)->pid());
+  UniqueFd master = (*tty)->TakePtyMaster();
+  ASSERT_TRUE(master.valid());
+  ASSERT_TRUE((*tty)->Start());
+  std::string tty_out = ReadAll(master.get());
+  EXPECT_EQ(Wait((*tty)->pid()), 0);
+  EXPECT_EQ(tty_out, "/dev/pts/0\r\n");
 
   ::kill(init_pid, SIGKILL);
   EXPECT_EQ(Wait(init_pid), 128 + SIGKILL);
