@@ -326,8 +326,9 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     auto r = cs.Wait(c.id, condition, [&w] { return w.ClientGone(); });
     OJson body;
     if (r) {
-      body = {{"Error", r->error.empty() ? OJson(nullptr) : OJson{{"Message", r->error}}},
-              {"StatusCode", r->exit_code}};
+      // Error is about the wait itself, never the container's State.Error (dockerd's
+      // ContainerWaitResponse): the CLI prints it as "Error waiting for container".
+      body = {{"Error", nullptr}, {"StatusCode", r->exit_code}};
     } else {
       body = {{"Error", {{"Message", r.error().message}}}, {"StatusCode", -1}};
     }

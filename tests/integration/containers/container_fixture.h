@@ -43,6 +43,12 @@ class ContainerFixture : public DaemonFixture {
     return PathExists("/sys/fs/cgroup/memory") ? v1 : v2;
   }
 
+  std::string PidsCgroup(const std::string& id) {
+    std::string v1 = "/sys/fs/cgroup/pids" + cgroup_parent_ + "/" + id;
+    std::string v2 = "/sys/fs/cgroup" + cgroup_parent_ + "/" + id;
+    return PathExists("/sys/fs/cgroup/pids") ? v1 : v2;
+  }
+
   Daemon d_;
 };
 

@@ -99,30 +99,30 @@ TEST_F(ContainersTest, CreateThenStartAttachedAndWait) {
 
 TEST_F(ContainersTest, KillGivesTheSignalsExitCodeAndPauseFreezes) {
   BERTH_SKIP_WITHOUT_DOCKER();
-  ASSERT_EQ(Docker(d_, {"run", "-d", "--name", "k", "busybox", "sleep", "1000"}).exit_code, 0);
-  EXPECT_EQ(Docker(d_, {"pause", "k"}).exit_code, 0);
-  EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.Status}}", "k"}).output), "paused");
-  EXPECT_EQ(Docker(d_, {"unpause", "k"}).exit_code, 0);
-  EXPECT_EQ(Docker(d_, {"kill", "k"}).exit_code, 0);
-  EXPECT_EQ(Trim(Docker(d_, {"wait", "k"}).output), "137");
-  EXPECT_EQ(Docker(d_, {"rm", "k"}).exit_code, 0);
+  ASSERT_EQ(Docker(d_, {"run", "-d", "--name", "kk", "busybox", "sleep", "1000"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"pause", "kk"}).exit_code, 0);
+  EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.Status}}", "kk"}).output), "paused");
+  EXPECT_EQ(Docker(d_, {"unpause", "kk"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"kill", "kk"}).exit_code, 0);
+  EXPECT_EQ(Trim(Docker(d_, {"wait", "kk"}).output), "137");
+  EXPECT_EQ(Docker(d_, {"rm", "kk"}).exit_code, 0);
 }
 
 TEST_F(ContainersTest, OnFailureRestartPolicyRetries) {
   BERTH_SKIP_WITHOUT_DOCKER();
-  ASSERT_EQ(Docker(d_, {"run", "-d", "--name", "r", "--restart", "on-failure:2", "busybox", "sh",
+  ASSERT_EQ(Docker(d_, {"run", "-d", "--name", "rp", "--restart", "on-failure:2", "busybox", "sh",
                         "-c", "echo try; exit 1"})
                 .exit_code,
             0);
   std::string out;
   for (int i = 0; i < 200; ++i) {
-    out = Trim(Docker(d_, {"inspect", "-f", "{{.RestartCount}} {{.State.Status}}", "r"}).output);
+    out = Trim(Docker(d_, {"inspect", "-f", "{{.RestartCount}} {{.State.Status}}", "rp"}).output);
     if (out == "2 exited") break;
     ::usleep(50000);
   }
   EXPECT_EQ(out, "2 exited");
-  EXPECT_EQ(Docker(d_, {"logs", "r"}).output, "try\ntry\ntry\n");
-  EXPECT_EQ(Docker(d_, {"rm", "r"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"logs", "rp"}).output, "try\ntry\ntry\n");
+  EXPECT_EQ(Docker(d_, {"rm", "rp"}).exit_code, 0);
 }
 
 TEST_F(ContainersTest, BadInputLeavesNothing) {
@@ -135,8 +135,11 @@ TEST_F(ContainersTest, BadInputLeavesNothing) {
   EXPECT_EQ(cpus.exit_code, 125) << cpus.output;
   EXPECT_NE(cpus.output.find("Range of CPUs is from"), std::string::npos) << cpus.output;
   ASSERT_EQ(Docker(d_, {"create", "--name", "taken", "busybox"}).exit_code, 0);
+  // docker create exits 1 on a daemon error (run would exit 125).
   Run dup = Docker(d_, {"create", "--name", "taken", "busybox"});
-  EXPECT_EQ(dup.exit_code, 125);
+  EXPECT_EQ(dup.exit_code, 1);
+  Run duprun = Docker(d_, {"run", "--name", "taken", "busybox"});
+  EXPECT_EQ(duprun.exit_code, 125);
   EXPECT_NE(dup.output.find("is already in use"), std::string::npos) << dup.output;
   EXPECT_EQ(Docker(d_, {"rm", "taken"}).exit_code, 0);
   EXPECT_EQ(Trim(Docker(d_, {"ps", "-aq"}).output), "");
