@@ -254,15 +254,15 @@ Status RunPs(Context& ctx, const PsOptions& o) {
   BERTH_ASSIGN_OR_RETURN(nlohmann::json filters, ParseFilters(o.filters));
   std::string user_format = o.format;
   if (user_format.empty() && !o.quiet) user_format = ctx.ConfigString("psFormat");
+  // -s adds the SIZE column to the default table only (docker's NewContainerFormat); a format
+  // that shows .Size asks the daemon for sizes too.
   std::string fmt_string = format::ResolveFormat(user_format, PsFormat(o.size), o.quiet);
   bool size = o.size || (!o.quiet && format::FormatMentions(fmt_string, "Size"));
-  if (size && fmt_string.starts_with("table") && !format::FormatMentions(fmt_string, "Size")) {
-    fmt_string += "\t{{.Size}}";
-  }
   int limit = o.last;
   if (o.latest && limit == -1) limit = 1;
   Params query;
-  if (o.all || limit > 0) query.emplace_back("all", "1");
+  // The daemon lists every state when a limit is given; docker sends no all=1 for -n/-l.
+  if (o.all) query.emplace_back("all", "1");
   if (limit > 0) query.emplace_back("limit", std::to_string(limit));
   if (size) query.emplace_back("size", "1");
   if (!filters.empty()) query.emplace_back("filters", filters.dump());

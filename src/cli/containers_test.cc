@@ -62,7 +62,7 @@ TEST_F(PsTest, QueryFlags) {
 TEST_F(PsTest, QuietLatestAndFormats) {
   ASSERT_EQ(RunCli({"ps", "-q", "-l"}), 0);
   EXPECT_EQ(out_, "4aedcd560472\nd8983798622d\n");
-  EXPECT_EQ(fake_.ApiRequests()[0].query, (Params{{"all", "1"}, {"limit", "1"}}));
+  EXPECT_EQ(fake_.ApiRequests()[0].query, (Params{{"limit", "1"}}));
   ASSERT_EQ(
       RunCli({"container", "ps", "--no-trunc", "--format", "{{.Names}} {{.Command}} {{.Labels}}"}),
       0);

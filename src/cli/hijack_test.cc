@@ -2,6 +2,7 @@
 // this process: frames demultiplexed, stdin forwarded and half-closed, detach keys.
 #include "cli/hijack.h"
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "base/file.h"
 #include "base/unique_fd.h"
 #include "cli/internal/streams.h"
+#include "cli/testing/fake_transport.h"
 
 namespace berth::cli {
 namespace {
@@ -183,6 +185,22 @@ TEST(HijackTest, PendingRequestReadsAChunkedReplyLater) {
   EXPECT_NE(head.find("POST /v1.43/containers/c1/wait?condition=next-exit HTTP/1.1\r\n"),
             std::string::npos);
   EXPECT_NE(head.find("Content-Length: 0\r\n"), std::string::npos) << head;
+}
+
+TEST(SignalProxyTest, ForwardsSignalsToTheContainerAsKill) {
+  testing::FakeTransport fake;
+  fake.On("POST /v1.43/containers/c1/kill", {204, "", {}});
+  ApiClient api(fake, "unix:///test.sock");
+  {
+    SignalProxy proxy(api, "c1");
+    ASSERT_EQ(::raise(SIGUSR1), 0);
+    ASSERT_EQ(::raise(SIGTERM), 0);
+  }  // forwards what is pending, then restores the old handlers
+  std::vector<testing::RecordedRequest> reqs = fake.ApiRequests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].path, "/v1.43/containers/c1/kill");
+  EXPECT_EQ(reqs[0].query, (Params{{"signal", "USR1"}}));
+  EXPECT_EQ(reqs[1].query, (Params{{"signal", "TERM"}}));
 }
 
 }  // namespace

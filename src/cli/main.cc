@@ -132,6 +132,7 @@ int Run(const std::vector<std::string>& args, Environment& env) {
   AddContainerCommands(app, *container, &selected);
   AddExecCommands(app, *container, &selected);
   AddStatsCommands(app, *container, &selected);
+  AddCpCommands(app, *container, &selected);
   AllowExtrasEverywhere(app);
 
   std::vector<std::string> head = args;

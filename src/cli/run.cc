@@ -70,7 +70,13 @@ std::pair<std::string, std::string> PullTarget(const std::string& image) {
   return {name, tag};
 }
 
-Status Pull(Context& ctx, ApiClient& api, const std::string& image) {
+// Swallows the pull's progress for run -q.
+class Discard : public Writer {
+ public:
+  Status Write(std::string_view) override { return Ok(); }
+};
+
+Status Pull(Context& ctx, ApiClient& api, const std::string& image, bool quiet) {
   auto [from, tag] = PullTarget(image);
   Request req;
   req.method = "POST";
@@ -78,13 +84,16 @@ Status Pull(Context& ctx, ApiClient& api, const std::string& image) {
   req.query = {{"fromImage", from}, {"tag", tag}};
   req.headers = {{"X-Registry-Auth", "e30="}};
   // docker shows the pull's progress on stderr, so that stdout stays the container's.
-  JsonMessageDisplay display(*ctx.env().err, ctx.env().out_is_terminal, ctx.env().terminal_width);
+  Discard discard;
+  Writer& out = quiet ? static_cast<Writer&>(discard) : *ctx.env().err;
+  JsonMessageDisplay display(out, ctx.env().out_is_terminal, ctx.env().terminal_width);
   return api.StreamLines(req, [&display](std::string_view line) { return display.Handle(line); });
 }
 
 // POST /containers/create, pulling the image first when the daemon does not have it.
 Result<std::string> CreateContainer(Context& ctx, ApiClient& api, const json& body,
-                                    const std::string& name, const std::string& pull_policy) {
+                                    const std::string& name, const std::string& pull_policy,
+                                    bool quiet) {
   std::string image = body["Image"].get<std::string>();
   Request req;
   req.method = "POST";
@@ -93,11 +102,11 @@ Result<std::string> CreateContainer(Context& ctx, ApiClient& api, const json& bo
   req.headers = {{"Content-Type", "application/json"}};
   // json.Encoder's output, newline included (the capture's Content-Length counts it).
   req.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  if (pull_policy == "always") BERTH_RETURN_IF_ERROR(Pull(ctx, api, image));
+  if (pull_policy == "always") BERTH_RETURN_IF_ERROR(Pull(ctx, api, image, quiet));
   Result<Response> created = api.Do(req);
   if (!created && created.error().code == Code::kNotFound && pull_policy == "missing") {
     BERTH_RETURN_IF_ERROR(ctx.Err(fmt::format("Unable to find image '{}' locally\n", image)));
-    BERTH_RETURN_IF_ERROR(Pull(ctx, api, image));
+    BERTH_RETURN_IF_ERROR(Pull(ctx, api, image, quiet));
     created = api.Do(req);
   }
   if (!created) return std::move(created).error();
@@ -225,7 +234,7 @@ Status RunRun(Context& ctx, RunOptions& o) {
     return MakeError(Code::kFailedPrecondition, "the input device is not a TTY");
   }
 
-  Result<std::string> id = CreateContainer(ctx, api, *body, o.flags.name, o.flags.pull);
+  Result<std::string> id = CreateContainer(ctx, api, *body, o.flags.name, o.flags.pull, o.quiet);
   if (!id) return ReportRunError(ctx, command, id.error(), 125);
   if (!o.run) return ctx.Out(*id + "\n");
 
@@ -265,6 +274,10 @@ Status RunRun(Context& ctx, RunOptions& o) {
   std::unique_ptr<ResizeMonitor> resize;
   if (o.flags.tty && env.out_is_terminal && env.out_fd >= 0) {
     resize = std::make_unique<ResizeMonitor>(api, "/containers/" + *id + "/resize", env.out_fd);
+  }
+  std::unique_ptr<SignalProxy> proxy;
+  if (o.sig_proxy && !o.flags.tty && env.in_fd >= 0) {
+    proxy = std::make_unique<SignalProxy>(api, *id);
   }
   if (conn) {
     AttachStreams streams{o.flags.tty, attach_in, detach_bytes};
@@ -319,7 +332,8 @@ struct StartOptions {
 // Attaches to `id` as docker start -a / attach do: inspect for Tty and OpenStdin, attach, wait,
 // optionally start, stream, exit with the status.
 Status AttachAndWait(Context& ctx, ApiClient& api, const std::string& name, bool in,
-                     const std::string& detach_keys, bool start, const std::string& command) {
+                     const std::string& detach_keys, bool start, bool sig_proxy,
+                     const std::string& command) {
   BERTH_ASSIGN_OR_RETURN(json info, api.GetJson("/containers/" + name + "/json"));
   std::string id = info.value("Id", name);
   bool tty = info.contains("Config") && info["Config"].value("Tty", false);
@@ -360,7 +374,10 @@ Status AttachAndWait(Context& ctx, ApiClient& api, const std::string& name, bool
   if (tty && env.out_is_terminal && env.out_fd >= 0) {
     resize = std::make_unique<ResizeMonitor>(api, "/containers/" + id + "/resize", env.out_fd);
   }
+  std::unique_ptr<SignalProxy> proxy;
+  if (sig_proxy && !tty && env.in_fd >= 0) proxy = std::make_unique<SignalProxy>(api, id);
   Result<PumpEnd> end = PumpStreams(env, *conn, AttachStreams{tty, in, keys_bytes});
+  proxy.reset();
   resize.reset();
   raw.reset();
   BERTH_RETURN_IF_ERROR(end);
@@ -379,7 +396,8 @@ Status RunStart(Context& ctx, const StartOptions& o) {
       return MakeError(Code::kInvalidArgument,
                        "you cannot start and attach multiple containers at once");
     }
-    return AttachAndWait(ctx, *api, o.args[0], o.interactive, o.detach_keys, true, "start");
+    return AttachAndWait(ctx, *api, o.args[0], o.interactive, o.detach_keys, true,
+                         /*sig_proxy=*/true, "start");
   }
   std::vector<std::string> errors;
   for (const std::string& name : o.args) {
@@ -426,7 +444,8 @@ void AddAttachCommand(CLI::App& parent, const std::string& name, const std::stri
       AddCommand(parent, name, o->info.description, selected, [o](Context& ctx) -> Status {
         BERTH_RETURN_IF_ERROR(ExactArgs(o->info, o->args, 1));
         BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
-        return AttachAndWait(ctx, *api, o->args[0], !o->no_stdin, o->detach_keys, false, "attach");
+        return AttachAndWait(ctx, *api, o->args[0], !o->no_stdin, o->detach_keys, false,
+                             o->sig_proxy, "attach");
       });
   cmd->add_option("--detach-keys", o->detach_keys,
                   "Override the key sequence for detaching a container");

@@ -61,8 +61,9 @@ TEST_F(RunCommandTest, RunsLikeDockerInOrderAndStreamsTheOutput) {
 }
 
 TEST_F(RunCommandTest, ArgumentsAfterTheImageAreTheCommandsOwn) {
-  ASSERT_EQ(
-      RunCli({"container", "run", "-e", "A=1", "--name", "web", "busybox", "ls", "-la", "--rm"}), 0)
+  ASSERT_EQ(RunCli({"container", "run", "-i", "-e", "A=1", "--name", "web", "busybox", "ls", "-la",
+                    "--rm"}),
+            0)
       << err_;
   auto req = fake_.ApiRequests()[0];
   EXPECT_EQ(req.Query("name"), "web");

@@ -209,4 +209,85 @@ ResizeMonitor::~ResizeMonitor() {
   state_->thread.join();
 }
 
+// ---------------------------------------------------------------------------------------------
+// SignalProxy
+
+namespace {
+
+struct ProxiedSignal {
+  int number;
+  const char* name;
+};
+constexpr ProxiedSignal kProxied[] = {{SIGINT, "INT"},   {SIGTERM, "TERM"}, {SIGHUP, "HUP"},
+                                      {SIGQUIT, "QUIT"}, {SIGUSR1, "USR1"}, {SIGUSR2, "USR2"}};
+
+std::atomic<int> g_proxy_fd{-1};
+
+void OnProxiedSignal(int sig) {
+  int fd = g_proxy_fd.load();
+  if (fd >= 0) {
+    char c = static_cast<char>(sig);
+    (void)!::write(fd, &c, 1);
+  }
+}
+
+}  // namespace
+
+struct SignalProxy::State {
+  Pipe signals;
+  Pipe stop;
+  struct sigaction old_actions[std::size(kProxied)]{};
+  std::thread thread;
+};
+
+SignalProxy::SignalProxy(ApiClient& api, std::string container) {
+  Result<Pipe> signals = Pipe::Make();
+  Result<Pipe> stop = Pipe::Make();
+  if (!signals || !stop) return;
+  state_ = std::make_unique<State>();
+  state_->signals = std::move(*signals);
+  state_->stop = std::move(*stop);
+  g_proxy_fd = state_->signals.write.get();
+  for (size_t i = 0; i < std::size(kProxied); ++i) {
+    struct sigaction action {};
+    action.sa_handler = &OnProxiedSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(kProxied[i].number, &action, &state_->old_actions[i]);
+  }
+  State* state = state_.get();
+  state_->thread = std::thread([state, &api, path = "/containers/" + container + "/kill"] {
+    while (true) {
+      pollfd fds[2] = {{state->signals.read.get(), POLLIN, 0}, {state->stop.read.get(), POLLIN, 0}};
+      int rc = ::poll(fds, 2, -1);
+      if (rc < 0 && errno == EINTR) continue;
+      if (rc < 0) return;
+      char sigs[16];
+      ssize_t n = fds[0].revents != 0 ? ::read(state->signals.read.get(), sigs, sizeof(sigs)) : 0;
+      for (ssize_t i = 0; i < n; ++i) {
+        for (const ProxiedSignal& p : kProxied) {
+          if (p.number != sigs[i]) continue;
+          Request req;
+          req.method = "POST";
+          req.path = path;
+          req.query = {{"signal", p.name}};
+          Result<Response> got = api.Do(req);
+          if (!got) spdlog::debug("sig-proxy: {}", got.error().message);
+        }
+      }
+      if (n <= 0 && fds[1].revents != 0) return;  // stop once no signal is pending
+    }
+  });
+}
+
+SignalProxy::~SignalProxy() {
+  if (!state_) return;
+  for (size_t i = 0; i < std::size(kProxied); ++i) {
+    ::sigaction(kProxied[i].number, &state_->old_actions[i], nullptr);
+  }
+  g_proxy_fd = -1;
+  state_->stop.Notify();
+  state_->thread.join();
+}
+
 }  // namespace berth::cli

@@ -57,4 +57,20 @@ class ResizeMonitor {
   std::unique_ptr<State> state_;
 };
 
+// docker's --sig-proxy (non-tty runs and attaches): INT, TERM, HUP, QUIT, USR1 and USR2 sent
+// to this process are forwarded as POST /containers/<id>/kill?signal=<NAME> until destroyed.
+// Signals that arrived before destruction are forwarded before it returns.
+class SignalProxy {
+ public:
+  SignalProxy(ApiClient& api, std::string container);
+  ~SignalProxy();
+  SignalProxy(const SignalProxy&) = delete;
+  SignalProxy& operator=(const SignalProxy&) = delete;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
 }  // namespace berth::cli
