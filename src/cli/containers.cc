@@ -322,7 +322,7 @@ Status RunEach(Context& ctx, const EachOptions& o, Each what) {
     if (*end != '\0') {
       ctx.SetExitCode(125);
       return MakeError(Code::kInvalidArgument,
-                       fmt::format("invalid argument \"{}\" for \"-t, --time\" flag: "
+                       fmt::format("invalid argument \"{}\" for \"-t, --timeout\" flag: "
                                    "strconv.ParseInt: parsing \"{}\": invalid syntax\nSee '{} "
                                    "--help'.",
                                    o.time, o.time, o.info.path));
@@ -404,7 +404,8 @@ void AddEachCommand(CLI::App& parent, const std::string& name, const std::string
                              [o, what](Context& ctx) { return RunEach(ctx, *o, what); });
   if (what == Each::kStop || what == Each::kRestart) {
     cmd->add_option("-s,--signal", o->signal, "Signal to send to the container");
-    cmd->add_option("-t,--time", o->time, "Seconds to wait before killing the container");
+    cmd->add_option("-t,--timeout,--time", o->time,
+                    "Seconds to wait before killing the container");
   }
   if (what == Each::kKill) {
     cmd->add_option("-s,--signal", o->signal, "Signal to send to the container");

@@ -245,10 +245,10 @@ TEST_F(LifecycleTest, StatsNoStreamComputesDockersColumns) {
        {}});
   ASSERT_EQ(RunCli({"stats", "--no-stream"}), 0) << err_;
   EXPECT_EQ(out_,
-            "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O       BLOCK "
-            "I/O     PIDS\n"
-            "abcdef012345   web       40.00%    10MiB / 100MiB      10.00%    1kB / 2kB     4.1kB "
-            "/ 8.19kB   3\n");
+            "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O     BLOCK "
+            "I/O        PIDS\n"
+            "abcdef012345   web       40.00%    10MiB / 100MiB      10.00%    1kB / 2kB   4.1kB / "
+            "8.19kB   3\n");
   EXPECT_EQ(fake_.ApiRequests()[1].query, (Params{{"stream", "0"}}));
   ASSERT_EQ(
       RunCli({"stats", "--no-stream", "--format", "{{.Name}}: {{.CPUPerc}}", "abcdef0123456789"}),

@@ -70,8 +70,12 @@ class OneShotServer {
     });
   }
   ~OneShotServer() {
-    thread_.join();
+    Wait();
     (void)RemoveAll(dir_);
+  }
+  // Until the handler has returned (what it recorded is then complete).
+  void Wait() {
+    if (thread_.joinable()) thread_.join();
   }
   HostSpec host() const { return *ParseHost("unix://" + path_); }
 
@@ -145,6 +149,8 @@ TEST(HijackTest, DetachKeysEndTheSessionWithoutSendingThem) {
   Result<PumpEnd> end = PumpStreams(env, *up->conn, AttachStreams{true, true, "\x10\x11"});
   ASSERT_TRUE(end.ok()) << end.error().message;
   EXPECT_EQ(*end, PumpEnd::kDetached);
+  up->conn.reset();
+  server.Wait();
   EXPECT_EQ(stdin_seen, "ls\r");
   EXPECT_TRUE(std::string("raw tty output").starts_with(out.str()));
 }

@@ -75,7 +75,15 @@ std::vector<std::string> SplitTrailing(CLI::App& root, std::vector<std::string>&
   CLI::App* current = &root;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "--") return {};
+    if (arg == "--") {
+      // "run [OPTIONS] -- IMAGE CMD...": the next argument is the first positional.
+      if (!current->get_prefix_command() || i + 1 >= args.size()) return {};
+      std::string first = args[i + 1];
+      std::vector<std::string> tail(args.begin() + static_cast<std::ptrdiff_t>(i) + 2, args.end());
+      args.resize(i);
+      args.push_back(std::move(first));
+      return tail;
+    }
     if (!arg.starts_with("-") || arg == "-") {
       if (current->get_prefix_command()) {
         std::vector<std::string> tail(args.begin() + static_cast<std::ptrdiff_t>(i) + 1,

@@ -357,7 +357,8 @@ Status AttachAndWait(Context& ctx, ApiClient& api, const std::string& name, bool
   Request wait;
   wait.method = "POST";
   wait.path = "/containers/" + id + "/wait";
-  wait.query = {{"condition", "next-exit"}};
+  // start -a waits for the next exit (wire notes); attach, already running, for not-running.
+  if (start) wait.query = {{"condition", "next-exit"}};
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<PendingResponse> pending, api.Send(wait));
   std::unique_ptr<RawTerminal> raw;
   if (tty && in && env.in_is_terminal) raw = RawTerminal::Enter(env.in_fd);

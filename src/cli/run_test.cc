@@ -74,6 +74,13 @@ TEST_F(RunCommandTest, ArgumentsAfterTheImageAreTheCommandsOwn) {
   EXPECT_EQ(fake_.ApiRequests()[2].Query("condition"), "next-exit");
 }
 
+TEST_F(RunCommandTest, DoubleDashEndsTheFlags) {
+  ASSERT_EQ(RunCli({"run", "-d", "--", "busybox", "-x", "--", "y"}), 0) << err_;
+  json body = json::parse(fake_.ApiRequests()[0].body);
+  EXPECT_EQ(body["Image"], "busybox");
+  EXPECT_EQ(body["Cmd"], json({"-x", "--", "y"}));
+}
+
 TEST_F(RunCommandTest, ExitsWithTheContainersStatus) {
   fake_.On("POST " + path_ + "/wait", {200, R"({"Error":null,"StatusCode":3})", {}});
   EXPECT_EQ(RunCli({"run", "busybox", "false"}), 3);
@@ -193,6 +200,28 @@ TEST_F(RunCommandTest, StartAttachInspectsThenAttachesWaitsAndStarts) {
                           "POST " + path_ + "/wait?condition=next-exit",
                           "POST " + path_ + "/start",
                       }));
+}
+
+TEST_F(RunCommandTest, AttachRefusesAStoppedContainerAndWaitsForTheRunningOne) {
+  fake_.On("GET /v1.43/containers/c1/json",
+           {200, R"({"Id":"c1","State":{"Running":false},"Config":{"Tty":false}})", {}});
+  EXPECT_EQ(RunCli({"attach", "c1"}), 1);
+  EXPECT_EQ(err_, "You cannot attach to a stopped container, start it first\n");
+  fake_.On(
+      "GET /v1.43/containers/c1/json",
+      {200, R"({"Id":"c1","State":{"Running":true},"Config":{"Tty":false,"OpenStdin":true}})", {}});
+  fake_.On("POST /v1.43/containers/c1/attach", {101, Frame(1, "out\n"), {}});
+  fake_.On("POST /v1.43/containers/c1/wait", {200, R"({"StatusCode":5})", {}});
+  EXPECT_EQ(RunCli({"container", "attach", "--detach-keys", "ctrl-a,x", "c1"}, "typed"), 5);
+  EXPECT_EQ(out_, "out\n");
+  EXPECT_EQ(fake_.stdin_data(), "typed");
+  auto reqs = fake_.ApiRequests();
+  EXPECT_EQ(reqs[reqs.size() - 2].query, (Params{{"stream", "1"},
+                                                 {"stdin", "1"},
+                                                 {"stdout", "1"},
+                                                 {"stderr", "1"},
+                                                 {"detachKeys", "ctrl-a,x"}}));
+  EXPECT_TRUE(reqs.back().query.empty());
 }
 
 TEST_F(RunCommandTest, StartWithoutAttachPrintsTheNames) {
