@@ -218,6 +218,17 @@ TEST_F(LifecycleTest, PortTopDiffPrune) {
   EXPECT_EQ(fake_.ApiRequests().back().path, "/v1.43/containers/prune");  // no second prune
 }
 
+TEST_F(LifecycleTest, CommitWithoutAReferenceSendsEmptyRepoAndTag) {
+  fake_.On("POST /v1.43/commit", {201, R"({"Id":"sha256:c1"})", {}});
+  ASSERT_EQ(RunCli({"commit", "-p=false", "web"}), 0) << err_;
+  EXPECT_EQ(OnlyRequest().query, (Params{{"container", "web"},
+                                         {"author", ""},
+                                         {"comment", ""},
+                                         {"pause", "0"},
+                                         {"repo", ""},
+                                         {"tag", ""}}));
+}
+
 TEST_F(LifecycleTest, CommitNormalisesTheRepository) {
   fake_.On("POST /v1.43/commit", {201, R"({"Id":"sha256:c0"})", {}});
   ASSERT_EQ(RunCli({"commit", "-m", "msg", "-a", "me", "-c", "ENV A=1", "web", "anchor/x:1"}), 0);

@@ -326,25 +326,26 @@ Status RunCommit(Context& ctx, const CommitOptions& o) {
   req.query = {{"container", o.args[0]}, {"author", o.author}, {"comment", o.message}};
   if (!o.pause) req.query.emplace_back("pause", "0");
   for (const std::string& c : o.changes) req.query.emplace_back("changes", c);
+  // Like docker's ContainerCommit: repo and tag always sent, empty without a reference; the
+  // repository normalised (docker.io/...), the tag only when one was given.
+  std::string repo, tag;
   if (o.args.size() == 2) {
-    std::string ref = o.args[1];
-    std::string tag;
-    size_t slash = ref.rfind('/');
-    size_t colon = ref.rfind(':');
+    repo = o.args[1];
+    size_t slash = repo.rfind('/');
+    size_t colon = repo.rfind(':');
     if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-      tag = ref.substr(colon + 1);
-      ref = ref.substr(0, colon);
+      tag = repo.substr(colon + 1);
+      repo = repo.substr(0, colon);
     }
-    size_t first = ref.find('/');
-    std::string domain = first == std::string::npos ? "" : ref.substr(0, first);
+    size_t first = repo.find('/');
+    std::string domain = first == std::string::npos ? "" : repo.substr(0, first);
     if (domain.empty() ||
         (domain.find_first_of(".:") == std::string::npos && domain != "localhost")) {
-      ref = (first == std::string::npos ? "docker.io/library/" : "docker.io/") + ref;
+      repo = (first == std::string::npos ? "docker.io/library/" : "docker.io/") + repo;
     }
-    req.query.emplace_back("repo", ref);
-    req.query.emplace_back("tag", tag.empty() ? "latest" : tag);
   }
-  req.headers = {{"Content-Type", "application/json"}};
+  req.query.emplace_back("repo", repo);
+  req.query.emplace_back("tag", tag);
   BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
   BERTH_ASSIGN_OR_RETURN(Response response, api->Do(req));
   auto reply = json::parse(response.body, nullptr, false);
