@@ -138,8 +138,14 @@ json ContainerRow(const json& c, bool trunc, int64_t now) {
   if (trunc) {
     std::string image_id = Str(c, "ImageID");
     if (!image_id.empty() && TruncateId(image_id) == TruncateId(image)) image = TruncateId(image);
+    // reference.FamiliarString without the digest: "docker.io/library/x@sha256:.." -> "x".
     size_t at = image.find('@');
     if (at != std::string::npos && !image.starts_with("sha256:")) image = image.substr(0, at);
+    if (image.starts_with("docker.io/library/")) {
+      image.erase(0, 18);
+    } else if (image.starts_with("docker.io/")) {
+      image.erase(0, 10);
+    }
   }
   std::vector<std::string> names;
   if (c.contains("Names") && c["Names"].is_array()) {

@@ -74,6 +74,20 @@ TEST_F(PsTest, QuietLatestAndFormats) {
   EXPECT_TRUE(out_.starts_with(R"({"Command":"\"/docker-entrypoint.…\"","CreatedAt":)")) << out_;
 }
 
+TEST(ContainerRowTest, TruncationLikeDockersFormatter) {
+  json c = json::parse(
+      R"({"Id":"0123456789abcdef","Image":"docker.io/library/busybox@sha256:abc",)"
+      R"("ImageID":"sha256:ffff","Command":"a\tb","Created":0,"Names":["/a","/b/link"]})");
+  json row = ContainerRow(c, /*trunc=*/true, 100);
+  EXPECT_EQ(row["ID"], "0123456789ab");
+  EXPECT_EQ(row["Image"], "busybox");
+  EXPECT_EQ(row["Command"], "\"a\\tb\"");
+  EXPECT_EQ(row["Names"], "a");
+  json full = ContainerRow(c, /*trunc=*/false, 100);
+  EXPECT_EQ(full["Image"], "docker.io/library/busybox@sha256:abc");
+  EXPECT_EQ(full["Names"], "a,b/link");
+}
+
 TEST(DisplayablePortsTest, GroupsRangesLikeDocker) {
   json ports = json::parse(R"([
     {"IP":"0.0.0.0","PrivatePort":8001,"PublicPort":8001,"Type":"tcp"},

@@ -92,13 +92,14 @@ Status Pull(Context& ctx, ApiClient& api, const std::string& image, bool quiet) 
 
 // POST /containers/create, pulling the image first when the daemon does not have it.
 Result<std::string> CreateContainer(Context& ctx, ApiClient& api, const json& body,
-                                    const std::string& name, const std::string& pull_policy,
-                                    bool quiet) {
+                                    const std::string& name, const std::string& platform,
+                                    const std::string& pull_policy, bool quiet) {
   std::string image = body["Image"].get<std::string>();
   Request req;
   req.method = "POST";
   req.path = "/containers/create";
   if (!name.empty()) req.query.emplace_back("name", name);
+  if (!platform.empty()) req.query.emplace_back("platform", platform);
   req.headers = {{"Content-Type", "application/json"}};
   // json.Encoder's output, newline included (the capture's Content-Length counts it).
   req.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
@@ -234,7 +235,8 @@ Status RunRun(Context& ctx, RunOptions& o) {
     return MakeError(Code::kFailedPrecondition, "the input device is not a TTY");
   }
 
-  Result<std::string> id = CreateContainer(ctx, api, *body, o.flags.name, o.flags.pull, o.quiet);
+  Result<std::string> id =
+      CreateContainer(ctx, api, *body, o.flags.name, o.flags.platform, o.flags.pull, o.quiet);
   if (!id) return ReportRunError(ctx, command, id.error(), 125);
   if (!o.run) return ctx.Out(*id + "\n");
 
