@@ -49,6 +49,13 @@ TEST_F(PsTest, TableLikeDocker) {
   EXPECT_TRUE(OnlyRequest().query.empty());
 }
 
+TEST_F(PsTest, EmptyListIsTheHeaderOnlyAsInTheCapture) {
+  fake_.On("GET /v1.43/containers/json", {200, "[]\n", {}});
+  ASSERT_EQ(RunCli({"ps", "-a"}), 0) << err_;
+  EXPECT_EQ(out_, "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n");
+  EXPECT_EQ(OnlyRequest().query, (Params{{"all", "1"}}));
+}
+
 TEST_F(PsTest, QueryFlags) {
   ASSERT_EQ(RunCli({"container", "ls", "-a", "-n", "3", "-s", "--filter", "name=web"}), 0) << err_;
   EXPECT_EQ(

@@ -128,6 +128,25 @@ TEST_F(RunCommandTest, PullsAMissingImageThenCreatesAgain) {
   EXPECT_EQ(reqs[2].path, "/v1.43/containers/create");
 }
 
+TEST_F(RunCommandTest, PullPolicies) {
+  fake_.On("POST /v1.43/containers/create", {404, R"({"message":"No such image: nope:1"})", {}});
+  EXPECT_EQ(RunCli({"create", "--pull", "never", "nope:1"}), 125);
+  EXPECT_EQ(err_,
+            "berth: Error response from daemon: No such image: nope:1\n\nRun 'berth create "
+            "--help' for more information\n");
+  EXPECT_EQ(fake_.ApiRequests().size(), 1u);
+  EXPECT_EQ(RunCli({"create", "--pull", "sometimes", "nope:1"}), 125);
+  EXPECT_EQ(fake_.ApiRequests().size(), 1u);
+  fake_.On("POST /v1.43/images/create", {200, "{\"status\":\"pulled\"}\n", {}});
+  fake_.On("POST /v1.43/containers/create",
+           {201, R"({"Id":")" + std::string(kId) + R"(","Warnings":["low memory"]})", {}});
+  ASSERT_EQ(RunCli({"create", "-q", "--pull", "always", "--platform", "linux/amd64", "nope:1"}), 0);
+  EXPECT_EQ(err_, "WARNING: low memory\n");  // -q hides the pull's progress
+  auto reqs = fake_.ApiRequests();
+  EXPECT_EQ(reqs[reqs.size() - 2].path, "/v1.43/images/create");
+  EXPECT_EQ(reqs.back().query, (Params{{"platform", "linux/amd64"}}));
+}
+
 TEST_F(RunCommandTest, CreatePrintsTheIdAndAttachesByDefault) {
   ASSERT_EQ(RunCli({"create", "-t", "busybox"}), 0) << err_;
   EXPECT_EQ(out_, std::string(kId) + "\n");
