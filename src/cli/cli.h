@@ -4,7 +4,8 @@
 // Run() takes everything it touches from the outside (stdio, environment variables, clock, the
 // connection to the daemon) through Environment, so tests drive whole commands against a fake
 // Transport. Main() wires the real process. Exit codes follow docker: 0 ok, 1 for daemon and
-// argument errors, 125 for unknown flags and bad flag values.
+// argument errors, 125 for unknown flags and bad flag values; run/create/exec/start choose their
+// own (the container's exit status, 125/126/127) through Context::SetExitCode.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,14 @@ struct Environment {
   Writer* err = nullptr;
   bool in_is_terminal = false;
   bool out_is_terminal = false;
-  size_t terminal_width = 0;  // 0: unknown
+  size_t terminal_width = 0;   // 0: unknown
+  size_t terminal_height = 0;  // 0: unknown
+  // The fds behind `in` and `out` when they are real ones (-1 in tests): stdin is polled so its
+  // copier can stop, and terminals are put in raw mode and asked for their size.
+  int in_fd = -1;
+  int out_fd = -1;
+  // The working directory, for relative bind mounts ("-v ./data:/data").
+  std::string cwd;
   std::function<std::optional<std::string>(const std::string&)> getenv;
   std::function<int64_t()> now_unix;  // seconds since the epoch
   // Connects to the daemon at `host`. Main() uses NewCurlTransport.

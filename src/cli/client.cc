@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
+#include "cli/hijack.h"
 
 namespace berth::cli {
 namespace {
@@ -169,6 +170,13 @@ class CurlTransport : public Transport {
   CurlTransport(HostSpec host, std::string user_agent)
       : host_(std::move(host)), user_agent_(std::move(user_agent)) {}
 
+  Result<Upgraded> Upgrade(const Request& request) override {
+    return UpgradeOver(host_, user_agent_, request);
+  }
+  Result<std::unique_ptr<PendingResponse>> Send(const Request& request) override {
+    return SendOver(host_, user_agent_, request);
+  }
+
   Result<Response> RoundTrip(const Request& request, Writer* sink) override {
     std::unique_ptr<CURL, CurlEasyDeleter> curl(curl_easy_init());
     if (!curl) return MakeError(Code::kResourceExhausted, "curl_easy_init failed");
@@ -284,7 +292,7 @@ Error ErrorFromResponse(const Response& response) {
   std::string message;
   std::string_view body = TrimSpace(response.body);
   if (!body.empty()) {
-    auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    auto parsed = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
       message = parsed["message"].get<std::string>();
     } else {
@@ -345,16 +353,58 @@ Result<Response> ApiClient::Do(Request request, Writer* sink) {
   return response;
 }
 
-Result<nlohmann::json> ApiClient::GetJson(const std::string& path, Params query) {
+Result<nlohmann::ordered_json> ApiClient::GetJson(const std::string& path, Params query) {
   Request request;
   request.path = path;
   request.query = std::move(query);
   BERTH_ASSIGN_OR_RETURN(Response response, Do(std::move(request)));
-  auto parsed = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  auto parsed = nlohmann::ordered_json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return MakeError(Code::kDataLoss, fmt::format("GET {}: the daemon sent invalid JSON", path));
   }
   return parsed;
+}
+
+namespace {
+
+// Turns a non-2xx reply of a pending request into the daemon's error.
+class CheckedPending : public PendingResponse {
+ public:
+  explicit CheckedPending(std::unique_ptr<PendingResponse> inner) : inner_(std::move(inner)) {}
+  Result<Response> Await() override {
+    BERTH_ASSIGN_OR_RETURN(Response response, inner_->Await());
+    if (response.status < 200 || response.status >= 300) return ErrorFromResponse(response);
+    return response;
+  }
+
+ private:
+  std::unique_ptr<PendingResponse> inner_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HijackedConn>> ApiClient::Hijack(Request request) {
+  BERTH_ASSIGN_OR_RETURN(std::string version, Version());
+  request.path = "/v" + version + request.path;
+  Result<Upgraded> upgraded = transport_.Upgrade(request);
+  if (!upgraded) return ConnectError(upgraded.error());
+  if (!upgraded->conn) {
+    if (upgraded->response.status >= 200 && upgraded->response.status < 300) {
+      return MakeError(Code::kInternal,
+                       fmt::format("{} {}: the daemon did not upgrade the connection (status {})",
+                                   request.method, request.path, upgraded->response.status));
+    }
+    return ErrorFromResponse(upgraded->response);
+  }
+  return std::move(upgraded->conn);
+}
+
+Result<std::unique_ptr<PendingResponse>> ApiClient::Send(Request request) {
+  BERTH_ASSIGN_OR_RETURN(std::string version, Version());
+  request.path = "/v" + version + request.path;
+  Result<std::unique_ptr<PendingResponse>> pending = transport_.Send(request);
+  if (!pending) return ConnectError(pending.error());
+  return std::unique_ptr<PendingResponse>(std::make_unique<CheckedPending>(std::move(*pending)));
 }
 
 Status ApiClient::StreamLines(Request request,

@@ -50,12 +50,41 @@ struct Response {
   std::string body;                            // unless streamed into a sink
 };
 
+// A connection taken over from HTTP after a 101 reply (attach, exec start): raw bytes both ways.
+// Read, Write and CloseWrite may be called from different threads; Shutdown from any thread
+// makes a blocked Read return end of stream.
+class HijackedConn : public Reader, public Writer {
+ public:
+  // Half-close: the daemon sees end of stdin; reading goes on.
+  virtual Status CloseWrite() = 0;
+  virtual void Shutdown() = 0;
+};
+
+// The reply to an Upgrade request: `conn` is set on 101, otherwise `response` holds the reply.
+struct Upgraded {
+  Response response;
+  std::unique_ptr<HijackedConn> conn;
+};
+
+// A request already sent on its own connection whose reply is read later (run's wait, sent
+// before start so that no exit is missed).
+class PendingResponse {
+ public:
+  virtual ~PendingResponse() = default;
+  // Blocks until the whole reply is in.
+  virtual Result<Response> Await() = 0;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
   // One HTTP exchange. A 2xx body goes to `sink` when one is given, any other body into
   // Response::body. Fails only when no HTTP response was had (connect, I/O, sink errors).
   virtual Result<Response> RoundTrip(const Request& request, Writer* sink) = 0;
+  // Sends `request` with "Connection: Upgrade" and "Upgrade: tcp" on a new connection.
+  virtual Result<Upgraded> Upgrade(const Request& request) = 0;
+  // Sends `request` on a new connection and returns without reading the reply.
+  virtual Result<std::unique_ptr<PendingResponse>> Send(const Request& request) = 0;
 };
 
 // Parses -H / BERTH_HOST: "unix:///path", "tcp://host:port", "http://host:port".
@@ -66,7 +95,8 @@ struct HostSpec {
 };
 Result<HostSpec> ParseHost(std::string_view host);
 
-// libcurl transport. CURLOPT_UNIX_SOCKET_PATH for unix sockets.
+// libcurl transport. CURLOPT_UNIX_SOCKET_PATH for unix sockets. Upgrade and Send go through
+// Boost.Beast on a socket of their own (NewHijackDialer in cli/hijack.h).
 Result<std::unique_ptr<Transport>> NewCurlTransport(const HostSpec& host, std::string user_agent);
 
 // Go's url.Values.Encode: keys sorted (stable for repeats), QueryEscape ("a b" -> "a+b").
@@ -88,7 +118,12 @@ class ApiClient {
   // Sends `request` with the version prefix added to its path. Non-2xx -> Error.
   Result<Response> Do(Request request, Writer* sink = nullptr);
   // GET path -> parsed JSON body.
-  Result<nlohmann::json> GetJson(const std::string& path, Params query = {});
+  Result<nlohmann::ordered_json> GetJson(const std::string& path, Params query = {});
+  // POSTs `request` as an upgrade and returns the raw connection after 101. Other replies are
+  // errors ("Error response from daemon: ...").
+  Result<std::unique_ptr<HijackedConn>> Hijack(Request request);
+  // Sends `request` on its own connection; Await() turns a non-2xx reply into an error.
+  Result<std::unique_ptr<PendingResponse>> Send(Request request);
   // Sends `request`, splitting the 2xx body into lines for `on_line` as it arrives.
   Status StreamLines(Request request, const std::function<Status(std::string_view)>& on_line);
 

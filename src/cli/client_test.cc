@@ -222,7 +222,7 @@ TEST_P(NegotiationTest, UsesMinOfServerVersionAndOurs) {
   auto [advertised, want] = GetParam();
   FakeDaemon daemon(PingThen(advertised, OkJson));
   Connected s = Connect(daemon.host());
-  Result<nlohmann::json> got = s.client->GetJson("/version");
+  Result<nlohmann::ordered_json> got = s.client->GetJson("/version");
   ASSERT_TRUE(got.ok()) << got.error().message;
   std::vector<SeenRequest> seen = daemon.requests();
   ASSERT_EQ(seen.size(), 2u);
@@ -269,7 +269,7 @@ TEST(ApiClientTest, MapsErrorReplyToDaemonMessageAndCode) {
     Reply(c, 404, "{\"message\":\"No such image: nope:latest\"}\n");
   }));
   Connected s = Connect(daemon.host());
-  Result<nlohmann::json> got = s.client->GetJson("/images/nope/json");
+  Result<nlohmann::ordered_json> got = s.client->GetJson("/images/nope/json");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().code, Code::kNotFound);
   EXPECT_EQ(got.error().message, "Error response from daemon: No such image: nope:latest");
@@ -291,7 +291,7 @@ TEST(ApiClientTest, MapsPlainTextErrorAndConflict) {
 
 TEST(ApiClientTest, ConnectionFailureGivesDockerStyleMessage) {
   Connected s = Connect("unix:///nonexistent/berth-test.sock");
-  Result<nlohmann::json> got = s.client->GetJson("/version");
+  Result<nlohmann::ordered_json> got = s.client->GetJson("/version");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().code, Code::kUnavailable);
   EXPECT_EQ(got.error().message,

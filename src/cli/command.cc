@@ -27,10 +27,10 @@ Result<ApiClient*> Context::Client() {
 
 std::string Context::ConfigString(const std::string& key) {
   if (!config_) {
-    config_ = nlohmann::json::object();
+    config_ = nlohmann::ordered_json::object();
     Result<std::string> text = ReadFile(globals_.config_dir + "/config.json");
     if (text.ok()) {
-      auto parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+      auto parsed = nlohmann::ordered_json::parse(*text, nullptr, /*allow_exceptions=*/false);
       if (parsed.is_object()) config_ = std::move(parsed);
     }
   }

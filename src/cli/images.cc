@@ -12,7 +12,7 @@
 namespace berth::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 constexpr std::string_view kNone = "<none>";
 
@@ -164,7 +164,7 @@ namespace {
 
 Status RunImages(Context& ctx, const ImagesOptions& opts) {
   BERTH_RETURN_IF_ERROR(RangeArgs(opts.info, opts.args, 0, 1));
-  BERTH_ASSIGN_OR_RETURN(json filters, ParseFilters(opts.filters));
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json filters, ParseFilters(opts.filters));
   if (!opts.args.empty()) filters["reference"][opts.args[0]] = true;
   std::string user_format = opts.format;
   if (user_format.empty() && !opts.quiet) user_format = ctx.ConfigString("imagesFormat");
@@ -221,6 +221,7 @@ void AddImagesCommand(CLI::App& parent, const std::string& name, const std::stri
 struct InspectOptions {
   std::string format;
   std::string type;
+  bool size = false;
   std::vector<std::string> args;
   CommandInfo info;
 };
@@ -230,37 +231,60 @@ std::string IndentedJson(const nlohmann::ordered_json& value) {
   return value.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+// GET the object `name` of `type` ("container" or "image"): its body, or NotFound.
+Result<std::string> InspectOne(ApiClient& api, const std::string& type, const std::string& name,
+                               bool size) {
+  Request req;
+  if (type == "container") {
+    req.path = "/containers/" + name + "/json";
+    if (size) req.query.emplace_back("size", "1");
+  } else {
+    req.path = "/images/" + name + "/json";
+  }
+  BERTH_ASSIGN_OR_RETURN(Response response, api.Do(req));
+  return std::move(response.body);
+}
+
 Status RunInspect(Context& ctx, const InspectOptions& opts) {
   BERTH_RETURN_IF_ERROR(MinArgs(opts.info, opts.args, 1));
-  if (!opts.type.empty() && opts.type != "image") {
+  if (!opts.type.empty() && opts.type != "image" && opts.type != "container") {
     return MakeError(Code::kInvalidArgument,
                      fmt::format("\"{}\" is not a valid value for --type", opts.type));
   }
+  // Without --type docker tries each kind of object in turn.
+  std::vector<std::string> types = {"container", "image"};
+  if (!opts.type.empty()) types = {opts.type};
   BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
   nlohmann::ordered_json elements = nlohmann::ordered_json::array();
   std::vector<std::string> errors;
   std::string formatted;
   for (const std::string& name : opts.args) {
-    Request req;
-    req.path = "/images/" + name + "/json";
-    Result<Response> got = api->Do(req);
-    if (!got.ok()) {
-      if (got.error().code == Code::kNotFound) {
-        errors.push_back(
-            fmt::format("Error: No such {}: {}", opts.type.empty() ? "object" : "image", name));
-      } else {
-        errors.push_back(got.error().message);
+    std::optional<std::string> body;
+    std::optional<std::string> failure;  // other than "not found"
+    for (const std::string& type : types) {
+      Result<std::string> got = InspectOne(*api, type, name, opts.size);
+      if (got.ok()) {
+        body = std::move(*got);
+        break;
       }
+      if (got.error().code == Code::kUnavailable) return std::move(got).error();
+      if (got.error().code != Code::kNotFound) {
+        failure = got.error().message;
+        break;
+      }
+    }
+    if (!body) {
+      errors.push_back(failure.value_or(
+          fmt::format("Error: No such {}: {}", opts.type.empty() ? "object" : opts.type, name)));
       continue;
     }
-    auto element = nlohmann::ordered_json::parse(got->body, nullptr, false);
+    auto element = nlohmann::ordered_json::parse(*body, nullptr, false);
     if (element.is_discarded()) {
       errors.push_back(fmt::format("{}: the daemon sent invalid JSON", name));
       continue;
     }
     if (!opts.format.empty()) {
-      BERTH_ASSIGN_OR_RETURN(std::string out,
-                             format::RenderOne(opts.format, json::parse(got->body), true));
+      BERTH_ASSIGN_OR_RETURN(std::string out, format::RenderOne(opts.format, element, true));
       formatted += out + "\n";
     } else {
       elements.push_back(std::move(element));
@@ -275,20 +299,33 @@ Status RunInspect(Context& ctx, const InspectOptions& opts) {
   return Ok();
 }
 
+}  // namespace
+
 void AddInspectCommand(CLI::App& parent, const std::string& name, const std::string& path,
-                       bool with_type, Action* selected) {
+                       const std::string& type, Action* selected) {
   auto opts = std::make_shared<InspectOptions>();
-  opts->type = with_type ? "" : "image";
-  std::string what = with_type ? "NAME|ID" : "IMAGE";
-  opts->info = {path, fmt::format("{} [OPTIONS] {} [{}...]", path, what, what),
-                with_type ? "Return low-level information on Berth objects"
-                          : "Display detailed information on one or more images"};
+  opts->type = type;
+  std::string what = type.empty() ? "NAME|ID" : type == "image" ? "IMAGE" : "CONTAINER";
+  std::string description = type.empty() ? "Return low-level information on Berth objects"
+                            : type == "image"
+                                ? "Display detailed information on one or more images"
+                                : "Display detailed information on one or more containers";
+  opts->info = {path, fmt::format("{} [OPTIONS] {} [{}...]", path, what, what), description};
   CLI::App* cmd = AddCommand(parent, name, opts->info.description, selected,
                              [opts](Context& ctx) { return RunInspect(ctx, *opts); });
   cmd->add_option("-f,--format", opts->format, "Format output using a custom template");
-  if (with_type) cmd->add_option("--type", opts->type, "Return JSON for specified type (image)");
-  cmd->add_option("IMAGE", opts->args, "Images (name, ID or digest) to inspect");
+  if (type != "image") {
+    cmd->add_flag("-s,--size", opts->size,
+                  type.empty() ? "Display total file sizes if the type is container"
+                               : "Display total file sizes");
+  }
+  if (type.empty()) {
+    cmd->add_option("--type", opts->type, "Return JSON for specified type (container, image)");
+  }
+  cmd->add_option("NAME", opts->args, "Objects (name, ID or digest) to inspect");
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------
 // history
@@ -478,7 +515,7 @@ struct PruneOptions {
 
 Status RunPrune(Context& ctx, const PruneOptions& opts) {
   BERTH_RETURN_IF_ERROR(NoArgs(opts.info, opts.args));
-  BERTH_ASSIGN_OR_RETURN(json filters, ParseFilters(opts.filters));
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json filters, ParseFilters(opts.filters));
   filters["dangling"][opts.all ? "false" : "true"] = true;
   if (!opts.force) {
     std::string warning =
@@ -534,8 +571,8 @@ void AddImageCommands(CLI::App& root, CLI::App& image, Action* selected) {
   AddImagesCommand(root, "images", "berth images", selected);
   AddImagesCommand(image, "ls", "berth image ls", selected);
   image.get_subcommand("ls")->alias("list");
-  AddInspectCommand(root, "inspect", "berth inspect", /*with_type=*/true, selected);
-  AddInspectCommand(image, "inspect", "berth image inspect", /*with_type=*/false, selected);
+  AddInspectCommand(root, "inspect", "berth inspect", "", selected);
+  AddInspectCommand(image, "inspect", "berth image inspect", "image", selected);
   AddHistoryCommand(root, "history", "berth history", selected);
   AddHistoryCommand(image, "history", "berth image history", selected);
   AddTagCommand(root, "tag", "berth tag", selected);

@@ -9,7 +9,7 @@
 namespace berth::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using testing::CliTest;
 using testing::RecordedRequest;
 
@@ -342,6 +342,14 @@ TEST_F(InspectTest, FormatPerElement) {
             0)
       << err_;
   EXPECT_EQ(out_, "sha256:f888 <b> [\"sh\"] <no value>\nsha256:f888 <b> [\"sh\"] <no value>\n");
+}
+
+TEST_F(InspectTest, JsonKeepsTheDaemonsKeyOrder) {
+  ASSERT_EQ(RunCli({"inspect", "-f", "{{json .Config}} {{json .}}", "busybox"}), 0) << err_;
+  EXPECT_EQ(out_, R"({"Labels":{"a":"<b>"},"Cmd":["sh"]} )"
+                  R"({"Id":"sha256:f888","RepoTags":["busybox:latest"],)"
+                  R"("Config":{"Labels":{"a":"<b>"},"Cmd":["sh"]},"Size":4261550})"
+                  "\n");
 }
 
 // ---------------------------------------------------------------------------------------------

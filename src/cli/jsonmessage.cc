@@ -9,12 +9,12 @@
 namespace berth::cli {
 namespace {
 
-std::string StringField(const nlohmann::json& j, const char* key) {
+std::string StringField(const nlohmann::ordered_json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-int64_t IntField(const nlohmann::json& j, const char* key) {
+int64_t IntField(const nlohmann::ordered_json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
@@ -22,7 +22,7 @@ int64_t IntField(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 Result<JsonMessage> ParseJsonMessage(std::string_view line) {
-  auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  auto j = nlohmann::ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
     return MakeError(Code::kDataLoss,
                      fmt::format("invalid JSON message in the daemon's stream: {}", line));
@@ -84,7 +84,7 @@ std::string ProgressString(const JsonMessage& m, size_t terminal_width) {
 }
 
 JsonMessageDisplay::JsonMessageDisplay(Writer& out, bool terminal, size_t terminal_width,
-                                       std::function<void(const nlohmann::json&)> on_aux)
+                                       std::function<void(const nlohmann::ordered_json&)> on_aux)
     : out_(out), terminal_(terminal), width_(terminal_width), on_aux_(std::move(on_aux)) {}
 
 Status JsonMessageDisplay::Handle(std::string_view line) {

@@ -32,7 +32,7 @@ struct JsonMessage {
   bool has_error = false;
   int error_code = 0;
   std::string error;
-  nlohmann::json aux;  // null when absent
+  nlohmann::ordered_json aux;  // null when absent
 };
 
 Result<JsonMessage> ParseJsonMessage(std::string_view line);
@@ -44,7 +44,7 @@ class JsonMessageDisplay {
  public:
   // `on_aux` receives "aux" payloads (e.g. {"ID": ...}), which are not displayed.
   JsonMessageDisplay(Writer& out, bool terminal, size_t terminal_width = 0,
-                     std::function<void(const nlohmann::json&)> on_aux = {});
+                     std::function<void(const nlohmann::ordered_json&)> on_aux = {});
 
   // Displays one line of the stream; an "error" message becomes the returned Error.
   Status Handle(std::string_view line);
@@ -55,7 +55,7 @@ class JsonMessageDisplay {
   Writer& out_;
   bool terminal_;
   size_t width_;
-  std::function<void(const nlohmann::json&)> on_aux_;
+  std::function<void(const nlohmann::ordered_json&)> on_aux_;
   std::map<std::string, size_t> ids_;  // id -> line index of its progress line
 };
 

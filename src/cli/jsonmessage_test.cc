@@ -92,8 +92,8 @@ TEST(JsonMessageDisplayTest, ErrorInStreamStopsWithItsMessage) {
 
 TEST(JsonMessageDisplayTest, AuxGoesToTheCallbackNotTheOutput) {
   StringWriter out;
-  nlohmann::json seen;
-  JsonMessageDisplay display(out, false, 0, [&](const nlohmann::json& aux) { seen = aux; });
+  nlohmann::ordered_json seen;
+  JsonMessageDisplay display(out, false, 0, [&](const nlohmann::ordered_json& aux) { seen = aux; });
   ASSERT_TRUE(display.Handle(R"({"aux":{"ID":"sha256:abc"}})").ok());
   EXPECT_EQ(out.str(), "");
   EXPECT_EQ(seen["ID"], "sha256:abc");

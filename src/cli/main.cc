@@ -63,6 +63,56 @@ std::vector<std::string> RewriteShortEquals(CLI::App& root, const std::vector<st
   return out;
 }
 
+// Flags expect no value (CLI11 gives them expected(0)).
+bool TakesValue(const CLI::Option* opt) {
+  return opt != nullptr && opt->get_items_expected_max() > 0;
+}
+
+// docker stops parsing flags at the first positional of run, create and exec (SetInterspersed
+// false): "berth run -it busybox ls -la" leaves "-la" to ls. Cuts `args` after that positional
+// (IMAGE or CONTAINER) of a prefix_command() subcommand and returns the cut part.
+std::vector<std::string> SplitTrailing(CLI::App& root, std::vector<std::string>& args) {
+  CLI::App* current = &root;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      // "run [OPTIONS] -- IMAGE CMD...": the next argument is the first positional.
+      if (!current->get_prefix_command() || i + 1 >= args.size()) return {};
+      std::string first = args[i + 1];
+      std::vector<std::string> tail(args.begin() + static_cast<std::ptrdiff_t>(i) + 2, args.end());
+      args.resize(i);
+      args.push_back(std::move(first));
+      return tail;
+    }
+    if (!arg.starts_with("-") || arg == "-") {
+      if (current->get_prefix_command()) {
+        std::vector<std::string> tail(args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                                      args.end());
+        args.resize(i + 1);
+        return tail;
+      }
+      std::vector<CLI::App*> subs =
+          current->get_subcommands([&arg](CLI::App* sub) { return sub->check_name(arg); });
+      if (!subs.empty()) current = subs.front();
+      continue;
+    }
+    if (arg.starts_with("--")) {
+      if (arg.find('=') == std::string::npos && TakesValue(current->get_option_no_throw(arg))) {
+        ++i;
+      }
+      continue;
+    }
+    // A cluster of short flags: the first that takes a value takes the rest, or the next arg.
+    for (size_t j = 1; j < arg.size(); ++j) {
+      if (TakesValue(current->get_option_no_throw(std::string("-") + arg[j]))) {
+        if (j + 1 == arg.size()) ++i;
+        break;
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int Run(const std::vector<std::string>& args, Environment& env) {
@@ -85,9 +135,17 @@ int Run(const std::vector<std::string>& args, Environment& env) {
   CLI::App* image = app.add_subcommand("image", "Manage images");
   AddImageCommands(app, *image, &selected);
   AddTransferCommands(app, *image, &selected);
+  CLI::App* container = app.add_subcommand("container", "Manage containers");
+  AddRunCommands(app, *container, &selected);
+  AddContainerCommands(app, *container, &selected);
+  AddExecCommands(app, *container, &selected);
+  AddStatsCommands(app, *container, &selected);
+  AddCpCommands(app, *container, &selected);
   AllowExtrasEverywhere(app);
 
-  std::vector<std::string> rewritten = RewriteShortEquals(app, args);
+  std::vector<std::string> head = args;
+  std::vector<std::string> trailing = SplitTrailing(app, head);
+  std::vector<std::string> rewritten = RewriteShortEquals(app, head);
   std::vector<std::string> reversed(rewritten.rbegin(), rewritten.rend());
   try {
     app.parse(reversed);
@@ -134,6 +192,7 @@ int Run(const std::vector<std::string>& args, Environment& env) {
 
   GlobalOptions globals;
   globals.debug = debug;
+  globals.trailing_args = std::move(trailing);
   globals.host =
       !host.empty() ? host : env.getenv("BERTH_HOST").value_or(std::string(kDefaultHost));
   if (!config.empty()) {
@@ -148,7 +207,7 @@ int Run(const std::vector<std::string>& args, Environment& env) {
   if (!status.ok() && status.error().code != Code::kCancelled && !status.error().message.empty()) {
     (void)Write(env.err, status.error().message + "\n");
   }
-  return ExitCode(status);
+  return ctx.exit_code().value_or(ExitCode(status));
 }
 
 int Main(int argc, char** argv) {
@@ -161,10 +220,15 @@ int Main(int argc, char** argv) {
   env.err = &err;
   env.in_is_terminal = ::isatty(STDIN_FILENO) == 1;
   env.out_is_terminal = ::isatty(STDOUT_FILENO) == 1;
+  env.in_fd = STDIN_FILENO;
+  env.out_fd = STDOUT_FILENO;
   winsize ws{};
   if (env.out_is_terminal && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
     env.terminal_width = ws.ws_col;
+    env.terminal_height = ws.ws_row;
   }
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof(cwd)) != nullptr) env.cwd = cwd;
   env.getenv = [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
     if (value == nullptr) return std::nullopt;

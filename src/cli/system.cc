@@ -14,7 +14,7 @@
 namespace berth::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string GoArch() {
   utsname u{};

@@ -1,5 +1,7 @@
 #include "cli/format/list.h"
 
+#include <algorithm>
+
 #include "cli/format/tabwriter.h"
 #include "cli/format/template.h"
 
@@ -28,6 +30,17 @@ std::string Expand(std::string_view format) {
   return out;
 }
 
+// docker's formatter contexts marshal a row as a map, so `{{json .}}` prints its keys sorted.
+nlohmann::ordered_json SortedObject(const nlohmann::ordered_json& row) {
+  if (!row.is_object()) return row;
+  std::vector<std::string> keys;
+  for (auto it = row.begin(); it != row.end(); ++it) keys.push_back(it.key());
+  std::sort(keys.begin(), keys.end());
+  nlohmann::ordered_json sorted = nlohmann::ordered_json::object();
+  for (const std::string& key : keys) sorted[key] = row[key];
+  return sorted;
+}
+
 Error Wrap(Error e) { return std::move(e).WithContext("template parsing error"); }
 
 }  // namespace
@@ -40,13 +53,14 @@ std::string ResolveFormat(std::string_view user_format, const ListFormat& list, 
   return std::string(user_format);
 }
 
-Result<std::string> RenderList(std::string_view format, const std::vector<nlohmann::json>& rows,
-                               const nlohmann::json& headers) {
+Result<std::string> RenderList(std::string_view format,
+                               const std::vector<nlohmann::ordered_json>& rows,
+                               const nlohmann::ordered_json& headers) {
   Result<Template> tmpl = Template::Parse(Expand(format));
   if (!tmpl) return Wrap(std::move(tmpl).error());
   std::string body;
-  for (const nlohmann::json& row : rows) {
-    Result<std::string> line = tmpl->Execute(row);
+  for (const nlohmann::ordered_json& row : rows) {
+    Result<std::string> line = tmpl->Execute(SortedObject(row));
     if (!line) return Wrap(std::move(line).error());
     body += *line;
     body += '\n';
@@ -61,7 +75,8 @@ Result<std::string> RenderList(std::string_view format, const std::vector<nlohma
   return writer.Flush();
 }
 
-Result<std::string> RenderOne(std::string_view format, const nlohmann::json& value, bool lenient) {
+Result<std::string> RenderOne(std::string_view format, const nlohmann::ordered_json& value,
+                              bool lenient) {
   std::string expanded = format == "json" ? "{{json .}}" : Expand(format);
   Result<Template> tmpl = Template::Parse(expanded);
   if (!tmpl) return Wrap(std::move(tmpl).error());

@@ -15,9 +15,9 @@
 namespace berth::cli::format {
 
 struct ListFormat {
-  std::string default_table;  // e.g. "table {{.Repository}}\t{{.Tag}}\t..."
-  std::string quiet;          // e.g. "{{.ID}}"
-  nlohmann::json headers;     // field -> header text: {"ID": "IMAGE ID", ...}
+  std::string default_table;       // e.g. "table {{.Repository}}\t{{.Tag}}\t..."
+  std::string quiet;               // e.g. "{{.ID}}"
+  nlohmann::ordered_json headers;  // field -> header text: {"ID": "IMAGE ID", ...}
 };
 
 // Picks the template docker would use for `user_format` ("" and "table" mean the default; -q
@@ -25,12 +25,14 @@ struct ListFormat {
 std::string ResolveFormat(std::string_view user_format, const ListFormat& list, bool quiet);
 
 // Renders `rows` with `format` (already resolved). Errors read "template parsing error: ...".
-Result<std::string> RenderList(std::string_view format, const std::vector<nlohmann::json>& rows,
-                               const nlohmann::json& headers);
+Result<std::string> RenderList(std::string_view format,
+                               const std::vector<nlohmann::ordered_json>& rows,
+                               const nlohmann::ordered_json& headers);
 
 // Renders one value with a user template (`inspect --format`, `version --format`): escapes
 // expanded, "json" shorthand, missing fields give "<no value>" when `lenient`.
-Result<std::string> RenderOne(std::string_view format, const nlohmann::json& value, bool lenient);
+Result<std::string> RenderOne(std::string_view format, const nlohmann::ordered_json& value,
+                              bool lenient);
 
 // True when `format` mentions `.field` (decides e.g. whether to ask for shared sizes).
 bool FormatMentions(std::string_view format, std::string_view field);

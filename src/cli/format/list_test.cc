@@ -5,7 +5,7 @@
 namespace berth::cli::format {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 const ListFormat& Images() {
   static const ListFormat f{

@@ -13,7 +13,7 @@
 
 namespace berth::cli::format {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 

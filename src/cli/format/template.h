@@ -1,5 +1,5 @@
 // Template: the subset of Go's text/template that `--format` flags use in docker, evaluated over
-// nlohmann::json values whose keys are the field names docker's formatters expose.
+// nlohmann::ordered_json values whose keys are the field names docker's formatters expose.
 //
 // Supported: literal text; {{.Field}}, {{.A.B}}, {{.}}; variables {{$}}, {{$x := ...}},
 // {{range $k, $v := .X}}; pipelines {{.Name | lower}}; {{if}}/{{else if}}/{{else}}/{{with}}/
@@ -32,7 +32,7 @@ class Template {
  public:
   static Result<Template> Parse(std::string_view text);
 
-  Result<std::string> Execute(const nlohmann::json& data,
+  Result<std::string> Execute(const nlohmann::ordered_json& data,
                               MissingField missing = MissingField::kError,
                               Functions functions = Functions::kNormal) const;
 
@@ -45,8 +45,9 @@ class Template {
 
 // Go's fmt "%v" of a decoded JSON value: strings bare, arrays "[a b]", objects "map[k:v]",
 // null "<nil>".
-std::string GoString(const nlohmann::json& value);
-// docker's template "json": Go's json encoder with HTML escaping off: compact, keys sorted.
-std::string GoJson(const nlohmann::json& value);
+std::string GoString(const nlohmann::ordered_json& value);
+// docker's template "json": Go's json encoder with HTML escaping off, compact. Keys keep the
+// order of the data: the daemon's (struct order, maps already sorted), or rows built sorted.
+std::string GoJson(const nlohmann::ordered_json& value);
 
 }  // namespace berth::cli::format

@@ -61,6 +61,16 @@ std::string TypeName(const json& v) {
   }
 }
 
+// An object's members sorted by key: the order Go gives a map in range and fmt. Data keeps the
+// daemon's order (ordered_json); only these Go map views sort.
+std::vector<std::pair<std::string, const json*>> SortedItems(const json& object) {
+  std::vector<std::pair<std::string, const json*>> items;
+  for (auto it = object.begin(); it != object.end(); ++it) items.emplace_back(it.key(), &*it);
+  std::sort(items.begin(), items.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return items;
+}
+
 std::string AsString(const json& v) { return v.is_string() ? v.get<std::string>() : GoString(v); }
 
 Result<int64_t> AsInt(const json& v) {
@@ -178,17 +188,22 @@ class Executor {
                        fmt::format("range can't iterate over {}", GoString(value)));
     }
     size_t scope = vars_.size();
-    size_t index = 0;
-    for (auto it = value.begin(); it != value.end(); ++it, ++index) {
+    // Go ranges over a map in sorted key order, over a slice in index order.
+    std::vector<std::pair<json, const json*>> items;
+    if (value.is_object()) {
+      for (const auto& [k, v] : SortedItems(value)) items.emplace_back(json(k), v);
+    } else {
+      for (size_t i = 0; i < value.size(); ++i) items.emplace_back(json(i), &value[i]);
+    }
+    for (const auto& [key, item] : items) {
       vars_.resize(scope);
-      json key = value.is_object() ? json(it.key()) : json(index);
       if (node.pipe.decls.size() == 1) {
-        vars_.emplace_back(node.pipe.decls[0], *it);
+        vars_.emplace_back(node.pipe.decls[0], *item);
       } else if (node.pipe.decls.size() >= 2) {
         vars_.emplace_back(node.pipe.decls[0], key);
-        vars_.emplace_back(node.pipe.decls[1], *it);
+        vars_.emplace_back(node.pipe.decls[1], *item);
       }
-      BERTH_RETURN_IF_ERROR(Walk(node.list, *it, out));
+      BERTH_RETURN_IF_ERROR(Walk(node.list, *item, out));
     }
     vars_.resize(scope);
     return Ok();
@@ -466,10 +481,10 @@ std::string GoString(const json& value) {
     case json::value_t::object: {
       std::string out = "map[";
       bool first = true;
-      for (auto it = value.begin(); it != value.end(); ++it) {
+      for (const auto& [key, item] : SortedItems(value)) {  // fmt prints maps sorted
         if (!first) out += ' ';
         first = false;
-        out += it.key() + ":" + GoString(*it);
+        out += key + ":" + GoString(*item);
       }
       return out + "]";
     }

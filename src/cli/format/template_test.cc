@@ -5,7 +5,7 @@
 namespace berth::cli::format {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 const json& Data() {
   static const json data = json::parse(R"({
@@ -53,7 +53,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"MapPrintsGoStyleSorted", "{{.Labels}}", "map[a:1 maintainer:me]"},
         Case{"NullPrintsNil", "{{.Nothing}}", "<nil>"},
         Case{"CaseInsensitiveFallback", "{{.repository}}", "busybox"},
-        Case{"JsonOfField", "{{json .Labels}}", R"({"a":"1","maintainer":"me"})"},
+        // json keeps the data's order (a daemon's Go map arrives sorted already).
+        Case{"JsonOfField", "{{json .Labels}}", R"({"maintainer":"me","a":"1"})"},
         Case{"JsonOfString", "{{json .Tag}}", R"("latest")"},
         Case{"JsonDoesNotEscapeHtml", "{{json \"<a&b>\"}}", R"("<a&b>")"},
         Case{"Range", "{{range .RepoTags}}[{{.}}]{{end}}", "[busybox:latest][busybox:1]"},
@@ -170,7 +171,14 @@ TEST(GoStringTest, FormatsValuesLikeGoFmt) {
   EXPECT_EQ(GoString(json::parse(R"({"b":[1,"x"],"a":{"c":null}})")),
             "map[a:map[c:<nil>] b:[1 x]]");
   EXPECT_EQ(GoString(json(false)), "false");
-  EXPECT_EQ(GoJson(json::parse(R"({"b":1,"a":"x"})")), R"({"a":"x","b":1})");
+  // The data's key order is kept (the daemon's struct order); Go sorts only map views.
+  EXPECT_EQ(GoJson(json::parse(R"({"b":1,"a":"x"})")), R"({"b":1,"a":"x"})");
+}
+
+TEST(TemplateTest, RangeOverMapIsSortedLikeGo) {
+  Result<Template> t = Template::Parse("{{range $k, $v := .}}{{$k}}={{$v}} {{end}}");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t->Execute(json::parse(R"({"z":1,"a":2})")), "a=2 z=1 ");
 }
 
 }  // namespace

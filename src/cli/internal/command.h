@@ -3,8 +3,10 @@
 // of the command groups. Private to cli/.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,9 +24,10 @@ class App;
 namespace berth::cli {
 
 struct GlobalOptions {
-  std::string host;        // -H / BERTH_HOST / kDefaultHost
-  bool debug = false;      // -D
-  std::string config_dir;  // --config / BERTH_CONFIG / ~/.berth
+  std::string host;                        // -H / BERTH_HOST / kDefaultHost
+  bool debug = false;                      // -D
+  std::string config_dir;                  // --config / BERTH_CONFIG / ~/.berth
+  std::vector<std::string> trailing_args;  // see Context::trailing_args
 };
 
 class Context {
@@ -42,13 +45,20 @@ class Context {
   std::string ConfigString(const std::string& key);
   // Asks "<message> [y/N] " and reads a line from stdin (docker's PromptForConfirmation).
   Result<bool> Confirm(std::string_view message);
+  // The exit code to use instead of ExitCode(status) (run's container status, 125, ...).
+  void SetExitCode(int code) { exit_code_ = code; }
+  std::optional<int> exit_code() const { return exit_code_; }
+  // Arguments after a command's first positional (run/create/exec IMAGE|CONTAINER COMMAND...),
+  // which docker never parses as flags.
+  const std::vector<std::string>& trailing_args() const { return globals_.trailing_args; }
 
  private:
   Environment& env_;
   GlobalOptions globals_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<ApiClient> client_;
-  std::optional<nlohmann::json> config_;
+  std::optional<nlohmann::ordered_json> config_;
+  std::optional<int> exit_code_;
 };
 
 using Action = std::function<Status(Context&)>;
@@ -69,7 +79,8 @@ Status RangeArgs(const CommandInfo& cmd, const std::vector<std::string>& args, s
 Status NoArgs(const CommandInfo& cmd, const std::vector<std::string>& args);
 
 // Parses repeated --filter key=value flags into the Engine API's filters JSON
-// ({"key":{"value":true}}), as docker's filters.Args does. Empty object when none.
+// ({"key":{"value":true}}), as docker's filters.Args does. Empty object when none. A sorted
+// nlohmann::json on purpose: it is a Go map, marshalled with sorted keys.
 Result<nlohmann::json> ParseFilters(const std::vector<std::string>& flags);
 
 // Adds a subcommand `name` to `parent` whose run is stored into `selected` when parsed.
@@ -81,6 +92,25 @@ CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::strin
 void AddSystemCommands(CLI::App& root, Action* selected);
 void AddImageCommands(CLI::App& root, CLI::App& image, Action* selected);
 void AddTransferCommands(CLI::App& root, CLI::App& image, Action* selected);
+// inspect (images.cc): `type` "" tries a container, then an image; "container" or "image".
+void AddInspectCommand(CLI::App& parent, const std::string& name, const std::string& path,
+                       const std::string& type, Action* selected);
+// Container groups (run.cc, containers.cc, exec.cc). Commands whose arguments after the first
+// positional are the container's own are marked prefix_command() for Run()'s splitting.
+void AddRunCommands(CLI::App& root, CLI::App& container, Action* selected);
+void AddContainerCommands(CLI::App& root, CLI::App& container, Action* selected);
+void AddExecCommands(CLI::App& root, CLI::App& container, Action* selected);
+void AddStatsCommands(CLI::App& root, CLI::App& container, Action* selected);
+void AddCpCommands(CLI::App& root, CLI::App& container, Action* selected);
+
+// docker's GetTimestamp for --since/--until: a Go duration ("10m") is that long before `now`
+// (Unix seconds), RFC 3339 becomes "seconds.nanos", anything else is sent as given.
+std::string DockerTimestamp(const std::string& value, int64_t now);
+
+// Reports an error the way docker's run/create/start do: "berth: <message>" + help hint, and
+// sets exit code `code`. Returns an error with an empty message (already printed).
+Status ReportRunError(Context& ctx, const std::string& command, const Error& error, int code,
+                      bool period = false);
 
 // Presentation helpers shared by the groups.
 std::string TruncateId(std::string_view id);             // docker's stringid.TruncateID

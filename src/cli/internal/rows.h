@@ -14,10 +14,12 @@ namespace berth::cli {
 // UniqueSize, VirtualSize. `show_digests` is --digests; `need_digest` is docker's needDigest
 // (--digests, or a format that mentions {{.Digest}}): tags are then repeated per digest.
 // `now` is the current time in Unix seconds.
-std::vector<nlohmann::json> ImageRows(const nlohmann::json& image, bool show_digests,
-                                      bool need_digest, bool no_trunc, int64_t now);
+std::vector<nlohmann::ordered_json> ImageRows(const nlohmann::ordered_json& image,
+                                              bool show_digests, bool need_digest, bool no_trunc,
+                                              int64_t now);
 
 // One row of GET /images/{name}/history: ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment.
-nlohmann::json HistoryRow(const nlohmann::json& layer, bool human, bool no_trunc, int64_t now);
+nlohmann::ordered_json HistoryRow(const nlohmann::ordered_json& layer, bool human, bool no_trunc,
+                                  int64_t now);
 
 }  // namespace berth::cli

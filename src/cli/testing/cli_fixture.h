@@ -24,6 +24,8 @@ class BorrowedTransport : public Transport {
   Result<Response> RoundTrip(const Request& r, Writer* sink) override {
     return t_.RoundTrip(r, sink);
   }
+  Result<Upgraded> Upgrade(const Request& r) override { return t_.Upgrade(r); }
+  Result<std::unique_ptr<PendingResponse>> Send(const Request& r) override { return t_.Send(r); }
 
  private:
   Transport& t_;

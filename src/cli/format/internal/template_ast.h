@@ -14,7 +14,7 @@
 
 namespace berth::cli::format {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // ---------------------------------------------------------------------------------------------
 // Syntax tree
