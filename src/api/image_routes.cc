@@ -6,7 +6,6 @@
 #include "api/request.h"
 #include "api/response_writer.h"
 #include "api/router.h"
-#include "base/async_io.h"
 #include "base/strings.h"
 #include "oci/platform.h"
 #include "oci/reference.h"
@@ -18,9 +17,6 @@ namespace {
 // declaration order; only Go maps come out sorted). Swagger-generated types such as
 // ImageSummary and HistoryResponseItem declare theirs alphabetically.
 using Json = nlohmann::ordered_json;
-
-// An upload read ahead of the unpacking: receiving a GiB costs ~0.3 s of a core on its own.
-constexpr size_t kBodyReadAhead = 4 << 20;
 
 std::string Rfc3339FromUnixNanos(int64_t ns) {
   if (ns == 0) return "0001-01-01T00:00:00Z";
@@ -179,12 +175,7 @@ Status Import(image::ImageStore& images, Request& req, ResponseWriter& w) {
     opts.platform = platform;
   }
   Result<image::Image> img = [&]() -> Result<image::Image> {
-    if (src == "-") {
-      // The upload is received on a thread of its own while this one unpacks it. Destroyed
-      // (joined) before the reply is written: the reader thread may write "100 Continue".
-      ReadAheadReader body(req.body(), kBodyReadAhead, [&req] { req.InterruptBody(); });
-      return images.Import(body, opts);
-    }
+    if (src == "-") return images.Import(req.body(), opts);
     std::string url = src;
     if (url.find("://") == std::string::npos) url = "http://" + url;
     BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Reader> body, internal::OpenUrl(url));

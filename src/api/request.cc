@@ -10,15 +10,14 @@ namespace berth::api {
 
 Request::Request(std::string method, std::string path, std::string api_version,
                  std::map<std::string, std::string> params, Pairs query, Pairs headers,
-                 Reader* body, std::function<void()> interrupt_body)
+                 Reader* body)
     : method_(std::move(method)),
       path_(std::move(path)),
       api_version_(std::move(api_version)),
       params_(std::move(params)),
       query_(std::move(query)),
       headers_(std::move(headers)),
-      body_(body),
-      interrupt_body_(std::move(interrupt_body)) {}
+      body_(body) {}
 
 std::string_view Request::Param(std::string_view name) const {
   auto it = params_.find(std::string(name));

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,10 +28,8 @@ class Request {
   using Pairs = std::vector<std::pair<std::string, std::string>>;
 
   // `body` is borrowed and must outlive the Request; pass an empty StringReader for none.
-  // `interrupt_body`: see InterruptBody(); none for a body that never blocks.
   Request(std::string method, std::string path, std::string api_version,
-          std::map<std::string, std::string> params, Pairs query, Pairs headers, Reader* body,
-          std::function<void()> interrupt_body = {});
+          std::map<std::string, std::string> params, Pairs query, Pairs headers, Reader* body);
 
   const std::string& method() const { return method_; }
   const std::string& path() const { return path_; }  // without the version prefix
@@ -55,12 +52,6 @@ class Request {
   std::string_view Header(std::string_view name) const;
 
   Reader& body() { return *body_; }
-  // Makes a body read blocked on the connection (on another thread: a ReadAheadReader's) and
-  // every later one end, so a handler that stops reading early can join that thread. The rest
-  // of the body is lost: the connection is not reused. Safe to call while another thread reads.
-  void InterruptBody() const {
-    if (interrupt_body_) interrupt_body_();
-  }
 
   // Reads the whole body (at most kMaxJsonBody) and parses it. InvalidArgument (400) for a
   // non-JSON Content-Type, an empty body, malformed JSON or a body over the limit, with
@@ -75,7 +66,6 @@ class Request {
   Pairs query_;
   Pairs headers_;
   Reader* body_;
-  std::function<void()> interrupt_body_;
 };
 
 }  // namespace berth::api

@@ -6,9 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "archive/apply.h"
-#include "base/async_io.h"
 #include "base/file.h"
 #include "base/strings.h"
+#include "base/write_behind.h"
 #include "image/internal/impl.h"
 #include "oci/chain_id.h"
 #include "oci/manifest.h"

@@ -1,7 +1,5 @@
 #include "api/internal/connection.h"
 
-#include <sys/socket.h>
-
 #include <ctime>
 #include <limits>
 #include <utility>
@@ -308,11 +306,8 @@ bool ServeRequest(Socket& socket, beast::flat_buffer& buffer,
     for (const auto& field : req) {
       headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    // A reader thread blocked in recv wakes up with end of stream; sending still works, so
-    // the error reply goes out (the connection closes after it: the body is not drained).
-    auto interrupt_body = [&socket] { ::shutdown(socket.native_handle(), SHUT_RD); };
     Request r(method, vp.path, *version, std::move(match->params), ParseQuery(query),
-              std::move(headers), &body, interrupt_body);
+              std::move(headers), &body);
     st = (*match->handler)(r, w);
     if (!st) {
       const Error& e = st.error();

@@ -1,81 +1,9 @@
-#include "base/async_io.h"
+#include "base/write_behind.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 namespace berth {
-
-ReadAheadReader::ReadAheadReader(Reader& src, size_t capacity, std::function<void()> interrupt)
-    : src_(src), interrupt_(std::move(interrupt)), ring_(capacity) {
-  BERTH_CHECK(capacity > 0);
-  thread_ = std::thread([this] { Run(); });
-}
-
-ReadAheadReader::~ReadAheadReader() {
-  bool interrupt = false;
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-    interrupt = !ended_ && interrupt_;
-  }
-  cv_.notify_all();
-  // The thread may be blocked in src_.Read(), where no flag reaches it.
-  if (interrupt) interrupt_();
-  thread_.join();
-}
-
-void ReadAheadReader::Run() {
-  const size_t capacity = ring_.size();
-  while (true) {
-    size_t at = 0, room = 0;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || count_ < capacity; });
-      if (stop_) return;
-      at = (head_ + count_) % capacity;
-      room = std::min(capacity - count_, capacity - at);
-    }
-    // Outside the lock: the consumer never touches the free part of the ring.
-    Result<size_t> n = src_.Read(ring_.data() + at, room);
-    {
-      std::lock_guard lock(mu_);
-      if (!n) {
-        error_ = std::move(n).error();
-        ended_ = true;
-      } else if (*n == 0) {
-        ended_ = true;
-      } else {
-        count_ += *n;
-      }
-    }
-    cv_.notify_all();
-    if (!n || *n == 0) return;
-  }
-}
-
-Result<size_t> ReadAheadReader::Read(char* buf, size_t size) {
-  if (size == 0) return size_t{0};
-  size_t at = 0, n = 0;
-  {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return count_ > 0 || ended_; });
-    if (count_ == 0) {
-      if (error_) return *error_;
-      return size_t{0};
-    }
-    at = head_;
-    n = std::min({size, count_, ring_.size() - head_});
-  }
-  std::memcpy(buf, ring_.data() + at, n);
-  {
-    std::lock_guard lock(mu_);
-    head_ = (head_ + n) % ring_.size();
-    count_ -= n;
-  }
-  cv_.notify_all();
-  return n;
-}
 
 WriteBehindWriter::WriteBehindWriter(Writer& sink, size_t buffers, size_t buffer_size)
     : sink_(sink), buffer_size_(buffer_size) {
