@@ -13,7 +13,10 @@
 namespace berth::api {
 namespace {
 
-using Json = nlohmann::json;
+// Keys in the order Docker's Go structs declare them (encoding/json writes fields in
+// declaration order; only Go maps come out sorted). Swagger-generated types such as
+// ImageSummary and HistoryResponseItem declare theirs alphabetically.
+using Json = nlohmann::ordered_json;
 
 std::string Rfc3339FromUnixNanos(int64_t ns) {
   if (ns == 0) return "0001-01-01T00:00:00Z";
@@ -32,30 +35,29 @@ Json SetAsObject(const std::set<std::string>& s) {
   return o;
 }
 
-// Docker's container.Config as the image inspect shows it.
+// Docker's container.Config as the image inspect shows it, fields in its declaration order.
 Json ContainerConfigJson(const oci::ContainerConfig& c) {
-  Json j = {
-      {"Hostname", ""},
-      {"Domainname", ""},
-      {"User", c.user},
-      {"AttachStdin", false},
-      {"AttachStdout", false},
-      {"AttachStderr", false},
-      {"Tty", false},
-      {"OpenStdin", false},
-      {"StdinOnce", false},
-      {"Env", c.env.empty() ? Json(nullptr) : Json(c.env)},
-      {"Cmd", StringsOrNull(c.cmd)},
-      {"Image", ""},
-      {"Volumes", SetAsObject(c.volumes)},
-      {"WorkingDir", c.working_dir},
-      {"Entrypoint", StringsOrNull(c.entrypoint)},
-      {"OnBuild", c.on_build.empty() ? Json(nullptr) : Json(c.on_build)},
-      {"Labels", c.labels.empty() ? Json(nullptr) : Json(c.labels)},
-  };
+  Json j = Json::object();
+  j["Hostname"] = "";
+  j["Domainname"] = "";
+  j["User"] = c.user;
+  j["AttachStdin"] = false;
+  j["AttachStdout"] = false;
+  j["AttachStderr"] = false;
   if (!c.exposed_ports.empty()) j["ExposedPorts"] = SetAsObject(c.exposed_ports);
-  if (!c.stop_signal.empty()) j["StopSignal"] = c.stop_signal;
+  j["Tty"] = false;
+  j["OpenStdin"] = false;
+  j["StdinOnce"] = false;
+  j["Env"] = c.env.empty() ? Json(nullptr) : Json(c.env);
+  j["Cmd"] = StringsOrNull(c.cmd);
   if (c.args_escaped) j["ArgsEscaped"] = true;
+  j["Image"] = "";
+  j["Volumes"] = SetAsObject(c.volumes);
+  j["WorkingDir"] = c.working_dir;
+  j["Entrypoint"] = StringsOrNull(c.entrypoint);
+  j["OnBuild"] = c.on_build.empty() ? Json(nullptr) : Json(c.on_build);
+  j["Labels"] = c.labels.empty() ? Json(nullptr) : Json(c.labels);
+  if (!c.stop_signal.empty()) j["StopSignal"] = c.stop_signal;
   if (!c.shell.empty()) j["Shell"] = c.shell;
   return j;
 }
@@ -192,18 +194,31 @@ Json ImageSummaryJson(const image::Image& img) {
     tags = {"<none>:<none>"};
     digests = {"<none>@<none>"};
   }
+  // types.ImageSummary (generated from the swagger spec: fields sorted by name).
   return Json{
-      {"Id", img.id.ToString()},
-      {"ParentId", ""},
-      {"RepoTags", tags},
-      {"RepoDigests", digests},
+      {"Containers", -1},
       {"Created", img.created_unix},
-      {"Size", img.size},
-      {"SharedSize", -1},
-      {"VirtualSize", img.size},
+      {"Id", img.id.ToString()},
       {"Labels",
        img.config.config.labels.empty() ? Json::object() : Json(img.config.config.labels)},
-      {"Containers", -1},
+      {"ParentId", ""},
+      {"RepoDigests", digests},
+      {"RepoTags", tags},
+      {"SharedSize", -1},
+      {"Size", img.size},
+      {"VirtualSize", img.size},
+  };
+}
+
+Json HistoryItemJson(const image::HistoryItem& h) {
+  // image.HistoryResponseItem, generated from the swagger spec: fields sorted by name.
+  return Json{
+      {"Comment", h.comment},
+      {"Created", h.created},
+      {"CreatedBy", h.created_by},
+      {"Id", h.id},
+      {"Size", h.size},
+      {"Tags", h.tags.empty() ? Json(nullptr) : Json(h.tags)},
   };
 }
 
@@ -238,15 +253,16 @@ Json ImageInspectJson(const image::Image& img) {
       {"Author", c.author},
       {"Config", ContainerConfigJson(c.config)},
       {"Architecture", c.architecture},
-      {"Os", c.os},
-      {"Size", img.size},
-      {"VirtualSize", img.size},
-      {"GraphDriver", {{"Name", "overlay2"}, {"Data", nullptr}}},
-      {"RootFS", {{"Type", c.rootfs.type}, {"Layers", layers}}},
-      {"Metadata", {{"LastTagTime", Rfc3339FromUnixNanos(img.last_tag_time_ns)}}},
   };
   if (!c.variant.empty()) j["Variant"] = c.variant;
+  j["Os"] = c.os;
   if (!c.os_version.empty()) j["OsVersion"] = c.os_version;
+  j["Size"] = img.size;
+  j["VirtualSize"] = img.size;
+  // GraphDriverData is generated (sorted); RootFS and Metadata are declared in this order.
+  j["GraphDriver"] = {{"Data", nullptr}, {"Name", "overlay2"}};
+  j["RootFS"] = {{"Type", c.rootfs.type}, {"Layers", layers}};
+  j["Metadata"] = {{"LastTagTime", Rfc3339FromUnixNanos(img.last_tag_time_ns)}};
   return j;
 }
 
@@ -309,12 +325,7 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images) {
                   BERTH_ASSIGN_OR_RETURN(auto items, images.History(req.Param("name")));
                   Json out = Json::array();
                   for (const image::HistoryItem& h : items) {
-                    out.push_back({{"Id", h.id},
-                                   {"Created", h.created},
-                                   {"CreatedBy", h.created_by},
-                                   {"Tags", h.tags.empty() ? Json(nullptr) : Json(h.tags)},
-                                   {"Size", h.size},
-                                   {"Comment", h.comment}});
+                    out.push_back(HistoryItemJson(h));
                   }
                   return w.WriteJson(200, out);
                 });

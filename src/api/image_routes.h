@@ -1,6 +1,7 @@
 // Engine API routes for images (/images/...): list, inspect, history, tag, remove, import
 // (POST /images/create?fromSrc=), save (GET /images/get, /images/{name}/get), load, prune.
-// JSON shapes are those of the Docker Engine API v1.43 (ImageSummary, ImageInspect, ...).
+// JSON shapes are those of the Docker Engine API v1.43 (ImageSummary, ImageInspect, ...), keys
+// in the order dockerd writes them (its Go structs' field order).
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -15,7 +16,8 @@ class Router;
 // of another set, since the first match wins.
 void RegisterImageRoutes(Router& router, image::ImageStore& images);
 
-nlohmann::json ImageSummaryJson(const image::Image& image);
-nlohmann::json ImageInspectJson(const image::Image& image);
+nlohmann::ordered_json ImageSummaryJson(const image::Image& image);
+nlohmann::ordered_json ImageInspectJson(const image::Image& image);
+nlohmann::ordered_json HistoryItemJson(const image::HistoryItem& item);
 
 }  // namespace berth::api

@@ -7,8 +7,8 @@
 
 namespace berth::api {
 
-Status ResponseWriter::WriteJson(int status, const nlohmann::json& value) {
-  std::string body = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+Status ResponseWriter::WriteJson(int status, const nlohmann::ordered_json& value) {
+  std::string body = value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   body += '\n';
   return WriteBody(status, "application/json", body);
 }

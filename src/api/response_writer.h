@@ -63,7 +63,7 @@ class ResponseWriter : public Writer {
 
   // JSON as Go's json.Encoder writes it (with a trailing newline), Content-Type
   // application/json.
-  Status WriteJson(int status, const nlohmann::json& value);
+  Status WriteJson(int status, const nlohmann::ordered_json& value);
   // The status from errors.h and {"message": ...}; text/plain for API versions <= 1.23, as
   // dockerd does.
   Status WriteError(const Error& error);

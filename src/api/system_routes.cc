@@ -1,5 +1,8 @@
 #include "api/system_routes.h"
 
+#include <map>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "api/request.h"
@@ -10,7 +13,9 @@
 namespace berth::api {
 namespace {
 
-using Json = nlohmann::json;
+// Keys in the order dockerd writes them: its Go structs' declaration order (types.Version,
+// types.Info, ...); Go maps (Details, IndexConfigs, Runtimes) come out sorted by key.
+using Json = nlohmann::ordered_json;
 
 Json Strings(const std::vector<std::string>& v) {
   Json out = Json::array();
@@ -67,15 +72,18 @@ Json InfoJson(const engine::SystemInfo& i) {
   Json driver_status = Json::array();
   for (const auto& [k, v] : i.driver_status) driver_status.push_back(Json::array({k, v}));
 
-  Json index_configs = Json::object();
+  std::map<std::string, Json> indexes;  // a Go map: sorted by key
   for (const engine::IndexInfo& idx : i.registry.indexes) {
-    index_configs[idx.name] = {{"Name", idx.name},
-                               {"Mirrors", Strings(idx.mirrors)},
-                               {"Secure", idx.secure},
-                               {"Official", idx.official}};
+    indexes[idx.name] = {{"Name", idx.name},
+                         {"Mirrors", Strings(idx.mirrors)},
+                         {"Secure", idx.secure},
+                         {"Official", idx.official}};
   }
+  Json index_configs = Json::object();
+  for (auto& [name, config] : indexes) index_configs[name] = std::move(config);
+  std::set<std::string> runtime_names(i.runtimes.begin(), i.runtimes.end());
   Json runtimes = Json::object();
-  for (const std::string& r : i.runtimes) runtimes[r] = {{"path", "berthd"}};
+  for (const std::string& r : runtime_names) runtimes[r] = {{"path", "berthd"}};
 
   return Json{
       {"ID", i.id},
@@ -86,7 +94,6 @@ Json InfoJson(const engine::SystemInfo& i) {
       {"Images", i.counts.images},
       {"Driver", i.driver},
       {"DriverStatus", driver_status},
-      {"DockerRootDir", i.root_dir},
       {"Plugins",
        {{"Volume", Json::array({"local"})},
         {"Network", Json::array({"bridge", "host", "none"})},
@@ -100,12 +107,12 @@ Json InfoJson(const engine::SystemInfo& i) {
       {"CPUShares", cg.cpu_shares},
       {"CPUSet", cg.cpu_set},
       {"PidsLimit", cg.pids_limit},
-      {"OomKillDisable", cg.oom_kill_disable},
       {"IPv4Forwarding", h.ipv4_forwarding},
       {"BridgeNfIptables", h.bridge_nf_iptables},
       {"BridgeNfIp6tables", h.bridge_nf_ip6tables},
       {"Debug", i.debug},
       {"NFd", i.open_fds},
+      {"OomKillDisable", cg.oom_kill_disable},
       {"NGoroutines", i.threads},
       {"SystemTime", i.system_time},
       {"LoggingDriver", "json-file"},
@@ -127,6 +134,7 @@ Json InfoJson(const engine::SystemInfo& i) {
       {"NCPU", h.ncpu},
       {"MemTotal", h.mem_total},
       {"GenericResources", nullptr},
+      {"DockerRootDir", i.root_dir},
       {"HttpProxy", i.http_proxy},
       {"HttpsProxy", i.https_proxy},
       {"NoProxy", i.no_proxy},

@@ -15,7 +15,7 @@ class Router;
 void RegisterSystemRoutes(Router& router, engine::SystemBackend& backend);
 
 // The JSON bodies, exposed for tests.
-nlohmann::json VersionJson(const engine::VersionInfo& version);
-nlohmann::json InfoJson(const engine::SystemInfo& info);
+nlohmann::ordered_json VersionJson(const engine::VersionInfo& version);
+nlohmann::ordered_json InfoJson(const engine::SystemInfo& info);
 
 }  // namespace berth::api

@@ -1,5 +1,8 @@
 #include "api/system_routes.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -33,7 +36,7 @@ class FakeSystem : public engine::SystemBackend {
     i.registry.mirrors = {"https://m.example/"};
     i.server_version = "0.1.0";
     i.default_runtime = "berth";
-    i.runtimes = {"berth"};
+    i.runtimes = runtimes;
     i.security_options = {"name=seccomp,profile=builtin"};
     return i;
   }
@@ -46,6 +49,7 @@ class FakeSystem : public engine::SystemBackend {
         "6.1.0"};
   }
   bool fail = false;
+  std::vector<std::string> runtimes = {"berth"};
 };
 
 class SystemRoutesTest : public ::testing::Test {
@@ -129,6 +133,110 @@ TEST_F(SystemRoutesTest, InfoHasTheFieldsDockerInfoPrints) {
   EXPECT_EQ(i["RegistryConfig"]["Mirrors"][0], "https://m.example/");
   EXPECT_EQ(i["Swarm"]["LocalNodeState"], "inactive");
   EXPECT_TRUE(i["Plugins"]["Volume"].is_array());
+}
+
+// The keys of a JSON object in the order they appear in `body`.
+std::vector<std::string> KeysInOrder(const nlohmann::ordered_json& j) {
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  return keys;
+}
+
+TEST_F(SystemRoutesTest, VersionKeysComeInDockerdOrder) {
+  testing::RecordingResponseWriter w;
+  ASSERT_TRUE(Call("GET", "/version", w));
+  auto v = nlohmann::ordered_json::parse(w.body());
+  // types.Version's field order (Experimental is omitempty and false).
+  EXPECT_EQ(KeysInOrder(v),
+            (std::vector<std::string>{"Platform", "Components", "Version", "ApiVersion",
+                                      "MinAPIVersion", "GitCommit", "GoVersion", "Os", "Arch",
+                                      "KernelVersion", "BuildTime"}));
+  EXPECT_EQ(KeysInOrder(v["Components"][0]),
+            (std::vector<std::string>{"Name", "Version", "Details"}));
+  // Details is a Go map: sorted, as in the captured dockerd reply.
+  EXPECT_EQ(
+      KeysInOrder(v["Components"][0]["Details"]),
+      (std::vector<std::string>{"ApiVersion", "Arch", "BuildTime", "Experimental", "GitCommit",
+                                "GoVersion", "KernelVersion", "MinAPIVersion", "Os"}));
+}
+
+TEST_F(SystemRoutesTest, InfoKeysComeInDockerdOrder) {
+  backend_.runtimes = {"runc", "berth"};
+  testing::RecordingResponseWriter w;
+  ASSERT_TRUE(Call("GET", "/info", w));
+  auto i = nlohmann::ordered_json::parse(w.body());
+  // types.Info's field order (moby v24, API 1.43), omitempty fields left out.
+  EXPECT_EQ(KeysInOrder(i), (std::vector<std::string>{"ID",
+                                                      "Containers",
+                                                      "ContainersRunning",
+                                                      "ContainersPaused",
+                                                      "ContainersStopped",
+                                                      "Images",
+                                                      "Driver",
+                                                      "DriverStatus",
+                                                      "Plugins",
+                                                      "MemoryLimit",
+                                                      "SwapLimit",
+                                                      "KernelMemoryTCP",
+                                                      "CpuCfsPeriod",
+                                                      "CpuCfsQuota",
+                                                      "CPUShares",
+                                                      "CPUSet",
+                                                      "PidsLimit",
+                                                      "IPv4Forwarding",
+                                                      "BridgeNfIptables",
+                                                      "BridgeNfIp6tables",
+                                                      "Debug",
+                                                      "NFd",
+                                                      "OomKillDisable",
+                                                      "NGoroutines",
+                                                      "SystemTime",
+                                                      "LoggingDriver",
+                                                      "CgroupDriver",
+                                                      "CgroupVersion",
+                                                      "NEventsListener",
+                                                      "KernelVersion",
+                                                      "OperatingSystem",
+                                                      "OSVersion",
+                                                      "OSType",
+                                                      "Architecture",
+                                                      "IndexServerAddress",
+                                                      "RegistryConfig",
+                                                      "NCPU",
+                                                      "MemTotal",
+                                                      "GenericResources",
+                                                      "DockerRootDir",
+                                                      "HttpProxy",
+                                                      "HttpsProxy",
+                                                      "NoProxy",
+                                                      "Name",
+                                                      "Labels",
+                                                      "ExperimentalBuild",
+                                                      "ServerVersion",
+                                                      "Runtimes",
+                                                      "DefaultRuntime",
+                                                      "Swarm",
+                                                      "LiveRestoreEnabled",
+                                                      "Isolation",
+                                                      "InitBinary",
+                                                      "ContainerdCommit",
+                                                      "RuncCommit",
+                                                      "InitCommit",
+                                                      "SecurityOptions",
+                                                      "Warnings"}));
+  EXPECT_EQ(KeysInOrder(i["Plugins"]),
+            (std::vector<std::string>{"Volume", "Network", "Authorization", "Log"}));
+  EXPECT_EQ(KeysInOrder(i["RegistryConfig"]),
+            (std::vector<std::string>{"AllowNondistributableArtifactsCIDRs",
+                                      "AllowNondistributableArtifactsHostnames",
+                                      "InsecureRegistryCIDRs", "IndexConfigs", "Mirrors"}));
+  EXPECT_EQ(KeysInOrder(i["RegistryConfig"]["IndexConfigs"]["docker.io"]),
+            (std::vector<std::string>{"Name", "Mirrors", "Secure", "Official"}));
+  // Runtimes is a Go map: sorted by name, whatever order the backend lists them in.
+  EXPECT_EQ(KeysInOrder(i["Runtimes"]), (std::vector<std::string>{"berth", "runc"}));
+  EXPECT_EQ(KeysInOrder(i["Swarm"]),
+            (std::vector<std::string>{"NodeID", "NodeAddr", "LocalNodeState", "ControlAvailable",
+                                      "Error", "RemoteManagers"}));
 }
 
 TEST_F(SystemRoutesTest, InfoBackendErrorIsReturnedForTheServerToMap) {

@@ -343,7 +343,11 @@ Status Applier::Finish() {
 Result<ApplyResult> ApplyLayer(Reader& layer, int root_dirfd, const ApplyOptions& options,
                                sys::Syscalls& sys) {
   auto fail = [](Error e) { return std::move(e).WithContext("apply layer"); };
+  if (options.tee_digests && options.tee == nullptr) {
+    return MakeError(Code::kInvalidArgument, "apply layer: tee_digests without a tee");
+  }
   TapReader raw(layer, options.tee);
+  raw.set_digest(!options.tee_digests);
   Result<std::unique_ptr<DecompressingReader>> decompressed = NewDecompressingReader(raw);
   if (!decompressed) return fail(std::move(decompressed).error());
   Compression compression = (*decompressed)->compression();
@@ -376,7 +380,7 @@ Result<ApplyResult> ApplyLayer(Reader& layer, int root_dirfd, const ApplyOptions
 
   ApplyResult result;
   result.compression = compression;
-  result.digest = raw.Finish();
+  if (!options.tee_digests) result.digest = raw.Finish();
   result.size = raw.size();
   result.diff_id = compression == Compression::kNone ? result.digest : diff.Finish();
   result.diff_size = diff.size();

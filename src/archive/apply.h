@@ -51,6 +51,11 @@ struct ApplyOptions {
   WhiteoutMode whiteout_mode = WhiteoutMode::kOverlay;
   // Receives the raw (still compressed) input bytes as they stream; not owned.
   Writer* tee = nullptr;
+  // The tee digests the raw input itself (a content ingest verifies what it stores), so
+  // ApplyLayer does not hash it again: sha256 costs ~0.6 s per GiB. ApplyResult::digest is then
+  // left empty, and so is diff_id for an uncompressed layer (it is the same digest); the caller
+  // takes them from the tee. Needs `tee`.
+  bool tee_digests = false;
   // Change owners to the uids/gids in the layer (needs CAP_CHOWN; off for rootless tests).
   bool chown = true;
   // syncfs(2) the root's file system once at the end, instead of an fsync per file.
@@ -58,9 +63,9 @@ struct ApplyOptions {
 };
 
 struct ApplyResult {
-  oci::Digest diff_id;     // sha256 of the uncompressed tar stream
+  oci::Digest diff_id;     // sha256 of the uncompressed tar stream (see tee_digests)
   uint64_t diff_size = 0;  // its size in bytes
-  oci::Digest digest;      // sha256 of the raw input (the blob)
+  oci::Digest digest;      // sha256 of the raw input (the blob); empty with tee_digests
   uint64_t size = 0;       // its size in bytes
   Compression compression = Compression::kNone;
 };

@@ -183,6 +183,33 @@ TEST_F(ApplyTest, DigestsRawAndUncompressedStreamsAndTeesRawBytes) {
   EXPECT_EQ(Read("a"), "hello");
 }
 
+TEST_F(ApplyTest, TeeDigestsLeavesTheRawDigestToTheTee) {
+  RawTar tar;
+  tar.File("a", "hello").Dir("d/");
+  std::string plain = tar.Finish();
+  std::string gz = Gzip(plain);
+  for (const std::string& input : {plain, gz}) {
+    StringWriter tee;
+    ApplyOptions o = Options();
+    o.tee = &tee;
+    o.tee_digests = true;
+    Result<ApplyResult> r = Apply(input, o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_FALSE(r->digest.valid());
+    EXPECT_EQ(r->size, input.size());
+    EXPECT_TRUE(tee.str() == input);
+    if (r->compression == Compression::kNone) {
+      EXPECT_FALSE(r->diff_id.valid()) << "an uncompressed diff_id is the tee's digest";
+    } else {
+      EXPECT_EQ(r->diff_id, oci::Digest::Of(plain));
+    }
+    EXPECT_EQ(r->diff_size, plain.size());
+  }
+  ApplyOptions no_tee = Options();
+  no_tee.tee_digests = true;
+  EXPECT_EQ(Apply(plain, no_tee).error().code, Code::kInvalidArgument);
+}
+
 TEST_F(ApplyTest, DigestCoversTrailingPaddingAfterEndOfArchive) {
   RawTar tar;
   tar.File("a", "x");

@@ -1,11 +1,14 @@
 // Unpacking layers into snapshots, and undoing what a failed operation created.
 #include <fcntl.h>
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include "archive/apply.h"
 #include "base/file.h"
 #include "base/strings.h"
+#include "base/write_behind.h"
 #include "image/internal/impl.h"
 #include "oci/chain_id.h"
 #include "oci/manifest.h"
@@ -13,6 +16,10 @@
 
 namespace berth::image {
 namespace {
+
+// The blob tee's queue: enough to ride out a slow write without holding the unpacking back.
+constexpr size_t kTeeBuffers = 4;
+constexpr size_t kTeeBufferSize = 1 << 20;
 
 std::string_view LayerMediaTypeFor(archive::Compression c) {
   switch (c) {
@@ -41,22 +48,35 @@ Result<LayerInfo> ImageStore::Impl::UnpackLayer(Reader& blob, const oci::Digest&
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(upper, O_PATH | O_DIRECTORY));
 
   std::unique_ptr<content::IngestWriter> ingest;
+  // The blob is written and hashed by a thread of its own while this one unpacks: the ingest
+  // is a second full write of the layer, and its sha256 the only hash of the raw bytes
+  // (tee_digests), so neither waits on the other.
+  std::optional<WriteBehindWriter> tee;
   if (store_blob) {
     BERTH_ASSIGN_OR_RETURN(ingest, content.Writer(key, std::nullopt, -1));
+    tee.emplace(*ingest, kTeeBuffers, kTeeBufferSize);
   }
   archive::ApplyOptions opts;
   opts.chown = options.chown;
-  opts.tee = ingest.get();
+  opts.tee = tee ? &*tee : nullptr;
+  opts.tee_digests = tee.has_value();
   // The layer's files reach the disk (one syncfs) before the snapshot is committed and any row
   // names it: the write-fsync-then-record rule (ARCHITECTURE.md).
   opts.sync = true;
   Result<archive::ApplyResult> applied = archive::ApplyLayer(blob, root.get(), opts, sys);
+  Status teed = applied && tee ? tee->Close() : Ok();
+  tee.reset();  // joins the writer thread before the ingest is used here
+  if (applied && !teed) applied = std::move(teed).error().WithContext("store layer blob");
   if (!applied) {
     if (ingest) (void)ingest->Abort();
     return std::move(applied).error();
   }
 
   LayerInfo layer;
+  if (ingest) {
+    applied->digest = ingest->Digest();
+    if (applied->compression == archive::Compression::kNone) applied->diff_id = applied->digest;
+  }
   layer.diff_id = applied->diff_id;
   layer.diff_size = static_cast<int64_t>(applied->diff_size);
   layer.blob = applied->digest;
