@@ -1,6 +1,7 @@
 #include "api/container_routes.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include <fmt/format.h>
@@ -23,11 +24,6 @@ using OJson = nlohmann::ordered_json;
 using engine::Container;
 
 std::string Time(int64_t ns) { return ns == 0 ? "0001-01-01T00:00:00Z" : FormatRfc3339Nano(ns); }
-
-Status WriteOJson(ResponseWriter& w, int status, const OJson& j) {
-  return w.WriteBody(status, "application/json",
-                     j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-}
 
 OJson ParsedOr(const std::string& text, OJson fallback) {
   OJson j = OJson::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -207,7 +203,7 @@ Status Create(engine::ContainerService& cs, Request& req, ResponseWriter& w) {
     if (auto it = ordered.find("NetworkingConfig"); it != ordered.end()) ordered.erase(it);
   }
   BERTH_ASSIGN_OR_RETURN(auto created, cs.Create(req.Query("name"), ordered.dump(), host));
-  return WriteOJson(w, 201, OJson{{"Id", created.id}, {"Warnings", created.warnings}});
+  return w.WriteJson(201, OJson{{"Id", created.id}, {"Warnings", created.warnings}});
 }
 
 }  // namespace
@@ -241,12 +237,12 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
       if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
       out.push_back(SummaryJson(c, images));
     }
-    return WriteOJson(w, 200, out);
+    return w.WriteJson(200, out);
   });
 
   router.Handle("GET", "/containers/{name}/json", [&cs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
-    return WriteOJson(w, 200, InspectJson(c));
+    return w.WriteJson(200, InspectJson(c));
   });
 
   router.Handle("POST", "/containers/{name}/start", [&cs](Request& req, ResponseWriter& w) -> Status {
@@ -303,7 +299,7 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     BERTH_ASSIGN_OR_RETURN(auto filters, internal::ParseFilters(req.Query("filters")));
     (void)filters;
     BERTH_ASSIGN_OR_RETURN(auto removed, cs.Prune());
-    return WriteOJson(w, 200, OJson{{"ContainersDeleted", removed.empty() ? OJson(nullptr)
+    return w.WriteJson(200, OJson{{"ContainersDeleted", removed.empty() ? OJson(nullptr)
                                                                          : OJson(removed)},
                                     {"SpaceReclaimed", 0}});
   });
@@ -390,9 +386,8 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
       if (v.empty() || v == "0") return int64_t{0};
       // Seconds with an optional fraction, as the CLI sends after converting --since.
       double secs = 0;
-      try {
-        secs = std::stod(std::string(v));
-      } catch (...) {
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
+      if (ec != std::errc() || end != v.data() + v.size()) {
         return MakeError(Code::kInvalidArgument, fmt::format("invalid value for {}: {}", key, v));
       }
       return static_cast<int64_t>(secs * 1e9);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/internal/filters.h"
 #include "api/internal/url_reader.h"
 #include "api/request.h"
 #include "api/response_writer.h"
@@ -68,35 +69,10 @@ std::vector<std::string> Familiar(const std::vector<oci::Reference>& refs) {
   return out;
 }
 
-// Docker's filters: {"key":{"value":true}} or the legacy {"key":["value"]}.
-Result<std::map<std::string, std::vector<std::string>>> ParseFilters(std::string_view text) {
-  std::map<std::string, std::vector<std::string>> out;
-  if (text.empty()) return out;
-  Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return MakeError(Code::kInvalidArgument, "invalid filter: " + std::string(text));
-  }
-  for (auto& [key, value] : j.items()) {
-    std::vector<std::string>& values = out[key];
-    if (value.is_object()) {
-      for (auto& [v, on] : value.items()) {
-        if (on.is_boolean() && on.get<bool>()) values.push_back(v);
-      }
-    } else if (value.is_array()) {
-      for (const Json& v : value) {
-        if (v.is_string()) values.push_back(v.get<std::string>());
-      }
-    } else {
-      return MakeError(Code::kInvalidArgument, "invalid filter: " + std::string(text));
-    }
-  }
-  return out;
-}
-
 Result<image::ListFilters> ListFiltersFrom(Request& req) {
   image::ListFilters f;
   f.all = req.QueryBool("all");
-  BERTH_ASSIGN_OR_RETURN(auto filters, ParseFilters(req.Query("filters")));
+  BERTH_ASSIGN_OR_RETURN(auto filters, internal::ParseFilters(req.Query("filters")));
   for (auto& [key, values] : filters) {
     if (key == "dangling") {
       for (const std::string& v : values) {
@@ -299,7 +275,7 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images) {
   });
 
   router.Handle("POST", "/images/prune", [&images](Request& req, ResponseWriter& w) -> Status {
-    BERTH_ASSIGN_OR_RETURN(auto filters, ParseFilters(req.Query("filters")));
+    BERTH_ASSIGN_OR_RETURN(auto filters, internal::ParseFilters(req.Query("filters")));
     bool all = false;
     for (auto& [key, values] : filters) {
       if (key == "dangling") {

@@ -35,6 +35,11 @@ class ContainerFixture : public DaemonFixture {
   }
 
   static std::string Trim(const std::string& s) { return std::string(TrimSpace(s)); }
+  // A file's contents without surrounding space; "" if it cannot be read.
+  static std::string ReadTrimmed(const std::string& path) {
+    Result<std::string> text = ReadFile(path);
+    return text ? Trim(*text) : "";
+  }
 
   // The cgroup directory of a container in the memory hierarchy (v1) or the unified one (v2).
   std::string MemoryCgroup(const std::string& id) {

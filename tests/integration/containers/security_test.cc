@@ -70,16 +70,16 @@ TEST_F(SecurityTest, PidsLimitContainsAForkBomb) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   std::string id = Trim(run.output);
   std::string pids = PidsCgroup(id);
-  EXPECT_EQ(Trim(ReadFile(pids + "/pids.max").value_or("")), "64");
+  EXPECT_EQ(ReadTrimmed(pids + "/pids.max"), "64");
   // The bomb hits the limit: the kernel counts refused forks in pids.events.
   std::string events;
   for (int i = 0; i < 200; ++i) {
-    events = Trim(ReadFile(pids + "/pids.events").value_or(""));
+    events = ReadTrimmed(pids + "/pids.events");
     if (events != "max 0" && !events.empty()) break;
     ::usleep(20000);
   }
   EXPECT_NE(events, "max 0");
-  int current = std::atoi(Trim(ReadFile(pids + "/pids.current").value_or("0")).c_str());
+  int current = std::atoi(ReadTrimmed(pids + "/pids.current").c_str());
   EXPECT_GT(current, 1);
   EXPECT_LE(current, 64);
   // The host still forks, and rm -f ends every process of the bomb.
