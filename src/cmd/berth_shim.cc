@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -19,6 +20,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   UniqueFd ready(std::atoi(argv[2]));
+  // Whoever spawned us, keep only stdio and the ready pipe: no descriptor of the spawner may
+  // live on in a long-lived shim (or reach a container).
+  ::close_range(static_cast<unsigned>(std::max(ready.get(), 2) + 1), ~0U, 0);
   auto text = ReadFile(std::string(argv[1]) + "/" + std::string(shim::kOptionsFile));
   auto options = text ? shim::ParseOptions(*text) : Result<shim::ShimOptions>(text.error());
   if (!options) {

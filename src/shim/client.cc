@@ -59,6 +59,10 @@ Result<Spawned> Spawn(const std::string& shim_binary, const std::string& bundle)
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_RDWR, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_RDWR, 0);
   posix_spawn_file_actions_adddup2(&fa, wr.get(), 3);
+  // Nothing else of berthd's reaches the shim: its API sockets, other containers' fds, ...
+  // (asio's sockets are not O_CLOEXEC; an inherited listening socket outlives a killed berthd
+  // and makes the next one refuse to start).
+  posix_spawn_file_actions_addclosefrom_np(&fa, 4);
   std::string arg0 = "berth-shim";
   std::string arg1 = bundle;
   std::string arg2 = "3";

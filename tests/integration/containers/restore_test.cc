@@ -53,7 +53,7 @@ TEST_F(RestoreTest, ContainersOutliveAKilledDaemon) {
 
 TEST_F(RestoreTest, ExitWhileTheDaemonIsDownKeepsItsCode) {
   BERTH_SKIP_WITHOUT_DOCKER();
-  Run run = Docker(d_, {"run", "-d", "--name", "e", "busybox", "sh", "-c", "sleep 1; exit 5"});
+  Run run = Docker(d_, {"run", "-d", "--name", "ee", "busybox", "sh", "-c", "sleep 1; exit 5"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   std::string id = Trim(run.output);
   ::kill(d_.pid, SIGKILL);
@@ -65,10 +65,10 @@ TEST_F(RestoreTest, ExitWhileTheDaemonIsDownKeepsItsCode) {
   ASSERT_TRUE(PathExists(exit_file));
   d_ = StartDaemon("d", root_);
   ASSERT_TRUE(WaitReady(d_));
-  EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "e"})
+  EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "ee"})
                      .output),
             "exited 5");
-  EXPECT_EQ(Docker(d_, {"rm", "e"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"rm", "ee"}).exit_code, 0);
 }
 
 }  // namespace
