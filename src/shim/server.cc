@@ -28,6 +28,7 @@
 #include "oci/runtime_spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "shim/internal/exec_session.h"
 #include "shim/json_log.h"
 #include "sys/linux_syscalls.h"
 
@@ -47,11 +48,7 @@ std::string OkLine(Json extra = Json::object()) {
   return extra.dump() + "\n";
 }
 
-Status SetNonBlocking(int fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return ErrnoError("fcntl");
-  return {};
-}
+using internal::SetNonBlocking;
 
 // Binds `name` in `dir` (the shim's cwd becomes `dir`, so the socket path stays short
 // whatever the length of the exec root: sun_path holds 108 bytes).
@@ -84,24 +81,8 @@ Result<Pipe> MakePipe() {
 
 enum class Mode { kRequest, kAttach, kWait, kExec };
 
-// One `docker exec` process: its stdio, and its status once reaped. It outlives its stream
-// connection so exec-state can report the exit code.
-struct Exec {
-  std::string id;
-  std::unique_ptr<runtime::ContainerProcess> proc;
-  pid_t pid = 0;
-  bool tty = false;
-  UniqueFd pty;
-  UniqueFd out;
-  UniqueFd err;
-  UniqueFd stdin;  // pipe write end, or a dup of the pty
-  std::string stdin_buf;
-  bool stdin_close_pending = false;
-  bool exited = false;
-  int exit_code = 0;
-  std::optional<Clock::time_point> exited_at;
-  bool streaming = false;  // its connection is open
-};
+// Exec sessions outlive their stream connection so exec-state can report the exit code.
+using Exec = internal::ExecSession;
 
 struct Conn {
   UniqueFd fd;
@@ -137,9 +118,7 @@ class Shim {
   std::string StateJson() const;
   void StartExec(Conn& c, const Json& req);
   void OnExecOutput(Exec& x, int fd, StreamType stream);
-  void FlushExecStdin(Exec& x);
-  void CloseExecStdin(Exec& x);
-  void MaybeEndExec(Exec& x, bool force);
+  void MaybeEndExec(Exec& x);
   Conn* ExecConn(const Exec& x);
 
   const ShimOptions& o_;
@@ -372,7 +351,7 @@ void Shim::Loop() {
           OnExecOutput(*kinds[i].exec, kinds[i].exec->pty.get(), StreamType::kStdout);
           break;
         case kExecStdin:
-          FlushExecStdin(*kinds[i].exec);
+          internal::FlushExecStdin(*kinds[i].exec);
           break;
         case kConn: {
           Conn& c = *kinds[i].conn;
@@ -392,7 +371,7 @@ void Shim::Loop() {
         }
       }
     }
-    for (auto& entry : execs_) MaybeEndExec(*entry.second, false);
+    for (auto& entry : execs_) MaybeEndExec(*entry.second);
     conns_.remove_if([](const Conn& c) {
       bool gone = c.read_closed && c.out.empty() &&
                   (c.close_after_flush || (c.mode != Mode::kAttach && c.mode != Mode::kExec));
@@ -425,7 +404,7 @@ void Shim::OnReadable(Conn& c) {
       // A half-close is the exec's stdin EOF; the client still reads output.
       if (c.exec != nullptr && c.exec->stdin) {
         c.exec->stdin_close_pending = true;
-        FlushExecStdin(*c.exec);
+        internal::FlushExecStdin(*c.exec);
       }
       if (n < 0) c.out.clear(), c.close_after_flush = true;
       return;
@@ -450,7 +429,7 @@ void Shim::OnReadable(Conn& c) {
   if (c.mode == Mode::kExec) {
     if (c.exec != nullptr && c.exec->stdin) {
       c.exec->stdin_buf.append(buf, static_cast<size_t>(n));
-      FlushExecStdin(*c.exec);
+      internal::FlushExecStdin(*c.exec);
     }
     return;
   }
@@ -471,7 +450,7 @@ void Shim::OnReadable(Conn& c) {
   }
   if (c.mode == Mode::kExec && !rest.empty() && c.exec != nullptr && c.exec->stdin) {
     c.exec->stdin_buf += rest;
-    FlushExecStdin(*c.exec);
+    internal::FlushExecStdin(*c.exec);
   }
 }
 
@@ -640,11 +619,7 @@ void Shim::ReapChildren() {
     }
     for (auto& entry : execs_) {
       Exec* x = entry.second.get();
-      if (x->pid != p || x->exited) continue;
-      x->exited = true;
-      x->exited_at = Clock::now();
-      if (WIFEXITED(status)) x->exit_code = WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) x->exit_code = 128 + WTERMSIG(status);
+      if (x->pid == p) internal::RecordExecExit(*x, status);
     }
   }
 }
@@ -708,78 +683,23 @@ void Shim::StartExec(Conn& c, const Json& req) {
   if (id.empty() || !req.contains("process")) {
     return fail(MakeError(Code::kInvalidArgument, "shim: exec needs an id and a process"));
   }
-  if (!started_ || exited_) {
-    return fail(MakeError(Code::kConflict, "container is not running"));
-  }
+  if (!started_ || exited_) return fail(MakeError(Code::kConflict, "container is not running"));
   if (execs_.count(id) != 0) return fail(MakeError(Code::kAlreadyExists, "exec already started"));
   auto process = oci::ParseProcess(req["process"].dump());
   if (!process) return fail(process.error());
-  bool want_stdin = req.value("stdin", false);
-  auto x = std::make_unique<Exec>();
-  x->id = id;
-  x->tty = process->terminal;
   runtime::ExecOptions eo;
   eo.init_pid = pid_;
-  eo.process = &*process;
   eo.spec = &spec_;
   eo.cgroup = cgroup_.get();
-  std::optional<Pipe> in, out, err;
-  if (!x->tty) {
-    auto mk = [&](std::optional<Pipe>& p) -> Status {
-      BERTH_ASSIGN_OR_RETURN(p, MakePipe());
-      return {};
-    };
-    Status st = want_stdin ? mk(in) : Status();
-    if (st) st = mk(out);
-    if (st) st = mk(err);
-    if (!st) return fail(st.error());
-    if (in) eo.stdio.in = in->read.get();
-    eo.stdio.out = out->write.get();
-    eo.stdio.err = err->write.get();
-  }
-  auto created = runtime::CreateExec(eo, sys_);
+  auto created = internal::CreateExecSession(id, *process, req.value("stdin", false), eo, sys_);
   if (!created) return fail(created.error());
-  x->proc = std::move(*created);
-  x->pid = x->proc->pid();
-  if (x->tty) {
-    x->pty = x->proc->TakePtyMaster();
-    (void)SetNonBlocking(x->pty.get());
-    if (want_stdin) x->stdin = UniqueFd(::fcntl(x->pty.get(), F_DUPFD_CLOEXEC, 3));
-  } else {
-    x->out = std::move(out->read);
-    x->err = std::move(err->read);
-    (void)SetNonBlocking(x->out.get());
-    (void)SetNonBlocking(x->err.get());
-    if (in) {
-      x->stdin = std::move(in->write);
-      (void)SetNonBlocking(x->stdin.get());
-    }
-  }
-  // Our ends of the child's pipes go now, so EOF comes when the process (and what it forked)
-  // closes them.
-  in.reset();
-  out.reset();
-  err.reset();
-  Exec& ref = *x;
-  execs_[id] = std::move(x);
-  Status st = ref.proc->Start();
-  if (!st) {
-    // The process has exited; ReapChildren collects it. Docker's codes for a program that is
-    // missing (127) or cannot run (126).
-    ref.exit_code = st.error().code == Code::kNotFound ? 127 : 126;
-    ref.exited = true;
-    ref.exited_at = Clock::now();
-    ref.out.Reset();
-    ref.err.Reset();
-    ref.pty.Reset();
-    ref.stdin.Reset();
-    Error e = st.error();
-    return fail(e);
-  }
+  Exec& x = **created;
+  execs_[id] = std::move(*created);
+  if (Status st = internal::StartExecSession(x); !st) return fail(st.error());
   c.mode = Mode::kExec;
-  c.exec = &ref;
-  ref.streaming = true;
-  c.out += OkLine({{"pid", ref.pid}});
+  c.exec = &x;
+  x.streaming = true;
+  c.out += OkLine({{"pid", x.pid}});
 }
 
 Conn* Shim::ExecConn(const Exec& x) {
@@ -791,63 +711,28 @@ Conn* Shim::ExecConn(const Exec& x) {
 }
 
 void Shim::OnExecOutput(Exec& x, int fd, StreamType stream) {
-  char buf[kReadChunk];
-  for (int round = 0; round < 8; ++round) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n > 0) {
-      Conn* c = ExecConn(x);
-      if (c != nullptr && !c->close_after_flush) {
-        if (!x.tty) c->out += FrameHeader(stream, static_cast<uint32_t>(n));
-        c->out.append(buf, static_cast<size_t>(n));
-      }
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (fd == x.out.get()) x.out.Reset();
-    if (fd == x.err.get()) x.err.Reset();
-    if (fd == x.pty.get()) {
-      if (!x.exited) return;  // EIO between slave opens; final only after exit
-      x.pty.Reset();
-    }
-    return;
-  }
-}
-
-void Shim::FlushExecStdin(Exec& x) {
-  while (x.stdin && !x.stdin_buf.empty()) {
-    ssize_t w = ::write(x.stdin.get(), x.stdin_buf.data(), x.stdin_buf.size());
-    if (w > 0) {
-      x.stdin_buf.erase(0, static_cast<size_t>(w));
-      continue;
-    }
-    if (w < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    x.stdin_buf.clear();
-    CloseExecStdin(x);
-    return;
-  }
-  if (x.stdin_close_pending) CloseExecStdin(x);
-}
-
-void Shim::CloseExecStdin(Exec& x) {
-  if (x.tty && x.stdin) (void)::write(x.stdin.get(), "\x04", 1);
-  x.stdin.Reset();
-  x.stdin_buf.clear();
-  x.stdin_close_pending = false;
+  internal::ReadExecOutput(x, fd, [&](std::string_view data) {
+    Conn* c = ExecConn(x);
+    if (c == nullptr || c->close_after_flush) return;  // detached: dropped
+    if (!x.tty) c->out += FrameHeader(stream, static_cast<uint32_t>(data.size()));
+    c->out.append(data);
+  });
 }
 
 // The stream ends once the process has exited and its output is drained (or the drain limit
 // passed: something it forked keeps the pipes open).
-void Shim::MaybeEndExec(Exec& x, bool force) {
-  if (!x.exited) return;
-  bool drained = !x.out && !x.err && !x.pty;
-  if (!drained && !force && Clock::now() - *x.exited_at <= kDrainLimit) return;
-  if (x.out) OnExecOutput(x, x.out.get(), StreamType::kStdout);
-  if (x.err) OnExecOutput(x, x.err.get(), StreamType::kStderr);
-  if (x.pty) OnExecOutput(x, x.pty.get(), StreamType::kStdout);
-  x.out.Reset();
-  x.err.Reset();
-  x.pty.Reset();
-  x.stdin.Reset();
+void Shim::MaybeEndExec(Exec& x) {
+  if (!internal::ExecFinished(x, kDrainLimit)) return;
+  if (!x.out && !x.err && !x.pty && !x.stdin && !x.streaming) return;
+  auto sink = [&](StreamType stream) {
+    return [&, stream](std::string_view data) {
+      Conn* c = ExecConn(x);
+      if (c == nullptr || c->close_after_flush) return;
+      if (!x.tty) c->out += FrameHeader(stream, static_cast<uint32_t>(data.size()));
+      c->out.append(data);
+    };
+  };
+  internal::CloseExecSession(x, sink(StreamType::kStdout), sink(StreamType::kStderr));
   if (Conn* c = ExecConn(x); c != nullptr && !c->close_after_flush) {
     c->close_after_flush = true;
     c->read_closed = true;
