@@ -120,10 +120,10 @@ TEST_F(ExecTest, PausedContainerIsAnError) {
 }
 
 TEST_F(ExecTest, SharesThePidNamespaceAndHostname) {
-  ASSERT_EQ(Docker(d_, {"run", "-d", "--name", "e1", "--hostname", "boxhost", "busybox", "sleep",
-                        "1000"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Docker(d_, {"run", "-d", "--name", "e1", "--hostname", "boxhost", "busybox", "sleep", "1000"})
+          .exit_code,
+      0);
   Run comm = Docker(d_, {"exec", "e1", "cat", "/proc/1/comm"});
   EXPECT_EQ(comm.output, "sleep\n") << Log(d_);
   Run host = Docker(d_, {"exec", "e1", "hostname"});
@@ -145,8 +145,8 @@ class TerminalTest : public ExecTest {
     tmux_socket_ = dir_ + "/tmux.sock";
     std::string env = "DOCKER_CONFIG=" + dir_ + "/docker-config HOME=" + dir_;
     std::string inner = env + " " + command + "; echo EXIT=$?; exec cat";
-    Run r = Shell("TERM=xterm tmux -S " + tmux_socket_ +
-                  " new-session -d -s t -x 80 -y 24 " + Quote("sh -c " + Quote(inner)));
+    Run r = Shell("TERM=xterm tmux -S " + tmux_socket_ + " new-session -d -s t -x 80 -y 24 " +
+                  Quote("sh -c " + Quote(inner)));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
 
@@ -166,8 +166,9 @@ class TerminalTest : public ExecTest {
     Run r = Shell("tmux -S " + tmux_socket_ + " send-keys -t t " + keys);
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
-  void Type(const std::string& line) { Keys("-l " + Quote(line) + " && tmux -S " +
-                                            tmux_socket_ + " send-keys -t t Enter"); }
+  void Type(const std::string& line) {
+    Keys("-l " + Quote(line) + " && tmux -S " + tmux_socket_ + " send-keys -t t Enter");
+  }
 
   std::string Screen() { return Shell("tmux -S " + tmux_socket_ + " capture-pane -p -t t").output; }
 
@@ -187,7 +188,7 @@ class TerminalTest : public ExecTest {
 
   // tty, stty size before and after a resize, then `exit 3`.
   void CheckTerminal() {
-    ASSERT_TRUE(WaitFor("# ")) << Log(d_);
+    ASSERT_TRUE(WaitFor("/ #")) << Log(d_);  // capture-pane drops trailing spaces
     Type("tty");
     EXPECT_TRUE(WaitFor("/dev/pts/0"));
     Type("stty size");
@@ -232,8 +233,10 @@ TEST_F(TerminalTest, DockerAttachThenDetachKeysLeaveItRunning) {
   StartTmux(DockerCmd() + " attach a1");
   Type("echo attached-$((40+2))");
   ASSERT_TRUE(WaitFor("attached-42")) << Log(d_);
+  // The CLI reads the detach keys itself and leaves; its exit code is the CLI's business.
   Keys("C-p C-q");
-  EXPECT_TRUE(WaitFor("EXIT=0"));
+  EXPECT_TRUE(WaitFor("read escape sequence"));
+  EXPECT_TRUE(WaitFor("EXIT="));
   EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.Running}}", "a1"}).output), "true");
 }
 
