@@ -26,7 +26,7 @@ chmod 0755 "$root/bin/busybox"
 while read -r applet; do
   [ "$applet" = bin/busybox ] && continue
   dir=$(dirname "$applet")
-  rel=$(realpath -m --relative-to="/$dir" /bin/busybox)
+  rel=$(realpath -m -s --relative-to="/$dir" /bin/busybox)  # -s: not through the host's /bin -> usr/bin
   mkdir -p "$root/$dir"
   [ -e "$root/$applet" ] || ln -s "$rel" "$root/$applet"
 done < <("$bb" --list-full)

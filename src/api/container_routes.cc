@@ -14,6 +14,7 @@
 #include "api/router.h"
 #include "base/strings.h"
 #include "engine/containers.h"
+#include "engine/execs.h"
 #include "image/image_store.h"
 #include "shim/protocol.h"
 
@@ -209,7 +210,7 @@ Status Create(engine::ContainerService& cs, Request& req, ResponseWriter& w) {
 }  // namespace
 
 void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
-                             image::ImageStore& images) {
+                             image::ImageStore& images, engine::ExecService* execs) {
   router.Handle("POST", "/containers/create",
                 [&cs](Request& req, ResponseWriter& w) -> Status { return Create(cs, req, w); });
 
@@ -240,9 +241,14 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     return w.WriteJson(200, out);
   });
 
-  router.Handle("GET", "/containers/{name}/json", [&cs](Request& req, ResponseWriter& w) -> Status {
+  router.Handle("GET", "/containers/{name}/json", [&cs, execs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
-    return w.WriteJson(200, InspectJson(c));
+    OJson j = InspectJson(c);
+    if (execs != nullptr) {
+      auto ids = execs->IdsOf(c.id);
+      if (!ids.empty()) j["ExecIDs"] = ids;
+    }
+    return w.WriteJson(200, j);
   });
 
   router.Handle("POST", "/containers/{name}/start", [&cs](Request& req, ResponseWriter& w) -> Status {

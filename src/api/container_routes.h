@@ -5,6 +5,7 @@
 
 namespace berth::engine {
 class ContainerService;
+class ExecService;
 }
 namespace berth::image {
 class ImageStore;
@@ -15,6 +16,6 @@ namespace berth::api {
 class Router;
 
 void RegisterContainerRoutes(Router& router, engine::ContainerService& containers,
-                             image::ImageStore& images);
+                             image::ImageStore& images, engine::ExecService* execs = nullptr);
 
 }  // namespace berth::api

@@ -1,6 +1,7 @@
 #include "api/engine_routes.h"
 
 #include "api/container_routes.h"
+#include "api/exec_routes.h"
 #include "api/image_routes.h"
 #include "api/router.h"
 #include "api/system_routes.h"
@@ -10,7 +11,8 @@ namespace berth::api {
 void RegisterEngineRoutes(Router& router, engine::Daemon& daemon) {
   RegisterSystemRoutes(router, daemon.system());
   RegisterImageRoutes(router, daemon.images());
-  RegisterContainerRoutes(router, daemon.containers(), daemon.images());
+  RegisterContainerRoutes(router, daemon.containers(), daemon.images(), &daemon.execs());
+  RegisterExecRoutes(router, daemon.execs());
 }
 
 }  // namespace berth::api

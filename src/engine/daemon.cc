@@ -19,6 +19,7 @@
 #include "base/strings.h"
 #include "content/local_store.h"
 #include "engine/containers.h"
+#include "engine/execs.h"
 #include "image/image_store.h"
 #include "snapshot/overlay/overlay_snapshotter.h"
 #include "sql/database.h"
@@ -305,6 +306,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   struct utsname u {};
   if (::uname(&u) == 0) co.kernel_release = u.release;
   BERTH_ASSIGN_OR_RETURN(d->containers_, ContainerService::Open(std::move(co)));
+  d->execs_ = std::make_unique<ExecService>(*d->containers_, c.exec_root);
   d->image_usage_ = std::make_unique<ImageUsage>(*d->containers_);
   d->images_->SetUsageChecker(d->image_usage_.get());
   system_ptr->containers_ = d->containers_.get();

@@ -51,6 +51,7 @@ class Syscalls;
 namespace berth::engine {
 
 class ContainerService;
+class ExecService;
 class ImageUsage;
 
 class Daemon {
@@ -67,6 +68,7 @@ class Daemon {
   SystemBackend& system() { return *system_; }
   image::ImageStore& images() { return *images_; }
   ContainerService& containers() { return *containers_; }
+  ExecService& execs() { return *execs_; }
 
  private:
   Daemon(Config config, StateLock lock);
@@ -82,6 +84,7 @@ class Daemon {
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<SystemBackend> system_;
   std::unique_ptr<ContainerService> containers_;  // destroyed first: it uses all of the above
+  std::unique_ptr<ExecService> execs_;            // uses containers_
   std::unique_ptr<ImageUsage> image_usage_;
 };
 

@@ -78,9 +78,9 @@ Result<Spawned> Spawn(const std::string& shim_binary, const std::string& bundle)
   }
   auto line = ReadLine(rd.get());
   if (!line) {
-    return MakeError(Code::kInternal,
-                     fmt::format("shim for {} exited before it was ready (status {})", bundle,
-                                 status));
+    return MakeError(
+        Code::kInternal,
+        fmt::format("shim for {} exited before it was ready (status {})", bundle, status));
   }
   BERTH_ASSIGN_OR_RETURN(Json j, ParseOk(*line));
   Spawned s;
@@ -148,8 +148,9 @@ Status Client::Kill(int signal, bool all) const {
   return {};
 }
 
-Status Client::Resize(unsigned height, unsigned width) const {
+Status Client::Resize(unsigned height, unsigned width, const std::string& exec_id) const {
   Json req = {{"op", "resize"}, {"height", height}, {"width", width}};
+  if (!exec_id.empty()) req["exec"] = exec_id;
   BERTH_ASSIGN_OR_RETURN(std::string line, Call(req.dump()));
   (void)line;
   return {};
@@ -162,6 +163,29 @@ Result<UniqueFd> Client::Attach(bool in, bool out, bool err) const {
   BERTH_ASSIGN_OR_RETURN(std::string line, ReadLine(fd.get()));
   BERTH_RETURN_IF_ERROR(DecodeError(line));
   return fd;
+}
+
+Result<UniqueFd> Client::Exec(const std::string& exec_id, const std::string& process_json,
+                              bool stdin) const {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Connect());
+  Json process = Json::parse(process_json, nullptr, /*allow_exceptions=*/false);
+  if (process.is_discarded()) return MakeError(Code::kInternal, "shim: exec: bad process");
+  Json req = {{"op", "exec"}, {"id", exec_id}, {"process", process}, {"stdin", stdin}};
+  BERTH_RETURN_IF_ERROR(WriteLine(fd.get(), req.dump()));
+  BERTH_ASSIGN_OR_RETURN(std::string line, ReadLine(fd.get()));
+  BERTH_RETURN_IF_ERROR(DecodeError(line));
+  return fd;
+}
+
+Result<ExecState> Client::ExecStatus(const std::string& exec_id) const {
+  Json req = {{"op", "exec-state"}, {"id", exec_id}};
+  BERTH_ASSIGN_OR_RETURN(std::string line, Call(req.dump()));
+  BERTH_ASSIGN_OR_RETURN(Json j, ParseOk(line));
+  ExecState s;
+  s.running = j.value("running", false);
+  s.pid = j.value("pid", 0);
+  s.exit_code = j.value("exit_code", 0);
+  return s;
 }
 
 Result<UniqueFd> Client::OpenWait() const {

@@ -29,6 +29,12 @@ struct ShimState {
   bool running = false;
 };
 
+struct ExecState {
+  bool running = false;
+  pid_t pid = 0;
+  int exit_code = 0;
+};
+
 class Client {
  public:
   explicit Client(std::string run_dir);
@@ -40,7 +46,14 @@ class Client {
   Status Start() const;
   Result<ShimState> State() const;
   Status Kill(int signal, bool all) const;
-  Status Resize(unsigned height, unsigned width) const;
+  // The container's pty, or with a non-empty `exec_id` that exec's.
+  Status Resize(unsigned height, unsigned width, const std::string& exec_id = "") const;
+  // Runs `process_json` (oci::SerializeProcess) in the container as exec `exec_id` and returns
+  // its stream (protocol.h, exec). A program that cannot start is an error with the runtime's
+  // code (NotFound: exit code 127, else 126; ExecState reports it).
+  Result<UniqueFd> Exec(const std::string& exec_id, const std::string& process_json,
+                        bool stdin) const;
+  Result<ExecState> ExecStatus(const std::string& exec_id) const;
   // The container's stream (protocol.h, attach), after the shim accepted the request.
   Result<UniqueFd> Attach(bool in, bool out, bool err) const;
   // Sends "wait" and returns the connection; the response arrives on it when the container

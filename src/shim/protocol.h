@@ -22,7 +22,17 @@
 //   wait                       the response comes when the init has exited and its output is
 //                              drained into the log: {"exit":{...}}
 //   kill   {"signal","all"}    signals the init (all: every process of the cgroup)
-//   resize {"height","width"}  the pty
+//   resize {"height","width","exec"?}
+//                              the pty (the container's, or exec <exec>'s)
+//   exec {"id","process","stdin"}
+//                              runs an oci::Process in the container (runtime::CreateExec with
+//                              the container's spec and cgroup); after the response line
+//                              {"ok":true,"pid"} the connection is that process's stream, in
+//                              attach's format; a half-close closes its stdin. The stream ends
+//                              when the process has exited and its output is drained. A program
+//                              that cannot start is an error response (NotFound: 127, else 126)
+//   exec-state {"id"}          {"running","pid","exit_code"}; the shim reaps exec processes
+//                              and keeps their exit codes while it runs
 //   attach {"stdin","stdout","stderr"}
 //                              after the response line the connection is the container's
 //                              stream: output in Docker's raw-stream format (8-byte stdcopy

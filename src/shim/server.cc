@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@
 #include "oci/runtime_spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "shim/internal/exec_session.h"
 #include "shim/json_log.h"
 #include "sys/linux_syscalls.h"
 
@@ -46,11 +48,7 @@ std::string OkLine(Json extra = Json::object()) {
   return extra.dump() + "\n";
 }
 
-Status SetNonBlocking(int fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return ErrnoError("fcntl");
-  return {};
-}
+using internal::SetNonBlocking;
 
 // Binds `name` in `dir` (the shim's cwd becomes `dir`, so the socket path stays short
 // whatever the length of the exec root: sun_path holds 108 bytes).
@@ -81,7 +79,10 @@ Result<Pipe> MakePipe() {
   return Pipe{UniqueFd(p[0]), UniqueFd(p[1])};
 }
 
-enum class Mode { kRequest, kAttach, kWait };
+enum class Mode { kRequest, kAttach, kWait, kExec };
+
+// Exec sessions outlive their stream connection so exec-state can report the exit code.
+using Exec = internal::ExecSession;
 
 struct Conn {
   UniqueFd fd;
@@ -93,6 +94,7 @@ struct Conn {
   bool stdin = false;
   bool read_closed = false;
   bool close_after_flush = false;
+  Exec* exec = nullptr;  // Mode::kExec
 };
 
 class Shim {
@@ -114,6 +116,10 @@ class Shim {
   void CloseStdin();
   bool Backlogged() const;
   std::string StateJson() const;
+  void StartExec(Conn& c, const Json& req);
+  void OnExecOutput(Exec& x, int fd, StreamType stream);
+  void MaybeEndExec(Exec& x);
+  Conn* ExecConn(const Exec& x);
 
   const ShimOptions& o_;
   sys::LinuxSyscalls sys_;
@@ -133,6 +139,7 @@ class Shim {
   UniqueFd listen_;
   UniqueFd sigfd_;
   std::list<Conn> conns_;
+  std::map<std::string, std::unique_ptr<Exec>> execs_;
   bool started_ = false;
   bool exited_ = false;
   int wait_status_ = 0;
@@ -143,20 +150,18 @@ class Shim {
 };
 
 Status Shim::Setup() {
-  BERTH_ASSIGN_OR_RETURN(std::string config,
-                         ReadFile(o_.bundle + "/" + std::string(kConfigFile)));
+  BERTH_ASSIGN_OR_RETURN(std::string config, ReadFile(o_.bundle + "/" + std::string(kConfigFile)));
   BERTH_ASSIGN_OR_RETURN(spec_, oci::ParseRuntimeSpec(config));
   tty_ = spec_.process.terminal;
   if (!o_.log_path.empty()) {
-    BERTH_ASSIGN_OR_RETURN(log_, JsonLogWriter::Open(o_.log_path, o_.log_max_size,
-                                                     o_.log_max_file));
+    BERTH_ASSIGN_OR_RETURN(log_,
+                           JsonLogWriter::Open(o_.log_path, o_.log_max_size, o_.log_max_file));
   }
   if (!spec_.linux_.cgroups_path.empty()) {
     BERTH_ASSIGN_OR_RETURN(cgroups_, runtime::CgroupManager::Detect(o_.cgroup_root));
-    BERTH_ASSIGN_OR_RETURN(cgroup_,
-                           cgroups_->Create(spec_.linux_.cgroups_path,
-                                            spec_.linux_.resources.value_or(
-                                                oci::LinuxResources{})));
+    BERTH_ASSIGN_OR_RETURN(
+        cgroup_, cgroups_->Create(spec_.linux_.cgroups_path,
+                                  spec_.linux_.resources.value_or(oci::LinuxResources{})));
   }
   runtime::CreateOptions co;
   co.spec = &spec_;
@@ -199,8 +204,8 @@ Status Shim::Setup() {
     }
   }
   BERTH_ASSIGN_OR_RETURN(listen_, Listen(o_.run_dir, kSocketFile));
-  BERTH_RETURN_IF_ERROR(WriteFileAtomic(o_.run_dir + "/" + std::string(kPidFile),
-                                        std::to_string(::getpid())));
+  BERTH_RETURN_IF_ERROR(
+      WriteFileAtomic(o_.run_dir + "/" + std::string(kPidFile), std::to_string(::getpid())));
   return {};
 }
 
@@ -234,7 +239,7 @@ int Shim::Run(UniqueFd ready) {
 
 bool Shim::Backlogged() const {
   for (const auto& c : conns_) {
-    if (c.mode == Mode::kAttach && c.out.size() > kMaxQueued) return true;
+    if ((c.mode == Mode::kAttach) && c.out.size() > kMaxQueued) return true;
   }
   return false;
 }
@@ -250,11 +255,28 @@ void Shim::Loop() {
       if (Clock::now() > *flush_deadline) break;
     }
     std::vector<pollfd> fds;
-    enum Kind { kListen, kSignal, kOut, kErr, kPty, kStdin, kConn };
-    std::vector<std::pair<Kind, Conn*>> kinds;
-    auto add = [&](int fd, short events, Kind k, Conn* c = nullptr) {
+    enum Kind {
+      kListen,
+      kSignal,
+      kOut,
+      kErr,
+      kPty,
+      kStdin,
+      kConn,
+      kExecOut,
+      kExecErr,
+      kExecPty,
+      kExecStdin
+    };
+    struct Target {
+      Kind kind;
+      Conn* conn;
+      Exec* exec;
+    };
+    std::vector<Target> kinds;
+    auto add = [&](int fd, short events, Kind k, Conn* c = nullptr, Exec* x = nullptr) {
       fds.push_back(pollfd{fd, events, 0});
-      kinds.emplace_back(k, c);
+      kinds.push_back(Target{k, c, x});
     };
     if (!final_) add(listen_.get(), POLLIN, kListen);
     add(sigfd_.get(), POLLIN, kSignal);
@@ -265,9 +287,26 @@ void Shim::Loop() {
       if (pty_) add(pty_.get(), POLLIN, kPty);
     }
     if (stdin_ && !stdin_buf_.empty()) add(stdin_.get(), POLLOUT, kStdin);
+    bool exec_timer = false;
+    for (auto& entry : execs_) {
+      Exec* x = entry.second.get();
+      Conn* xc = ExecConn(*x);
+      bool x_paused = xc != nullptr && xc->out.size() > kMaxQueued;
+      if (!x_paused) {
+        if (x->out) add(x->out.get(), POLLIN, kExecOut, nullptr, x);
+        if (x->err) add(x->err.get(), POLLIN, kExecErr, nullptr, x);
+        if (x->pty) add(x->pty.get(), POLLIN, kExecPty, nullptr, x);
+      }
+      if (x->stdin && !x->stdin_buf.empty()) {
+        add(x->stdin.get(), POLLOUT, kExecStdin, nullptr, x);
+      }
+      exec_timer |= x->exited && x->streaming;
+    }
     for (auto& c : conns_) {
       short ev = 0;
-      bool can_read = !c.read_closed && (c.mode != Mode::kAttach || stdin_buf_.size() < kMaxQueued);
+      bool can_read =
+          !c.read_closed && (c.mode != Mode::kAttach || stdin_buf_.size() < kMaxQueued) &&
+          (c.mode != Mode::kExec || c.exec == nullptr || c.exec->stdin_buf.size() < kMaxQueued);
       if (can_read) ev |= POLLIN;
       if (!c.out.empty()) ev |= POLLOUT;
       add(c.fd.get(), ev, kConn, &c);
@@ -275,6 +314,7 @@ void Shim::Loop() {
     int timeout = -1;
     if (exited_ && !final_) timeout = 50;
     if (final_) timeout = 100;
+    if (exec_timer && timeout < 0) timeout = 50;
     int n = ::poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) {
       spdlog::error("shim {}: poll: {}", o_.id, std::strerror(errno));
@@ -282,7 +322,7 @@ void Shim::Loop() {
     }
     for (size_t i = 0; n > 0 && i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
-      switch (kinds[i].first) {
+      switch (kinds[i].kind) {
         case kListen:
           Accept();
           break;
@@ -301,8 +341,20 @@ void Shim::Loop() {
         case kStdin:
           FlushStdin();
           break;
+        case kExecOut:
+          OnExecOutput(*kinds[i].exec, kinds[i].exec->out.get(), StreamType::kStdout);
+          break;
+        case kExecErr:
+          OnExecOutput(*kinds[i].exec, kinds[i].exec->err.get(), StreamType::kStderr);
+          break;
+        case kExecPty:
+          OnExecOutput(*kinds[i].exec, kinds[i].exec->pty.get(), StreamType::kStdout);
+          break;
+        case kExecStdin:
+          internal::FlushExecStdin(*kinds[i].exec);
+          break;
         case kConn: {
-          Conn& c = *kinds[i].second;
+          Conn& c = *kinds[i].conn;
           if (fds[i].revents & POLLOUT) {
             ssize_t w = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             if (w > 0) {
@@ -319,8 +371,12 @@ void Shim::Loop() {
         }
       }
     }
+    for (auto& entry : execs_) MaybeEndExec(*entry.second);
     conns_.remove_if([](const Conn& c) {
-      return c.read_closed && c.out.empty() && (c.close_after_flush || c.mode != Mode::kAttach);
+      bool gone = c.read_closed && c.out.empty() &&
+                  (c.close_after_flush || (c.mode != Mode::kAttach && c.mode != Mode::kExec));
+      if (gone && c.exec != nullptr) c.exec->streaming = false;
+      return gone;
     });
     if (exited_ && !final_) {
       bool drained = !out_ && !err_ && !pty_;
@@ -344,6 +400,15 @@ void Shim::OnReadable(Conn& c) {
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {
     c.read_closed = true;
+    if (c.mode == Mode::kExec) {
+      // A half-close is the exec's stdin EOF; the client still reads output.
+      if (c.exec != nullptr && c.exec->stdin) {
+        c.exec->stdin_close_pending = true;
+        internal::FlushExecStdin(*c.exec);
+      }
+      if (n < 0) c.out.clear(), c.close_after_flush = true;
+      return;
+    }
     if (c.mode == Mode::kAttach) {
       if (c.stdin && o_.stdin_once) stdin_close_pending_ = true, FlushStdin();
       // The client may still read output (a half-close); keep it until the container ends.
@@ -361,6 +426,13 @@ void Shim::OnReadable(Conn& c) {
     }
     return;
   }
+  if (c.mode == Mode::kExec) {
+    if (c.exec != nullptr && c.exec->stdin) {
+      c.exec->stdin_buf.append(buf, static_cast<size_t>(n));
+      internal::FlushExecStdin(*c.exec);
+    }
+    return;
+  }
   if (c.mode == Mode::kWait) return;  // nothing is expected from a waiter
   c.in.append(buf, static_cast<size_t>(n));
   auto nl = c.in.find('\n');
@@ -375,6 +447,10 @@ void Shim::OnReadable(Conn& c) {
   if (c.mode == Mode::kAttach && !rest.empty() && c.stdin && stdin_) {
     stdin_buf_ += rest;
     FlushStdin();
+  }
+  if (c.mode == Mode::kExec && !rest.empty() && c.exec != nullptr && c.exec->stdin) {
+    c.exec->stdin_buf += rest;
+    internal::FlushExecStdin(*c.exec);
   }
 }
 
@@ -420,7 +496,8 @@ void Shim::OnRequest(Conn& c, const std::string& line) {
     return;
   }
   if (op == "kill") {
-    if (exited_) return reply_error(MakeError(Code::kFailedPrecondition, "container is not running"));
+    if (exited_)
+      return reply_error(MakeError(Code::kFailedPrecondition, "container is not running"));
     int sig = req.value("signal", SIGKILL);
     bool all = req.value("all", false);
     if (all && cgroup_ && sig == SIGKILL) {
@@ -431,10 +508,24 @@ void Shim::OnRequest(Conn& c, const std::string& line) {
     return reply(OkLine());
   }
   if (op == "resize") {
-    if (!pty_) return reply_error(MakeError(Code::kFailedPrecondition, "no tty"));
-    auto st = runtime::ResizePty(pty_.get(), req.value("height", 0u), req.value("width", 0u));
+    int pty = pty_.get();
+    if (req.contains("exec") && req["exec"].is_string()) {
+      auto it = execs_.find(req["exec"].get<std::string>());
+      if (it == execs_.end()) return reply_error(MakeError(Code::kNotFound, "no such exec"));
+      pty = it->second->pty.get();
+    }
+    if (pty < 0) return reply_error(MakeError(Code::kFailedPrecondition, "no tty"));
+    auto st = runtime::ResizePty(pty, req.value("height", 0u), req.value("width", 0u));
     if (!st) return reply_error(st.error());
     return reply(OkLine());
+  }
+  if (op == "exec") return StartExec(c, req);
+  if (op == "exec-state") {
+    auto it = execs_.find(req.value("id", std::string()));
+    if (it == execs_.end()) return reply_error(MakeError(Code::kNotFound, "no such exec"));
+    const Exec& x = *it->second;
+    Json j = {{"running", !x.exited}, {"pid", x.pid}, {"exit_code", x.exit_code}};
+    return reply(OkLine(j));
   }
   if (op == "attach") {
     if (final_) return reply_error(MakeError(Code::kFailedPrecondition, "container exited"));
@@ -453,8 +544,8 @@ void Shim::OnRequest(Conn& c, const std::string& line) {
 
 void Shim::Broadcast(StreamType stream, std::string_view data) {
   if (log_) {
-    if (auto st = log_->Write(stream == StreamType::kStderr ? "stderr" : "stdout", data,
-                              NowUnixNanos());
+    if (auto st =
+            log_->Write(stream == StreamType::kStderr ? "stderr" : "stdout", data, NowUnixNanos());
         !st) {
       spdlog::error("shim {}: log: {}", o_.id, st.error().message);
     }
@@ -524,6 +615,11 @@ void Shim::ReapChildren() {
       exited_ = true;
       wait_status_ = status;
       exited_at_ = Clock::now();
+      continue;
+    }
+    for (auto& entry : execs_) {
+      Exec* x = entry.second.get();
+      if (x->pid == p) internal::RecordExecExit(*x, status);
     }
   }
 }
@@ -563,8 +659,7 @@ void Shim::Finish() {
     if (auto f = log_->Flush(); !f) spdlog::error("shim {}: log: {}", o_.id, f.error().message);
     log_.reset();
   }
-  if (auto w = WriteFileAtomic(o_.bundle + "/" + std::string(kExitFile), SerializeExit(st));
-      !w) {
+  if (auto w = WriteFileAtomic(o_.bundle + "/" + std::string(kExitFile), SerializeExit(st)); !w) {
     spdlog::error("shim {}: {}", o_.id, w.error().message);
   }
   final_ = st;
@@ -573,6 +668,74 @@ void Shim::Finish() {
     if (c.mode == Mode::kWait) c.out += line;
     c.close_after_flush = true;
     c.read_closed = true;
+  }
+}
+
+// exec: creates a process in the container (runtime::CreateExec, with the container's spec
+// and cgroup) and turns the connection into its stream once it runs.
+void Shim::StartExec(Conn& c, const Json& req) {
+  auto fail = [&](const Error& e) {
+    c.out += EncodeError(e) + "\n";
+    c.close_after_flush = true;
+    c.read_closed = true;
+  };
+  std::string id = req.value("id", std::string());
+  if (id.empty() || !req.contains("process")) {
+    return fail(MakeError(Code::kInvalidArgument, "shim: exec needs an id and a process"));
+  }
+  if (!started_ || exited_) return fail(MakeError(Code::kConflict, "container is not running"));
+  if (execs_.count(id) != 0) return fail(MakeError(Code::kAlreadyExists, "exec already started"));
+  auto process = oci::ParseProcess(req["process"].dump());
+  if (!process) return fail(process.error());
+  runtime::ExecOptions eo;
+  eo.init_pid = pid_;
+  eo.spec = &spec_;
+  eo.cgroup = cgroup_.get();
+  auto created = internal::CreateExecSession(id, *process, req.value("stdin", false), eo, sys_);
+  if (!created) return fail(created.error());
+  Exec& x = **created;
+  execs_[id] = std::move(*created);
+  if (Status st = internal::StartExecSession(x); !st) return fail(st.error());
+  c.mode = Mode::kExec;
+  c.exec = &x;
+  x.streaming = true;
+  c.out += OkLine({{"pid", x.pid}});
+}
+
+Conn* Shim::ExecConn(const Exec& x) {
+  if (!x.streaming) return nullptr;
+  for (auto& c : conns_) {
+    if (c.exec == &x) return &c;
+  }
+  return nullptr;
+}
+
+void Shim::OnExecOutput(Exec& x, int fd, StreamType stream) {
+  internal::ReadExecOutput(x, fd, [&](std::string_view data) {
+    Conn* c = ExecConn(x);
+    if (c == nullptr || c->close_after_flush) return;  // detached: dropped
+    if (!x.tty) c->out += FrameHeader(stream, static_cast<uint32_t>(data.size()));
+    c->out.append(data);
+  });
+}
+
+// The stream ends once the process has exited and its output is drained (or the drain limit
+// passed: something it forked keeps the pipes open).
+void Shim::MaybeEndExec(Exec& x) {
+  if (!internal::ExecFinished(x, kDrainLimit)) return;
+  if (!x.out && !x.err && !x.pty && !x.stdin && !x.streaming) return;
+  auto sink = [&](StreamType stream) {
+    return [&, stream](std::string_view data) {
+      Conn* c = ExecConn(x);
+      if (c == nullptr || c->close_after_flush) return;
+      if (!x.tty) c->out += FrameHeader(stream, static_cast<uint32_t>(data.size()));
+      c->out.append(data);
+    };
+  };
+  internal::CloseExecSession(x, sink(StreamType::kStdout), sink(StreamType::kStderr));
+  if (Conn* c = ExecConn(x); c != nullptr && !c->close_after_flush) {
+    c->close_after_flush = true;
+    c->read_closed = true;
   }
 }
 
