@@ -1,5 +1,6 @@
 #include "api/engine_routes.h"
 
+#include "api/container_fs_routes.h"
 #include "api/container_routes.h"
 #include "api/image_routes.h"
 #include "api/router.h"
@@ -11,6 +12,7 @@ void RegisterEngineRoutes(Router& router, engine::Daemon& daemon) {
   RegisterSystemRoutes(router, daemon.system());
   RegisterImageRoutes(router, daemon.images());
   RegisterContainerRoutes(router, daemon.containers(), daemon.images());
+  RegisterContainerFsRoutes(router, daemon.container_fs());
 }
 
 }  // namespace berth::api

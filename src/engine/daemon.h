@@ -50,6 +50,7 @@ class Syscalls;
 
 namespace berth::engine {
 
+class ContainerFs;
 class ContainerService;
 class ImageUsage;
 
@@ -67,6 +68,7 @@ class Daemon {
   SystemBackend& system() { return *system_; }
   image::ImageStore& images() { return *images_; }
   ContainerService& containers() { return *containers_; }
+  ContainerFs& container_fs() { return *container_fs_; }
 
  private:
   Daemon(Config config, StateLock lock);
@@ -83,6 +85,7 @@ class Daemon {
   std::unique_ptr<SystemBackend> system_;
   std::unique_ptr<ContainerService> containers_;  // destroyed first: it uses all of the above
   std::unique_ptr<ImageUsage> image_usage_;
+  std::unique_ptr<ContainerFs> container_fs_;  // uses containers_, declared after it
 };
 
 // Turns the insecure-registries and mirrors settings into /info's RegistryConfig, as dockerd
