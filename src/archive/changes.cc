@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "base/unique_fd.h"

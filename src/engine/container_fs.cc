@@ -103,7 +103,14 @@ CpPath ParseCpPath(std::string_view raw) {
   return p;
 }
 
-Result<UniqueFd> OpenInRoot(sys::Syscalls& sys, int root, const std::string& path, uint64_t flags) {
+// Docker's containerFileNotFound.
+Error FileNotFound(const std::string& path, std::string_view container) {
+  return MakeError(Code::kNotFound,
+                   "Could not find the file " + path + " in container " + std::string(container));
+}
+
+Result<UniqueFd> OpenInRoot(sys::Syscalls& sys, int root, const std::string& path, uint64_t flags,
+                            std::string_view container) {
   sys::OpenHow how;
   how.flags = flags | O_CLOEXEC;
   how.resolve = kInRoot;
@@ -111,9 +118,7 @@ Result<UniqueFd> OpenInRoot(sys::Syscalls& sys, int root, const std::string& pat
   Result<UniqueFd> fd = sys.Openat2(root, rel, how);
   if (!fd) {
     int e = fd.error().sys_errno;
-    if (e == ENOENT || e == ENOTDIR) {
-      return MakeError(Code::kNotFound, "Could not find the file " + path + " in container");
-    }
+    if (e == ENOENT || e == ENOTDIR) return FileNotFound(path, container);
     return std::move(fd).error();
   }
   return fd;
@@ -127,21 +132,20 @@ struct Resolved {
   PathStat stat;
 };
 
-Result<Resolved> Resolve(sys::Syscalls& sys, int root, const CpPath& p) {
+Result<Resolved> Resolve(sys::Syscalls& sys, int root, const CpPath& p,
+                         std::string_view container) {
   Resolved r;
   if (p.follow || p.base.empty()) {
-    BERTH_ASSIGN_OR_RETURN(r.dir, OpenInRoot(sys, root, p.clean, O_PATH));
+    BERTH_ASSIGN_OR_RETURN(r.dir, OpenInRoot(sys, root, p.clean, O_PATH, container));
     r.name = ".";
   } else {
-    BERTH_ASSIGN_OR_RETURN(r.dir, OpenInRoot(sys, root, p.parent, O_PATH | O_DIRECTORY));
+    BERTH_ASSIGN_OR_RETURN(r.dir, OpenInRoot(sys, root, p.parent, O_PATH | O_DIRECTORY, container));
     r.name = p.base;
   }
   Result<struct stat> st = sys.Fstatat(r.dir.get(), r.name == "." ? "" : r.name,
                                        r.name == "." ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW);
   if (!st) {
-    if (st.error().sys_errno == ENOENT) {
-      return MakeError(Code::kNotFound, "Could not find the file " + p.clean + " in container");
-    }
+    if (st.error().sys_errno == ENOENT) return FileNotFound(p.clean, container);
     return std::move(st).error();
   }
   r.st = *st;
@@ -258,7 +262,7 @@ Status ContainerFs::Export(std::string_view ref, Writer& out) {
 Result<PathStat> ContainerFs::StatPath(std::string_view ref, std::string_view path) {
   BERTH_ASSIGN_OR_RETURN(Container c, containers_.Get(ref));
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenRoot(c, nullptr));
-  BERTH_ASSIGN_OR_RETURN(Resolved r, Resolve(sys_, root.get(), ParseCpPath(path)));
+  BERTH_ASSIGN_OR_RETURN(Resolved r, Resolve(sys_, root.get(), ParseCpPath(path), ref));
   return r.stat;
 }
 
@@ -267,7 +271,7 @@ Status ContainerFs::GetArchive(std::string_view ref, std::string_view path,
   BERTH_ASSIGN_OR_RETURN(Container c, containers_.Get(ref));
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenRoot(c, nullptr));
   CpPath p = ParseCpPath(path);
-  BERTH_ASSIGN_OR_RETURN(Resolved r, Resolve(sys_, root.get(), p));
+  BERTH_ASSIGN_OR_RETURN(Resolved r, Resolve(sys_, root.get(), p, ref));
   BERTH_ASSIGN_OR_RETURN(Writer * out, begin(r.stat));
   archive::WriteTreeOptions wo;
   wo.sys = &sys_;
@@ -280,7 +284,7 @@ Status ContainerFs::PutArchive(std::string_view ref, std::string_view path, Read
   BERTH_ASSIGN_OR_RETURN(Container c, containers_.Get(ref));
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenRoot(c, nullptr));
   CpPath p = ParseCpPath(path);
-  Result<UniqueFd> dir = OpenInRoot(sys_, root.get(), p.clean, O_PATH);
+  Result<UniqueFd> dir = OpenInRoot(sys_, root.get(), p.clean, O_PATH, ref);
   if (!dir) return std::move(dir).error();
   BERTH_ASSIGN_OR_RETURN(struct stat st, sys_.Fstatat(dir->get(), "", AT_EMPTY_PATH));
   if (!S_ISDIR(st.st_mode)) {
