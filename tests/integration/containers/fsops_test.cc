@@ -51,9 +51,9 @@ class FsOpsTest : public ContainerFixture {
 
 TEST_F(FsOpsTest, CommitKeepsTheFileAndChangesApply) {
   BERTH_SKIP_WITHOUT_DOCKER();
-  Run run = Docker(d_, {"run", "--name", "c", "busybox", "sh", "-c", "echo hello > /x"});
+  Run run = Docker(d_, {"run", "--name", "cc", "busybox", "sh", "-c", "echo hello > /x"});
   ASSERT_EQ(run.exit_code, 0) << run.output << Log(d_);
-  Run commit = Docker(d_, {"commit", "-m", "note", "-a", "me", "c", "snap:1"});
+  Run commit = Docker(d_, {"commit", "-m", "note", "-a", "me", "cc", "snap:1"});
   ASSERT_EQ(commit.exit_code, 0) << commit.output << Log(d_);
   EXPECT_EQ(Trim(commit.output).rfind("sha256:", 0), 0u) << commit.output;
   Run cat = Docker(d_, {"run", "--rm", "snap:1", "cat", "/x"});
@@ -65,7 +65,7 @@ TEST_F(FsOpsTest, CommitKeepsTheFileAndChangesApply) {
                .output),
       R"(["sh","-c","echo hello \u003e /x"] me note)");
 
-  Run with_cmd = Docker(d_, {"commit", "-c", R"(CMD ["cat","/x"])", "c", "snap:2"});
+  Run with_cmd = Docker(d_, {"commit", "-c", R"(CMD ["cat","/x"])", "cc", "snap:2"});
   ASSERT_EQ(with_cmd.exit_code, 0) << with_cmd.output << Log(d_);
   Run run2 = Docker(d_, {"run", "--rm", "snap:2"});
   EXPECT_EQ(run2.exit_code, 0) << run2.output;
@@ -85,21 +85,21 @@ TEST_F(FsOpsTest, CommitKeepsTheFileAndChangesApply) {
 
 TEST_F(FsOpsTest, CommitOfARunningContainerPausesItAndBadChangesLeaveNothing) {
   BERTH_SKIP_WITHOUT_DOCKER();
-  Run run = Docker(d_, {"run", "-d", "--name", "r", "busybox", "sh", "-c",
+  Run run = Docker(d_, {"run", "-d", "--name", "rr", "busybox", "sh", "-c",
                         "echo live > /live; while :; do sleep 0.1; done"});
   ASSERT_EQ(run.exit_code, 0) << run.output << Log(d_);
   Run images_before = Docker(d_, {"images", "-aq"});
-  Run bad = Docker(d_, {"commit", "-c", "NOPE x", "r", "bad:1"});
+  Run bad = Docker(d_, {"commit", "-c", "NOPE x", "rr", "bad:1"});
   EXPECT_NE(bad.exit_code, 0) << bad.output;
   EXPECT_EQ(Docker(d_, {"images", "-aq"}).output, images_before.output);
   // Wait until the file is there, then commit while it runs.
   for (int i = 0; i < 100; ++i) {
-    Run out = DockerPipe("cp r:/live -", "tar -xO");
+    Run out = DockerPipe("cp rr:/live -", "tar -xO");
     if (out.output == "live\n") break;
   }
-  Run commit = Docker(d_, {"commit", "r", "live:1"});
+  Run commit = Docker(d_, {"commit", "rr", "live:1"});
   ASSERT_EQ(commit.exit_code, 0) << commit.output << Log(d_);
-  EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.Status}}", "r"}).output), "running");
+  EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.Status}}", "rr"}).output), "running");
   Run cat = Docker(d_, {"run", "--rm", "live:1", "cat", "/live"});
   EXPECT_EQ(cat.output, "live\n");
   EXPECT_EQ(HostMountsUnderTestDir(), "");
@@ -112,40 +112,40 @@ TEST_F(FsOpsTest, CpInAndOutOfRunningAndStoppedContainers) {
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/indir/sub/f", "nested\n"));
 
   // Stopped (created, never started): the copy lands in the container's own layer.
-  Run create = Docker(d_, {"create", "--name", "s", "busybox", "sh", "-c",
+  Run create = Docker(d_, {"create", "--name", "ss", "busybox", "sh", "-c",
                            "cat /tmp/in.txt /tmp/indir/sub/f /tmp/flat/sub/f"});
   ASSERT_EQ(create.exit_code, 0) << create.output << Log(d_);
-  Run cp_in = Docker(d_, {"cp", dir_ + "/in.txt", "s:/tmp/"});
+  Run cp_in = Docker(d_, {"cp", dir_ + "/in.txt", "ss:/tmp/"});
   EXPECT_EQ(cp_in.exit_code, 0) << cp_in.output << Log(d_);
-  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/indir", "s:/tmp/"}).exit_code, 0) << Log(d_);
+  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/indir", "ss:/tmp/"}).exit_code, 0) << Log(d_);
   // A trailing "/." copies the directory's contents.
-  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/indir/.", "s:/tmp/flat"}).exit_code, 0) << Log(d_);
+  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/indir/.", "ss:/tmp/flat"}).exit_code, 0) << Log(d_);
   EXPECT_EQ(HostMountsUnderTestDir(), "");
-  Run start = Docker(d_, {"start", "-a", "s"});
+  Run start = Docker(d_, {"start", "-a", "ss"});
   EXPECT_EQ(start.exit_code, 0) << start.output << Log(d_);
   EXPECT_EQ(start.output, "from host\nnested\nnested\n");
 
   // Out of the stopped container, to a file and as a tar on stdout.
-  Run cp_out = Docker(d_, {"cp", "s:/tmp/in.txt", dir_ + "/out.txt"});
+  Run cp_out = Docker(d_, {"cp", "ss:/tmp/in.txt", dir_ + "/out.txt"});
   EXPECT_EQ(cp_out.exit_code, 0) << cp_out.output << Log(d_);
   EXPECT_EQ(ReadTrimmed(dir_ + "/out.txt"), "from host");
-  Run list = DockerPipe("cp s:/tmp/indir -", "tar -t");
+  Run list = DockerPipe("cp ss:/tmp/indir -", "tar -t");
   EXPECT_EQ(list.output, "indir/\nindir/sub/\nindir/sub/f\n");
-  Run missing = Docker(d_, {"cp", "s:/nope", dir_ + "/x"});
+  Run missing = Docker(d_, {"cp", "ss:/nope", dir_ + "/x"});
   EXPECT_NE(missing.exit_code, 0);
-  EXPECT_NE(missing.output.find("Could not find the file /nope in container s"), std::string::npos)
+  EXPECT_NE(missing.output.find("Could not find the file /nope in container ss"), std::string::npos)
       << missing.output;
 
   // Running: reads and writes go through its init's root.
-  Run run = Docker(d_, {"run", "-d", "--name", "r", "busybox", "sh", "-c",
+  Run run = Docker(d_, {"run", "-d", "--name", "rr", "busybox", "sh", "-c",
                         "echo mine > /mine; while :; do sleep 0.1; done"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/in.txt", "r:/in.txt"}).exit_code, 0) << Log(d_);
-  for (int i = 0; i < 100 && DockerPipe("cp r:/mine -", "tar -xO").output != "mine\n"; ++i) {
+  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/in.txt", "rr:/in.txt"}).exit_code, 0) << Log(d_);
+  for (int i = 0; i < 100 && DockerPipe("cp rr:/mine -", "tar -xO").output != "mine\n"; ++i) {
   }
-  EXPECT_EQ(DockerPipe("cp r:/mine -", "tar -xO").output, "mine\n");
-  EXPECT_EQ(DockerPipe("cp r:/in.txt -", "tar -xO").output, "from host\n");
-  Run dir_out = Docker(d_, {"cp", "r:/etc", dir_ + "/etc-copy"});
+  EXPECT_EQ(DockerPipe("cp rr:/mine -", "tar -xO").output, "mine\n");
+  EXPECT_EQ(DockerPipe("cp rr:/in.txt -", "tar -xO").output, "from host\n");
+  Run dir_out = Docker(d_, {"cp", "rr:/etc", dir_ + "/etc-copy"});
   EXPECT_EQ(dir_out.exit_code, 0) << dir_out.output;
   EXPECT_EQ(ReadTrimmed(dir_ + "/etc-copy/passwd").rfind("root:x:0:0", 0), 0u);
   EXPECT_EQ(HostMountsUnderTestDir(), "");
@@ -154,46 +154,46 @@ TEST_F(FsOpsTest, CpInAndOutOfRunningAndStoppedContainers) {
 TEST_F(FsOpsTest, CpThroughASymlinkToRootStaysInTheContainer) {
   BERTH_SKIP_WITHOUT_DOCKER();
   ASSERT_TRUE(PathExists("/etc/shadow"));  // the host has it; busybox does not
-  Run run = Docker(d_, {"run", "-d", "--name", "e", "--hostname", "inside", "busybox", "sh", "-c",
+  Run run = Docker(d_, {"run", "-d", "--name", "ee", "--hostname", "inside", "busybox", "sh", "-c",
                         "ln -s / /escape; ln -s ../../../../etc /up; touch /ready; "
                         "while :; do sleep 0.1; done"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  for (int i = 0; i < 100 && DockerPipe("cp e:/ready -", "tar -t").output != "ready\n"; ++i) {
+  for (int i = 0; i < 100 && DockerPipe("cp ee:/ready -", "tar -t").output != "ready\n"; ++i) {
   }
   // Running: /escape/etc/hostname is the container's file.
-  EXPECT_EQ(DockerPipe("cp e:/escape/etc/hostname -", "tar -xO").output, "inside\n");
-  for (const char* path : {"e:/escape/etc/shadow", "e:/up/shadow", "e:/../../../etc/shadow"}) {
+  EXPECT_EQ(DockerPipe("cp ee:/escape/etc/hostname -", "tar -xO").output, "inside\n");
+  for (const char* path : {"ee:/escape/etc/shadow", "ee:/up/shadow", "ee:/../../../etc/shadow"}) {
     Run shadow = Docker(d_, {"cp", path, "-"});
     EXPECT_NE(shadow.exit_code, 0) << path;
     EXPECT_NE(shadow.output.find("Could not find the file"), std::string::npos) << shadow.output;
   }
   // Writes through the symlink land inside too.
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/planted", "x"));
-  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/planted", "e:/escape/tmp/"}).exit_code, 0) << Log(d_);
+  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/planted", "ee:/escape/tmp/"}).exit_code, 0) << Log(d_);
   EXPECT_FALSE(PathExists("/tmp/planted"));
-  EXPECT_EQ(DockerPipe("cp e:/tmp/planted -", "tar -xO").output, "x");
+  EXPECT_EQ(DockerPipe("cp ee:/tmp/planted -", "tar -xO").output, "x");
 
   // Stopped: the same through the privately mounted snapshot.
-  ASSERT_EQ(Docker(d_, {"kill", "e"}).exit_code, 0);
-  ASSERT_EQ(Docker(d_, {"wait", "e"}).exit_code, 0);
-  EXPECT_EQ(DockerPipe("cp e:/escape/etc/passwd -", "tar -xO | head -1").output,
+  ASSERT_EQ(Docker(d_, {"kill", "ee"}).exit_code, 0);
+  ASSERT_EQ(Docker(d_, {"wait", "ee"}).exit_code, 0);
+  EXPECT_EQ(DockerPipe("cp ee:/escape/etc/passwd -", "tar -xO | head -1").output,
             "root:x:0:0:root:/root:/bin/sh\n");
-  Run shadow = Docker(d_, {"cp", "e:/escape/etc/shadow", "-"});
+  Run shadow = Docker(d_, {"cp", "ee:/escape/etc/shadow", "-"});
   EXPECT_NE(shadow.exit_code, 0);
   EXPECT_NE(shadow.output.find("Could not find the file"), std::string::npos) << shadow.output;
-  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/planted", "e:/escape/root/"}).exit_code, 0) << Log(d_);
+  EXPECT_EQ(Docker(d_, {"cp", dir_ + "/planted", "ee:/escape/root/"}).exit_code, 0) << Log(d_);
   EXPECT_FALSE(PathExists("/root/planted"));
-  EXPECT_EQ(DockerPipe("cp e:/root/planted -", "tar -xO").output, "x");
+  EXPECT_EQ(DockerPipe("cp ee:/root/planted -", "tar -xO").output, "x");
   EXPECT_EQ(HostMountsUnderTestDir(), "");
 }
 
 TEST_F(FsOpsTest, DiffShowsAddedChangedAndDeletedFiles) {
   BERTH_SKIP_WITHOUT_DOCKER();
-  Run run = Docker(d_, {"run", "--name", "d", "busybox", "sh", "-c",
+  Run run = Docker(d_, {"run", "--name", "dd", "busybox", "sh", "-c",
                         "echo a > /added; echo me:x:5:5::/:/bin/sh >> /etc/passwd; "
                         "rm /bin/ls; mkdir -p /newdir/sub"});
   ASSERT_EQ(run.exit_code, 0) << run.output << Log(d_);
-  EXPECT_EQ(Diff("d"),
+  EXPECT_EQ(Diff("dd"),
             "A /added\nC /bin\nD /bin/ls\nC /etc\nC /etc/passwd\nA /newdir\nA /newdir/sub\n");
   Run fresh = Docker(d_, {"create", "--name", "fresh", "busybox"});
   ASSERT_EQ(fresh.exit_code, 0);
@@ -203,14 +203,14 @@ TEST_F(FsOpsTest, DiffShowsAddedChangedAndDeletedFiles) {
 
 TEST_F(FsOpsTest, ExportIsATarOfTheMergedTree) {
   BERTH_SKIP_WITHOUT_DOCKER();
-  Run run = Docker(d_, {"run", "--name", "x", "busybox", "sh", "-c", "echo a > /exported"});
+  Run run = Docker(d_, {"run", "--name", "xx", "busybox", "sh", "-c", "echo a > /exported"});
   ASSERT_EQ(run.exit_code, 0) << run.output << Log(d_);
-  Run list = DockerPipe("export x", "tar -t");
+  Run list = DockerPipe("export xx", "tar -t");
   ASSERT_EQ(list.exit_code, 0) << list.output;
   for (const char* want : {"exported\n", "bin/busybox\n", "etc/passwd\n", "bin/sh\n"}) {
     EXPECT_NE(list.output.find(want), std::string::npos) << want;
   }
-  Run content = DockerPipe("export x", "tar -xO exported");
+  Run content = DockerPipe("export xx", "tar -xO exported");
   EXPECT_EQ(content.output, "a\n");
   // Running: the tree without its mounts (no /proc contents).
   Run r = Docker(d_, {"run", "-d", "--name", "rx", "busybox", "sleep", "1000"});
