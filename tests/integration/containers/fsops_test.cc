@@ -63,7 +63,7 @@ TEST_F(FsOpsTest, CommitKeepsTheFileAndChangesApply) {
   EXPECT_EQ(
       Trim(Docker(d_, {"inspect", "-f", "{{json .Config.Cmd}} {{.Author}} {{.Comment}}", "snap:1"})
                .output),
-      R"(["sh","-c","echo hello \u003e /x"] me note)");
+      R"(["sh","-c","echo hello > /x"] me note)");
 
   Run with_cmd = Docker(d_, {"commit", "-c", R"(CMD ["cat","/x"])", "cc", "snap:2"});
   ASSERT_EQ(with_cmd.exit_code, 0) << with_cmd.output << Log(d_);
