@@ -1,5 +1,6 @@
 #include "api/engine_routes.h"
 
+#include "api/container_fs_routes.h"
 #include "api/container_routes.h"
 #include "api/exec_routes.h"
 #include "api/image_routes.h"
@@ -13,6 +14,7 @@ void RegisterEngineRoutes(Router& router, engine::Daemon& daemon) {
   RegisterImageRoutes(router, daemon.images());
   RegisterContainerRoutes(router, daemon.containers(), daemon.images(), &daemon.execs());
   RegisterExecRoutes(router, daemon.execs());
+  RegisterContainerFsRoutes(router, daemon.container_fs());
 }
 
 }  // namespace berth::api

@@ -136,6 +136,14 @@ Status Applier::Entry(const TarEntry& e, TarReader& tar) {
     if (S_ISDIR(existing.st_mode) && e.type == EntryType::kDir) {
       st = SetAttributesAt(e, dir, base, clean, false);  // a directory over a directory: merge
     } else {
+      // docker cp's noOverwriteDirNonDir: neither kind replaces the other.
+      if (options_.no_overwrite_dir_non_dir &&
+          S_ISDIR(existing.st_mode) != (e.type == EntryType::kDir)) {
+        return MakeError(Code::kConflict,
+                         S_ISDIR(existing.st_mode)
+                             ? "cannot overwrite directory \"/" + clean + "\" with non-directory"
+                             : "cannot overwrite non-directory \"/" + clean + "\" with directory");
+      }
       BERTH_RETURN_IF_ERROR(internal::RemoveTree(sys_, dir, base));
       resolver_.Removed(clean);  // the cached parent itself is unaffected: `dir` stays valid
       st = Create(e, dir, base, clean, tar);

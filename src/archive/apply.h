@@ -60,6 +60,9 @@ struct ApplyOptions {
   bool chown = true;
   // syncfs(2) the root's file system once at the end, instead of an fsync per file.
   bool sync = false;
+  // docker cp: an entry may not replace an existing directory with a non-directory or the
+  // reverse (Conflict); by default the existing one is removed.
+  bool no_overwrite_dir_non_dir = false;
 };
 
 struct ApplyResult {

@@ -220,6 +220,41 @@ TEST_F(ApplyTest, DigestCoversTrailingPaddingAfterEndOfArchive) {
   EXPECT_EQ(r->diff_id, oci::Digest::Of(padded));
 }
 
+TEST_F(ApplyTest, NoOverwriteDirNonDirRefusesTypeChangesOnly) {
+  RawTar first;
+  first.Dir("d").File("d/keep", "k").File("f", "file");
+  ASSERT_TRUE(Apply(first.Finish()));
+  ApplyOptions o = Options();
+  o.no_overwrite_dir_non_dir = true;
+  RawTar file_over_dir;
+  file_over_dir.File("d", "not a dir");
+  Result<ApplyResult> r = Apply(file_over_dir.Finish(), o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kConflict);
+  EXPECT_NE(r.error().message.find("cannot overwrite directory \"/d\" with non-directory"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(Read("d/keep"), "k");
+  RawTar dir_over_file;
+  dir_over_file.Dir("f");
+  r = Apply(dir_over_file.Finish(), o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cannot overwrite non-directory \"/f\" with directory"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(Read("f"), "file");
+  // Same kinds still replace or merge; without the option the type change goes through.
+  RawTar same;
+  same.File("f", "new").Dir("d").File("d/more", "m");
+  ASSERT_TRUE(Apply(same.Finish(), o));
+  EXPECT_EQ(Read("f"), "new");
+  EXPECT_EQ(Read("d/keep"), "k");
+  RawTar replace;
+  replace.File("d", "now a file");
+  ASSERT_TRUE(Apply(replace.Finish()));
+  EXPECT_EQ(Read("d"), "now a file");
+}
+
 TEST_F(ApplyTest, ConfinesDotDotAndAbsolutePathsToTheRoot) {
   RawTar tar;
   tar.File("../../x", "escaped?")

@@ -53,6 +53,13 @@ class TreeWriter {
     return Ok();
   }
 
+  // Writes entry `name` of `dirfd` as `rel` (and what is under it).
+  Status Top(int dirfd, const std::string& name, const std::string& rel) {
+    Status st = Entry(dirfd, name, rel);
+    if (!st && !named_) return std::move(st).error().WithContext(fmt::format("\"{}\"", rel));
+    return st;
+  }
+
  private:
   Status Entry(int dirfd, const std::string& name, const std::string& rel) {
     BERTH_ASSIGN_OR_RETURN(struct stat st, sys_.Fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW));
@@ -182,6 +189,23 @@ class TreeWriter {
 };
 
 }  // namespace
+
+Status WriteTreeEntry(int parent_dirfd, const std::string& name, const std::string& as, Writer& out,
+                      const WriteTreeOptions& options) {
+  sys::LinuxSyscalls linux_syscalls;
+  sys::Syscalls& sys = options.sys != nullptr ? *options.sys : linux_syscalls;
+  auto fail = [](Error e) { return std::move(e).WithContext("write tree"); };
+  Result<UniqueFd> parent =
+      sys.Openat2(parent_dirfd, ".", sys::OpenHow{O_RDONLY | O_DIRECTORY, 0, kNoFollowResolve});
+  if (!parent) return fail(std::move(parent).error());
+  Result<std::unique_ptr<TarWriter>> tar = TarWriter::Open(out);
+  if (!tar) return fail(std::move(tar).error());
+  TreeWriter writer(sys, **tar, options);
+  Status st = writer.Top(parent->get(), name, as);
+  if (st) st = (*tar)->Close();
+  if (!st) return fail(std::move(st).error());
+  return Ok();
+}
 
 Status WriteTree(int root_dirfd, Writer& out, const WriteTreeOptions& options) {
   sys::LinuxSyscalls linux_syscalls;

@@ -43,4 +43,10 @@ struct WriteTreeOptions {
 // archive. `root_dirfd` may be O_PATH.
 Status WriteTree(int root_dirfd, Writer& out, const WriteTreeOptions& options);
 
+// docker cp's archive: the entry `name` of directory `parent_dirfd` (never followed; "." for
+// the directory itself) written as `as` ("etc", "."), followed by everything under it when it is
+// a directory, then the end of the archive. `exclude` is relative to `as`'s parent.
+Status WriteTreeEntry(int parent_dirfd, const std::string& name, const std::string& as, Writer& out,
+                      const WriteTreeOptions& options);
+
 }  // namespace berth::archive

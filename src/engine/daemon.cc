@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "content/local_store.h"
+#include "engine/container_fs.h"
 #include "engine/containers.h"
 #include "engine/execs.h"
 #include "image/image_store.h"
@@ -310,6 +311,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   d->image_usage_ = std::make_unique<ImageUsage>(*d->containers_);
   d->images_->SetUsageChecker(d->image_usage_.get());
   system_ptr->containers_ = d->containers_.get();
+  d->container_fs_ = std::make_unique<ContainerFs>(*d->containers_, *d->snapshots_, *d->images_,
+                                                   *d->sys_, c.data_root + "/tmp");
   if (auto st = d->containers_->Restore(); !st) {
     spdlog::error("restoring containers: {}", st.error().message);
   }

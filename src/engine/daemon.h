@@ -50,6 +50,7 @@ class Syscalls;
 
 namespace berth::engine {
 
+class ContainerFs;
 class ContainerService;
 class ExecService;
 class ImageUsage;
@@ -69,6 +70,7 @@ class Daemon {
   image::ImageStore& images() { return *images_; }
   ContainerService& containers() { return *containers_; }
   ExecService& execs() { return *execs_; }
+  ContainerFs& container_fs() { return *container_fs_; }
 
  private:
   Daemon(Config config, StateLock lock);
@@ -86,6 +88,7 @@ class Daemon {
   std::unique_ptr<ContainerService> containers_;  // destroyed first: it uses all of the above
   std::unique_ptr<ExecService> execs_;            // uses containers_
   std::unique_ptr<ImageUsage> image_usage_;
+  std::unique_ptr<ContainerFs> container_fs_;  // uses containers_, declared after it
 };
 
 // Turns the insecure-registries and mirrors settings into /info's RegistryConfig, as dockerd

@@ -83,6 +83,18 @@ struct ImportOptions {
   std::optional<oci::Platform> platform;
 };
 
+// docker commit: a container's diff on top of its image.
+struct CommitOptions {
+  oci::Digest image_id;               // the image the container was created from
+  std::string container_id;           // Docker's "container" field
+  std::string container_config_json;  // the container's Config (a JSON object)
+  std::vector<std::string> changes;   // Dockerfile instructions applied to that Config
+  std::string created_by;             // history: the container's command, as Docker writes it
+  std::string comment;
+  std::string author;
+  std::optional<oci::Reference> tag;
+};
+
 struct ListFilters {
   bool all = false;                     // -a (no intermediate images exist yet)
   std::optional<bool> dangling;         // dangling=true|false
@@ -140,6 +152,9 @@ class ImageStore {
 
   // A rootfs tar (plain, gzip or zstd) becomes a one-layer image.
   Result<Image> Import(Reader& tar, const ImportOptions& options);
+  // A new image: the layers of options.image_id plus `layer` (a tar diff with OCI whiteouts),
+  // with the container's config. Nothing is left behind on failure.
+  Result<Image> Commit(Reader& layer, const CommitOptions& options);
   // Gives `target` (a tagged reference) to the image `source` names; moves it if taken.
   Status Tag(std::string_view source, const oci::Reference& target);
   // rmi: untags a name, deletes an image whose last name goes (or named by ID).

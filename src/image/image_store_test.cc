@@ -248,6 +248,46 @@ TEST_F(ImageStoreTest, SaveRmiLoadKeepsIdsAndDigests) {
   EXPECT_EQ(content_->List()->size(), 3u);
 }
 
+TEST_F(ImageStoreTest, CommitAddsALayerWithTheContainersConfig) {
+  auto base = Import(RootfsTar(), "base", {"CMD [\"sh\"]"});
+  ASSERT_TRUE(base) << base.error().message;
+  CommitOptions o;
+  o.image_id = base->id;
+  o.container_id = std::string(64, 'c');
+  o.container_config_json = R"({"Hostname":"abc","Cmd":["sh","-c","echo hi > /x"],"Env":null})";
+  o.changes = {"CMD [\"cat\",\"/x\"]"};
+  o.created_by = "sh -c echo hi > /x";
+  o.comment = "note";
+  o.author = "me";
+  o.tag = *oci::ParseNormalizedNamed("snap:1");
+  StringReader diff(RootfsTar("diff"));
+  auto img = store_->Commit(diff, o);
+  ASSERT_TRUE(img) << img.error().message;
+  ASSERT_EQ(img->layers.size(), base->layers.size() + 1);
+  EXPECT_EQ(img->layers[0].chain_id, base->layers[0].chain_id);
+  EXPECT_EQ(img->config.config.cmd, (std::vector<std::string>{"cat", "/x"}));
+  EXPECT_EQ(img->config.author, "me");
+  ASSERT_EQ(img->config.history.size(), base->config.history.size() + 1);
+  EXPECT_EQ(img->config.history.back().created_by, "sh -c echo hi > /x");
+  EXPECT_EQ(img->config.history.back().comment, "note");
+  EXPECT_EQ(img->config.extra.at("container"), "\"" + std::string(64, 'c') + "\"");
+  // container_config is the Config before --change.
+  EXPECT_NE(img->config.extra.at("container_config").find("echo hi"), std::string::npos);
+  EXPECT_EQ(*store_->Resolve("snap:1"), img->id);
+
+  // A diff that is not a tar, or bad changes: nothing is left behind.
+  auto before = Count();
+  std::string corrupt_gzip = std::string("\x1f\x8b\x08\x00", 4) + std::string(100, 'x');
+  StringReader bad(corrupt_gzip);
+  o.tag = *oci::ParseNormalizedNamed("snap:2");
+  EXPECT_FALSE(store_->Commit(bad, o));
+  StringReader good(RootfsTar("other"));
+  o.changes = {"NOPE x"};
+  EXPECT_FALSE(store_->Commit(good, o));
+  EXPECT_EQ(Count(), before);
+  EXPECT_FALSE(store_->Resolve("snap:2").ok());
+}
+
 TEST_F(ImageStoreTest, BadInputLeavesNothingBehind) {
   ASSERT_TRUE(Import(RootfsTar(), "keep"));
   StringWriter saved;
