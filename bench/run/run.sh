@@ -44,6 +44,7 @@ chmod 0711 "$work"
 tag=$(basename "$work")
 bsock=$work/b.sock dsock=$work/d.sock
 cg_parent=/$tag  # berth's containers and crun's go below their own cgroup parent
+run=/run/$tag    # exec roots on tmpfs, as both daemons' defaults (/run/berth, /run/docker)
 berthd_pid= dockerd_pid=
 
 berth() { "$bin/berth" -H "unix://$bsock" "$@"; }
@@ -57,7 +58,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 start_berthd() {
-  "$bin/berthd" --data-root "$work/b/root" --exec-root "$work/b/run" -H "unix://$bsock" \
+  "$bin/berthd" --data-root "$work/b/root" --exec-root "$run/b" -H "unix://$bsock" \
     --pidfile "$work/b/berthd.pid" --cgroup-parent "$cg_parent" --log-level warn \
     2>>"$work/berthd.log" &
   berthd_pid=$!
@@ -74,7 +75,7 @@ stop_berthd() {
 }
 start_dockerd() {
   dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
-    --data-root "$work/d/root" --exec-root "$work/d/run" --pidfile "$work/d/dockerd.pid" \
+    --data-root "$work/d/root" --exec-root "$run/d" --pidfile "$work/d/dockerd.pid" \
     --host "unix://$dsock" --log-level warn >>"$work/dockerd.log" 2>&1 &
   dockerd_pid=$!
   until ping_ok "$dsock"; do
@@ -100,15 +101,19 @@ cleanup() {
   for p in $(pgrep -x berth-shim); do
     grep -qF "$work/" "/proc/$p/cmdline" 2>/dev/null && kill -KILL "$p"
   done
+  # And what still runs in this run's cgroups (containers whose shim was killed above).
+  for h in /sys/fs/cgroup/*/; do
+    [ -d "$h$tag" ] && cat "$h$tag"/*/cgroup.procs 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+  done
   unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; \
     podman ${podman_flags[*]} rm -af >/dev/null 2>&1; \
     podman ${podman_flags[*]} system reset -f >/dev/null 2>&1" || true
   sleep 0.5
-  grep -F " $work/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l
+  grep -E " ($work|$run)/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l
   for h in /sys/fs/cgroup/*/; do
     [ -d "$h$tag" ] && find "$h$tag" -depth -type d -exec rmdir {} + 2>/dev/null
   done
-  rm -rf "$work"
+  rm -rf "$work" "$run"
 }
 trap cleanup EXIT
 
@@ -178,10 +183,10 @@ for r in $(seq "$rounds"); do
   for d in berth docker; do
     if [ $d = berth ]; then
       stop_berthd; t0=$(now_ns); start_berthd; t1=$(now_ns)
-      start_ms+=($(( (t1 - t0) / 1000 )))
+      start_ms+=($(( (t1 - t0) / 1000000 )))
     else
       stop_dockerd; t0=$(now_ns); start_dockerd; t1=$(now_ns)
-      start_ref_ms+=($(( (t1 - t0) / 1000 )))
+      start_ref_ms+=($(( (t1 - t0) / 1000000 )))
     fi
   done
 done
@@ -193,14 +198,17 @@ rss_dockerd=$(rss_kb "$dockerd_pid") rss_containerd=$(rss_kb "$(containerd_pid)"
 
 # 100 containers in parallel: fresh daemons, so VmHWM is the peak of this case alone. The
 # containers wait for SIGTERM (sh's `wait` returns at once on it), so stop does not time out.
+# Runs in this shell (not in $(...)): the daemon it restarts must stay this shell's child, and
+# it waits for its CLIs by pid, not for every child (the daemon is one).
 parallel_case() {
-  local d=$1 t0 t1 t2 pid shims=0 shim_kb=0
+  local d=$1 t0 t1 t2 pid shims=0 shim_kb=0 clis=()
   "stop_${d}d"; "start_${d}d"
   t0=$(now_ns)
   for i in $(seq 100); do
     "$d" run -d --network none --name "p$i" busybox sh -c 'trap "exit 0" TERM; sleep 600 & wait' >/dev/null &
+    clis+=($!)
   done
-  wait
+  wait "${clis[@]}"
   t1=$(now_ns)
   [ "$("$d" ps -q | wc -l)" -ge 100 ] || { echo "$d: not all 100 containers run" >&2; exit 1; }
   if [ "$d" = berth ]; then
@@ -211,22 +219,24 @@ parallel_case() {
     done
   else
     pid=$dockerd_pid
-    for p in $(pgrep -x containerd-shim-runc-v2) $(pgrep -x containerd-shim); do
-      grep -qF "$work/" "/proc/$p/cmdline" 2>/dev/null || continue
+    for p in $(pgrep -x containerd-shim); do  # comm is cut to 15 chars
+      grep -qF "$run/" "/proc/$p/cmdline" 2>/dev/null || continue
       shims=$((shims + 1)) shim_kb=$((shim_kb + $(rss_kb "$p")))
     done
   fi
-  for i in $(seq 100); do "$d" stop "p$i" >/dev/null & done
-  wait
+  clis=()
+  for i in $(seq 100); do "$d" stop "p$i" >/dev/null & clis+=($!); done
+  wait "${clis[@]}"
   t2=$(now_ns)
   local hwm=$(hwm_kb "$pid") chwm=0
   [ "$d" = docker ] && chwm=$(hwm_kb "$(containerd_pid)")
-  for i in $(seq 100); do "$d" rm "p$i" >/dev/null & done
-  wait
-  echo "$d $(( (t1 - t0) / 1000000 )) $(( (t2 - t1) / 1000000 )) $hwm $chwm $shims $shim_kb"
+  clis=()
+  for i in $(seq 100); do "$d" rm "p$i" >/dev/null & clis+=($!); done
+  wait "${clis[@]}"
+  par_result="$d $(( (t1 - t0) / 1000000 )) $(( (t2 - t1) / 1000000 )) $hwm $chwm $shims $shim_kb"
 }
-par_berth=$(parallel_case berth)
-par_docker=$(parallel_case docker)
+parallel_case berth; par_berth=$par_result
+parallel_case docker; par_docker=$par_result
 
 # --- report
 fmt_ms() { awk -v v="$1" 'BEGIN { printf (v < 10 ? "%.2f" : (v < 100 ? "%.1f" : "%.0f")), v }'; }
