@@ -50,7 +50,9 @@ class Syscalls;
 
 namespace berth::engine {
 
+class ContainerProbe;
 class ContainerService;
+class EventBus;
 class ImageUsage;
 
 class Daemon {
@@ -67,6 +69,8 @@ class Daemon {
   SystemBackend& system() { return *system_; }
   image::ImageStore& images() { return *images_; }
   ContainerService& containers() { return *containers_; }
+  EventBus& events() { return *events_; }
+  ContainerProbe& probe() { return *probe_; }
 
  private:
   Daemon(Config config, StateLock lock);
@@ -81,6 +85,8 @@ class Daemon {
   std::unique_ptr<snapshot::Snapshotter> snapshots_;
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<SystemBackend> system_;
+  std::unique_ptr<EventBus> events_;
+  std::unique_ptr<ContainerProbe> probe_;
   std::unique_ptr<ContainerService> containers_;  // destroyed first: it uses all of the above
   std::unique_ptr<ImageUsage> image_usage_;
 };
