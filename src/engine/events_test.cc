@@ -83,7 +83,9 @@ TEST(EventFilterTest, ImageEventsMatchTheirName) {
   Event e = Ev("image", "tag", "sha256:1234", {{"name", "web:v1"}});
   EXPECT_TRUE(EventMatches(e, {{"image", {"web"}}}));
   EXPECT_TRUE(EventMatches(e, {{"image", {"sha256:1234"}}}));
-  EXPECT_FALSE(EventMatches(e, {{"container", {"web"}}}));
+  // dockerd's container filter also prefix-matches the name attribute, whatever the type.
+  EXPECT_TRUE(EventMatches(e, {{"container", {"web"}}}));
+  EXPECT_FALSE(EventMatches(e, {{"container", {"db"}}}));
 }
 
 }  // namespace
