@@ -4,6 +4,7 @@
 #include "api/container_routes.h"
 #include "api/exec_routes.h"
 #include "api/image_routes.h"
+#include "api/observe_routes.h"
 #include "api/router.h"
 #include "api/system_routes.h"
 
@@ -11,10 +12,11 @@ namespace berth::api {
 
 void RegisterEngineRoutes(Router& router, engine::Daemon& daemon) {
   RegisterSystemRoutes(router, daemon.system());
-  RegisterImageRoutes(router, daemon.images());
+  RegisterImageRoutes(router, daemon.images(), &daemon.events());
   RegisterContainerRoutes(router, daemon.containers(), daemon.images(), &daemon.execs());
   RegisterExecRoutes(router, daemon.execs());
   RegisterContainerFsRoutes(router, daemon.container_fs());
+  RegisterObserveRoutes(router, daemon.containers(), daemon.events(), daemon.probe());
 }
 
 }  // namespace berth::api

@@ -1,5 +1,7 @@
 #include "api/image_routes.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "api/internal/filters.h"
@@ -8,6 +10,7 @@
 #include "api/response_writer.h"
 #include "api/router.h"
 #include "base/strings.h"
+#include "engine/events.h"
 #include "oci/platform.h"
 #include "oci/reference.h"
 
@@ -128,13 +131,31 @@ class LazyStream : public Writer {
   std::string content_type_;
 };
 
+// dockerd's LogImageEvent: the image's labels and `name` (a reference or the ID).
+void EmitImage(engine::EventBus* events, image::ImageStore& images, const std::string& id,
+               const std::string& name, const char* action) {
+  if (events == nullptr) return;
+  engine::Event e{"image", action, id, {}, 0};
+  if (auto img = images.Get(id)) {
+    e.attributes.insert(img->config.config.labels.begin(), img->config.config.labels.end());
+  }
+  e.attributes["name"] = name;
+  events->Publish(std::move(e));
+}
+
+// dockerd's save event: the image's ID, named as it was asked for.
+void EmitSave(engine::EventBus* events, image::ImageStore& images, const std::string& name) {
+  if (auto id = images.Resolve(name)) EmitImage(events, images, id->ToString(), name, "save");
+}
+
 Status StreamMessages(ResponseWriter& w, const std::vector<Json>& messages) {
   BERTH_RETURN_IF_ERROR(w.StartStream(200, "application/json"));
   for (const Json& m : messages) BERTH_RETURN_IF_ERROR(w.Write(m.dump() + "\r\n"));
   return w.End();
 }
 
-Status Import(image::ImageStore& images, Request& req, ResponseWriter& w) {
+Status Import(image::ImageStore& images, engine::EventBus* events, Request& req,
+              ResponseWriter& w) {
   std::string src(req.Query("fromSrc"));
   image::ImportOptions opts;
   opts.source = src;
@@ -158,6 +179,9 @@ Status Import(image::ImageStore& images, Request& req, ResponseWriter& w) {
     return images.Import(*body, opts);
   }();
   if (!img) return std::move(img).error();
+  std::string id = img->id.ToString();
+  if (opts.tag) EmitImage(events, images, id, opts.tag->FamiliarString(), "tag");
+  EmitImage(events, images, id, id, "import");
   return StreamMessages(w, {Json{{"status", img->id.ToString()}}});
 }
 
@@ -242,7 +266,7 @@ Json ImageInspectJson(const image::Image& img) {
   return j;
 }
 
-void RegisterImageRoutes(Router& router, image::ImageStore& images) {
+void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::EventBus* events) {
   router.Handle("GET", "/images/json", [&images](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(image::ListFilters f, ListFiltersFrom(req));
     BERTH_ASSIGN_OR_RETURN(std::vector<image::Image> list, images.List(f));
@@ -251,8 +275,9 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images) {
     return w.WriteJson(200, out);
   });
 
-  router.Handle("POST", "/images/create", [&images](Request& req, ResponseWriter& w) -> Status {
-    if (req.HasQuery("fromSrc")) return Import(images, req, w);
+  router.Handle("POST", "/images/create",
+                [&images, events](Request& req, ResponseWriter& w) -> Status {
+    if (req.HasQuery("fromSrc")) return Import(images, events, req, w);
     if (req.HasQuery("fromImage")) {
       return MakeError(Code::kNotImplemented,
                        "pulling from a registry is not supported by this berthd yet; "
@@ -261,16 +286,30 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images) {
     return MakeError(Code::kInvalidArgument, "fromSrc or fromImage is required");
   });
 
-  router.Handle("POST", "/images/load", [&images](Request& req, ResponseWriter& w) -> Status {
+  router.Handle("POST", "/images/load",
+                [&images, events](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(std::vector<std::string> lines, images.Load(req.body(), nullptr));
     std::vector<Json> messages;
-    for (const std::string& l : lines) messages.push_back(Json{{"stream", l + "\n"}});
+    std::vector<std::string> loaded;
+    for (const std::string& l : lines) {
+      messages.push_back(Json{{"stream", l + "\n"}});
+      for (std::string_view prefix : {"Loaded image: ", "Loaded image ID: "}) {
+        if (l.rfind(prefix, 0) != 0) continue;
+        auto id = images.Resolve(l.substr(prefix.size()));
+        if (id && std::find(loaded.begin(), loaded.end(), id->ToString()) == loaded.end()) {
+          loaded.push_back(id->ToString());
+          EmitImage(events, images, loaded.back(), loaded.back(), "load");
+        }
+      }
+    }
     return StreamMessages(w, messages);
   });
 
-  router.Handle("GET", "/images/get", [&images](Request& req, ResponseWriter& w) -> Status {
+  router.Handle("GET", "/images/get", [&images, events](Request& req, ResponseWriter& w) -> Status {
     LazyStream out(w, "application/x-tar");
-    BERTH_RETURN_IF_ERROR(images.Save(req.QueryAll("names"), out));
+    auto names = req.QueryAll("names");
+    BERTH_RETURN_IF_ERROR(images.Save(names, out));
+    for (const auto& n : names) EmitSave(events, images, n);
     return out.Finish();
   });
 
@@ -307,27 +346,42 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images) {
                 });
 
   router.Handle("GET", "/images/{name:.*}/get",
-                [&images](Request& req, ResponseWriter& w) -> Status {
+                [&images, events](Request& req, ResponseWriter& w) -> Status {
                   LazyStream out(w, "application/x-tar");
-                  BERTH_RETURN_IF_ERROR(images.Save({std::string(req.Param("name"))}, out));
+                  std::string name(req.Param("name"));
+                  BERTH_RETURN_IF_ERROR(images.Save({name}, out));
+                  EmitSave(events, images, name);
                   return out.Finish();
                 });
 
   router.Handle(
-      "POST", "/images/{name:.*}/tag", [&images](Request& req, ResponseWriter& w) -> Status {
+      "POST", "/images/{name:.*}/tag",
+      [&images, events](Request& req, ResponseWriter& w) -> Status {
         Result<oci::Reference> target = oci::RepoTagReference(req.Query("repo"), req.Query("tag"));
         if (!target) return std::move(target).error();
         if (!target->has_name())
           return MakeError(Code::kInvalidArgument,
                            "repository name must have at least one component");
         BERTH_RETURN_IF_ERROR(images.Tag(req.Param("name"), *target));
+        if (auto id = images.Resolve(target->String())) {
+          EmitImage(events, images, id->ToString(), target->FamiliarString(), "tag");
+        }
         return w.WriteEmpty(201);
       });
 
   router.Handle(
-      "DELETE", "/images/{name:.*}", [&images](Request& req, ResponseWriter& w) -> Status {
+      "DELETE", "/images/{name:.*}",
+      [&images, events](Request& req, ResponseWriter& w) -> Status {
+        auto id = images.Resolve(req.Param("name"));
         BERTH_ASSIGN_OR_RETURN(auto items, images.Remove(req.Param("name"), req.QueryBool("force"),
                                                          !req.QueryBool("noprune")));
+        for (const auto& item : items) {
+          // dockerd names the image by its ID in both (the tag is gone by then).
+          if (!item.untagged.empty() && id) {
+            EmitImage(events, images, id->ToString(), id->ToString(), "untag");
+          }
+          if (!item.deleted.empty()) EmitImage(events, images, item.deleted, item.deleted, "delete");
+        }
         return w.WriteJson(200, DeleteItemsJson(items));
       });
 }

@@ -8,13 +8,19 @@
 
 #include "image/image_store.h"
 
+namespace berth::engine {
+class EventBus;
+}
+
 namespace berth::api {
 
 class Router;
 
 // Registers the image routes. Call before any route with a greedy "/images/{name:.*}" pattern
-// of another set, since the first match wins.
-void RegisterImageRoutes(Router& router, image::ImageStore& images);
+// of another set, since the first match wins. With `events`, import, tag, untag, delete, load
+// and save publish image events there.
+void RegisterImageRoutes(Router& router, image::ImageStore& images,
+                         engine::EventBus* events = nullptr);
 
 nlohmann::ordered_json ImageSummaryJson(const image::Image& image);
 nlohmann::ordered_json ImageInspectJson(const image::Image& image);

@@ -40,6 +40,8 @@ class Database;
 
 namespace berth::engine {
 
+class EventBus;
+
 // Docker's ContainerState.
 struct ContainerState {
   std::string status = "created";  // created running paused restarting removing exited dead
@@ -85,6 +87,7 @@ struct ContainerServiceOptions {
   std::string cgroup_parent = "/berth";
   int host_cpus = 1;
   std::string kernel_release;
+  EventBus* events = nullptr;  // container events go here (create, start, die, ...); optional
 };
 
 struct CreateResult {

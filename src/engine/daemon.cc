@@ -19,7 +19,9 @@
 #include "base/strings.h"
 #include "content/local_store.h"
 #include "engine/container_fs.h"
+#include "engine/container_probe.h"
 #include "engine/containers.h"
+#include "engine/events.h"
 #include "engine/execs.h"
 #include "image/image_store.h"
 #include "snapshot/overlay/overlay_snapshotter.h"
@@ -294,7 +296,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   DaemonSystem* system_ptr = system.get();
   d->system_ = std::move(system);
 
+  d->events_ = std::make_unique<EventBus>();
   ContainerServiceOptions co;
+  co.events = d->events_.get();
   co.db = d->db_.get();
   co.snapshots = d->snapshots_.get();
   co.images = d->images_.get();
@@ -306,6 +310,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   co.host_cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   struct utsname u {};
   if (::uname(&u) == 0) co.kernel_release = u.release;
+  d->probe_ = std::make_unique<ContainerProbe>(co.cgroup_root, co.cgroup_parent, "/proc");
   BERTH_ASSIGN_OR_RETURN(d->containers_, ContainerService::Open(std::move(co)));
   d->execs_ = std::make_unique<ExecService>(*d->containers_, c.exec_root);
   d->image_usage_ = std::make_unique<ImageUsage>(*d->containers_);

@@ -51,7 +51,9 @@ class Syscalls;
 namespace berth::engine {
 
 class ContainerFs;
+class ContainerProbe;
 class ContainerService;
+class EventBus;
 class ExecService;
 class ImageUsage;
 
@@ -71,6 +73,8 @@ class Daemon {
   ContainerService& containers() { return *containers_; }
   ExecService& execs() { return *execs_; }
   ContainerFs& container_fs() { return *container_fs_; }
+  EventBus& events() { return *events_; }
+  ContainerProbe& probe() { return *probe_; }
 
  private:
   Daemon(Config config, StateLock lock);
@@ -85,6 +89,8 @@ class Daemon {
   std::unique_ptr<snapshot::Snapshotter> snapshots_;
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<SystemBackend> system_;
+  std::unique_ptr<EventBus> events_;
+  std::unique_ptr<ContainerProbe> probe_;
   std::unique_ptr<ContainerService> containers_;  // destroyed first: it uses all of the above
   std::unique_ptr<ExecService> execs_;            // uses containers_
   std::unique_ptr<ImageUsage> image_usage_;
