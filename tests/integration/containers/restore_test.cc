@@ -31,17 +31,17 @@ TEST_F(RestoreTest, ContainersOutliveAKilledDaemon) {
                 .exit_code,
             0);
   ASSERT_EQ(Docker(d_, {"run", "-d", "--name", "short", "busybox", "sh", "-c",
-                        "read x; exit 5"}).exit_code,
+                        "sleep 1000"}).exit_code,
             0);
   std::string pid = Trim(Docker(d_, {"inspect", "-f", "{{.State.Pid}}", "long"}).output);
   ASSERT_NE(pid, "0");
   RestartDaemon();
   // The new daemon watches "short" too: its end, from outside, is reported with its code.
-  ASSERT_EQ(::kill(std::atoi(Trim(Docker(d_, {"inspect", "-f", "{{.State.Pid}}", "short"})
-                                      .output)
-                                 .c_str()),
-                   SIGKILL),
-            0);
+  Run short_pid = Docker(d_, {"inspect", "-f", "{{.State.Pid}}", "short"});
+  int victim = std::atoi(Trim(short_pid.output).c_str());
+  // Never kill(0) or kill(-1): that would hit the test's own process group.
+  ASSERT_GT(victim, 1) << short_pid.output << Log(d_);
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
   EXPECT_EQ(Trim(Docker(d_, {"wait", "short"}).output), "137");
   EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "long"})
                      .output),
