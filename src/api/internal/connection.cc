@@ -28,7 +28,7 @@ namespace http = boost::beast::http;
 namespace net = boost::asio;
 
 constexpr uint32_t kMaxHeaderBytes = 1 << 20;  // Go's http.DefaultMaxHeaderBytes
-constexpr size_t kMaxDrainBytes = 1 << 20;     // unread body we skip to keep a connection
+constexpr size_t kMaxDrainBytes = 64 << 20;    // unread body we skip before closing
 
 // Beast (Boost 1.74) speaks boost::string_view.
 std::string_view Std(beast::string_view s) { return std::string_view(s.data(), s.size()); }
@@ -341,9 +341,11 @@ bool ServeRequest(Socket& socket, beast::flat_buffer& buffer,
       st = w.WriteEmpty(200);
     }
   }
-  if (!st || w.state() != SocketResponseWriter::State::kDone || !keep_alive) return false;
+  if (!st || w.state() != SocketResponseWriter::State::kDone) return false;
 
-  // Skip a small unread body so the connection can be reused; close on a large one.
+  // Skip an unread body (a request refused before its upload was read) so the client, still
+  // writing, reads our answer instead of a reset: closing a socket with unread data sends RST,
+  // which can destroy the response in flight. Past kMaxDrainBytes, close anyway.
   if (!parser.is_done()) {
     if (body.continue_pending()) return false;
     char sink[16384];
@@ -355,7 +357,7 @@ bool ServeRequest(Socket& socket, beast::flat_buffer& buffer,
     }
     if (!parser.is_done()) return false;
   }
-  return true;
+  return keep_alive;
 }
 
 void WriteBadRequest(Socket& socket, const beast::error_code& parse_error) {
