@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
 #include <optional>
 
 #include <fmt/format.h>
@@ -70,6 +71,53 @@ OJson StateJson(const Container& c) {
                {"FinishedAt", Time(s.finished_at)}};
 }
 
+// Go's struct order for the objects the client sent (docker decodes them into structs, so its
+// output follows the declaration order whatever order the creating client used).
+OJson InGoOrder(const OJson& obj, std::initializer_list<const char*> order) {
+  if (!obj.is_object()) return obj;
+  OJson out = OJson::object();
+  for (const char* key : order) {
+    if (auto it = obj.find(key); it != obj.end()) out[key] = *it;
+  }
+  for (const auto& [key, value] : obj.items()) {
+    if (!out.contains(key)) out[key] = value;
+  }
+  return out;
+}
+
+OJson ConfigInGoOrder(const OJson& c) {
+  return InGoOrder(c, {"Hostname",     "Domainname",  "User",        "AttachStdin",
+                       "AttachStdout", "AttachStderr", "ExposedPorts", "Tty",
+                       "OpenStdin",    "StdinOnce",   "Env",         "Cmd",
+                       "Healthcheck",  "ArgsEscaped", "Image",       "Volumes",
+                       "WorkingDir",   "Entrypoint",  "NetworkDisabled", "MacAddress",
+                       "OnBuild",      "Labels",      "StopSignal",  "StopTimeout",
+                       "Shell"});
+}
+
+OJson HostConfigInGoOrder(const OJson& h) {
+  OJson out = InGoOrder(
+      h, {"Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings",
+          "RestartPolicy", "AutoRemove", "VolumeDriver", "VolumesFrom", "ConsoleSize",
+          "Annotations", "CapAdd", "CapDrop", "CgroupnsMode", "Dns", "DnsOptions", "DnsSearch",
+          "ExtraHosts", "GroupAdd", "IpcMode", "Cgroup", "Links", "OomScoreAdj", "PidMode",
+          "Privileged", "PublishAllPorts", "ReadonlyRootfs", "SecurityOpt", "StorageOpt",
+          "Tmpfs", "UTSMode", "UsernsMode", "ShmSize", "Sysctls", "Runtime", "Isolation",
+          "CpuShares", "Memory", "NanoCpus", "CgroupParent", "BlkioWeight",
+          "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+          "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CpuPeriod", "CpuQuota",
+          "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "Devices",
+          "DeviceCgroupRules", "DeviceRequests", "KernelMemory", "KernelMemoryTCP",
+          "MemoryReservation", "MemorySwap", "MemorySwappiness", "OomKillDisable", "PidsLimit",
+          "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth",
+          "Mounts", "MaskedPaths", "ReadonlyPaths", "Init"});
+  if (out.contains("RestartPolicy")) {
+    out["RestartPolicy"] = InGoOrder(out["RestartPolicy"], {"Name", "MaximumRetryCount"});
+  }
+  if (out.contains("LogConfig")) out["LogConfig"] = InGoOrder(out["LogConfig"], {"Type", "Config"});
+  return out;
+}
+
 OJson InspectJson(const Container& c) {
   OJson j;
   j["Id"] = c.id;
@@ -95,10 +143,10 @@ OJson InspectJson(const Container& c) {
   if (!host.contains("LogConfig")) {
     host["LogConfig"] = {{"Type", "json-file"}, {"Config", OJson::object()}};
   }
-  j["HostConfig"] = host;
+  j["HostConfig"] = HostConfigInGoOrder(host);
   j["GraphDriver"] = {{"Data", nullptr}, {"Name", "overlay2"}};
   j["Mounts"] = OJson::array();
-  j["Config"] = ParsedOr(c.config_json, OJson::object());
+  j["Config"] = ConfigInGoOrder(ParsedOr(c.config_json, OJson::object()));
   std::string mode = NetworkMode(c);
   OJson networks = OJson::object();
   if (mode != "host" && mode.rfind("container:", 0) != 0) {
@@ -361,19 +409,25 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
     if (req.api_version() < "1.42" && req.api_version().size() == 4) {
       type = "application/vnd.docker.raw-stream";
     }
-    BERTH_ASSIGN_OR_RETURN(auto client, w.Hijack(type));
-    auto stream = cs.Attach(c.id, in, out, err);
+    // Counted before the 101: the client sends start as soon as it has it.
+    BERTH_ASSIGN_OR_RETURN(bool reserved, cs.ReserveAttach(c.id));
+    auto client = w.Hijack(type);
+    if (!client) {
+      if (reserved) cs.CancelAttach(c.id);
+      return client.error();
+    }
+    auto stream = cs.Attach(c.id, in, out, err, reserved);
     if (!stream) {
       // The 101 is out: say what went wrong on the stream, as dockerd does.
       std::string msg = stream.error().message + "\n";
       if (!c.config.tty) {
-        (void)client->Write(shim::FrameHeader(shim::StreamType::kStderr,
+        (void)(*client)->Write(shim::FrameHeader(shim::StreamType::kStderr,
                                               static_cast<uint32_t>(msg.size())));
       }
-      (void)client->Write(msg);
+      (void)(*client)->Write(msg);
       return {};
     }
-    return internal::Splice(*client, stream->get(), in);
+    return internal::Splice(**client, stream->get(), in);
   });
 
   router.Handle("GET", "/containers/{name}/logs", [&cs](Request& req, ResponseWriter& w) -> Status {

@@ -740,13 +740,36 @@ Result<WaitResult> ContainerService::Wait(std::string_view ref, WaitCondition co
   return r;
 }
 
-Result<UniqueFd> ContainerService::Attach(std::string_view ref, bool in, bool out, bool err) {
+Result<bool> ContainerService::ReserveAttach(std::string_view ref) {
   BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
   std::unique_lock lock(e->mu);
+  if (e->c.state.running()) return false;
+  ++e->pending_attaches;
+  return true;
+}
+
+void ContainerService::CancelAttach(std::string_view ref) {
+  auto e = impl_->Find(ref);
+  if (!e) return;
+  std::lock_guard lock((*e)->mu);
+  if ((*e)->pending_attaches > 0) --(*e)->pending_attaches;
+  (*e)->cv.notify_all();
+}
+
+Result<UniqueFd> ContainerService::Attach(std::string_view ref, bool in, bool out, bool err,
+                                          bool reserved) {
+  BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
+  std::unique_lock lock(e->mu);
+  if (reserved && e->c.state.running()) {
+    // Started between the reservation and now (only after waiting for it in vain).
+    --e->pending_attaches;
+    e->cv.notify_all();
+    reserved = false;
+  }
   if (!e->c.state.running()) {
     // docker run: attach comes before start. Wait for the next shim.
     uint64_t spawns = e->spawns;
-    ++e->pending_attaches;
+    if (!reserved) ++e->pending_attaches;
     e->cv.wait(lock, [&] {
       return e->spawns != spawns || e->removed || impl_->shutting_down;
     });

@@ -147,7 +147,14 @@ class ContainerService {
                           const std::function<bool()>& cancelled);
   // The container's stream (shim/protocol.h attach). Before the container starts, blocks until
   // Start has spawned its shim, so no output is lost (docker run attaches, then starts).
-  Result<UniqueFd> Attach(std::string_view ref, bool in, bool out, bool err);
+  Result<UniqueFd> Attach(std::string_view ref, bool in, bool out, bool err,
+                          bool reserved = false);
+  // Before answering an attach's 101: a container that is not running yet counts this attach
+  // as pending, so a start that the client sends right after the 101 waits for it. Returns
+  // whether it was counted; pass that to Attach as `reserved`.
+  Result<bool> ReserveAttach(std::string_view ref);
+  // Gives back a reservation that will not be used (the client went away before the 101).
+  void CancelAttach(std::string_view ref);
   Status Resize(std::string_view ref, unsigned height, unsigned width);
   // Calls `fn(stream, bytes, time)` for each log entry; `fn` returns false to stop.
   Status Logs(std::string_view ref, const LogOptions& options,
