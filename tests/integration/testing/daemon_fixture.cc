@@ -103,6 +103,8 @@ std::string HttpCall(const std::string& socket_path, const std::string& method,
 }
 
 void SweepCgroups(const std::string& parent) {
+  // Never the root of a hierarchy: that would kill every process on the host.
+  if (parent.size() < 2 || parent[0] != '/' || parent.find("..") != std::string::npos) return;
   // v1: one hierarchy per controller; v2 (or the hybrid's unified mount): cgroup.procs too.
   DIR* top = ::opendir("/sys/fs/cgroup");
   if (top == nullptr) return;
