@@ -743,6 +743,8 @@ Result<WaitResult> ContainerService::Wait(std::string_view ref, WaitCondition co
 Result<bool> ContainerService::ReserveAttach(std::string_view ref) {
   BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
   std::unique_lock lock(e->mu);
+  // dockerd reports the attach when it is asked for, before the start it precedes.
+  impl_->Emit(e->c, "attach");
   if (e->c.state.running()) return false;
   ++e->pending_attaches;
   return true;
@@ -760,6 +762,7 @@ Result<UniqueFd> ContainerService::Attach(std::string_view ref, bool in, bool ou
                                           bool reserved) {
   BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
   std::unique_lock lock(e->mu);
+  const bool emitted = reserved;  // ReserveAttach reported it
   if (reserved && e->c.state.running()) {
     // Started between the reservation and now (only after waiting for it in vain).
     --e->pending_attaches;
@@ -780,13 +783,13 @@ Result<UniqueFd> ContainerService::Attach(std::string_view ref, bool in, bool ou
     }
     shim::Client client(impl_->RunDir(e->c.id));
     auto fd = client.Attach(in, out, err);
-    if (fd) impl_->Emit(e->c, "attach");
+    if (fd && !emitted) impl_->Emit(e->c, "attach");
     e->cv.notify_all();
     return fd;
   }
   shim::Client client(impl_->RunDir(e->c.id));
   BERTH_ASSIGN_OR_RETURN(auto fd, client.Attach(in, out, err));
-  impl_->Emit(e->c, "attach");
+  if (!emitted) impl_->Emit(e->c, "attach");
   return fd;
 }
 
