@@ -37,7 +37,7 @@ struct Environment {
   std::string cwd;
   std::function<std::optional<std::string>(const std::string&)> getenv;
   std::function<int64_t()> now_unix;  // seconds since the epoch
-  // Connects to the daemon at `host`. Main() uses NewCurlTransport.
+  // Connects to the daemon at `host`. Main() uses NewTransport.
   std::function<Result<std::unique_ptr<Transport>>(const HostSpec&)> dial;
 };
 

@@ -2,8 +2,9 @@
 // docker CLI talks to dockerd (docs: specs/docker-engine-api/docker-cli-wire-notes.md).
 //
 // Two layers:
-//  - Transport: one HTTP exchange, nothing else. CurlTransport is the real one; unit tests use
-//    a fake that records requests (cli/testing/fake_transport.h).
+//  - Transport: one HTTP exchange, nothing else. The real one (cli/transport.h) speaks HTTP/1.1
+//    with Boost.Beast on a kept-alive socket; unit tests use a fake that records requests
+//    (cli/testing/fake_transport.h).
 //  - ApiClient: negotiates the API version from HEAD /_ping, prefixes paths with /v1.NN,
 //    turns non-2xx replies into berth::Error ("Error response from daemon: <message>").
 // Request bodies may be streamed from a Reader and response bodies into a Writer, so `load`,
@@ -95,9 +96,10 @@ struct HostSpec {
 };
 Result<HostSpec> ParseHost(std::string_view host);
 
-// libcurl transport. CURLOPT_UNIX_SOCKET_PATH for unix sockets. Upgrade and Send go through
-// Boost.Beast on a socket of their own (NewHijackDialer in cli/hijack.h).
-Result<std::unique_ptr<Transport>> NewCurlTransport(const HostSpec& host, std::string user_agent);
+// The real transport (cli/transport.cc): Boost.Beast over a plain socket, unix or tcp.
+// RoundTrip keeps one connection alive across calls, as the docker CLI's http.Client does;
+// Upgrade and Send each take a connection of their own.
+Result<std::unique_ptr<Transport>> NewTransport(const HostSpec& host, std::string user_agent);
 
 // Go's url.Values.Encode: keys sorted (stable for repeats), QueryEscape ("a b" -> "a+b").
 std::string EncodeQuery(const Params& query);

@@ -1,4 +1,4 @@
-// CurlTransport + ApiClient against a tiny HTTP/1.1 server on a temp unix socket (this test only).
+// The Beast transport + ApiClient against a tiny HTTP/1.1 server on a temp unix socket (this test only).
 #include "cli/client.h"
 
 #include <sys/socket.h>
@@ -127,12 +127,14 @@ class Conn {
   std::string buffered_;
 };
 
-// Serves each connection with `handler` (one request per connection, then close).
+// Serves each connection with `handler`: one request per connection, then close; or, with
+// `keep_alive`, every request the client sends on it.
 class FakeDaemon {
  public:
   using Handler = std::function<void(const SeenRequest&, Conn&)>;
 
-  explicit FakeDaemon(Handler handler) : handler_(std::move(handler)) {
+  explicit FakeDaemon(Handler handler, bool keep_alive = false)
+      : handler_(std::move(handler)), keep_alive_(keep_alive) {
     char tmpl[] = "/tmp/berth-cli-test-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     path_ = dir_ + "/berth.sock";
@@ -155,24 +157,30 @@ class FakeDaemon {
     std::lock_guard<std::mutex> lock(mu_);
     return seen_;
   }
+  int connections() const { return connections_; }
 
  private:
   void Serve() {
     while (true) {
       UniqueFd conn(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (!conn) return;
+      ++connections_;
       Conn c(conn.get());
-      SeenRequest req;
-      if (!c.ReadRequest(req)) continue;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        seen_.push_back(req);
-      }
-      handler_(req, c);
+      do {
+        SeenRequest req;
+        if (!c.ReadRequest(req)) break;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          seen_.push_back(req);
+        }
+        handler_(req, c);
+      } while (keep_alive_);
     }
   }
 
   Handler handler_;
+  bool keep_alive_;
+  std::atomic<int> connections_{0};
   std::string dir_;
   std::string path_;
   UniqueFd listen_;
@@ -181,10 +189,11 @@ class FakeDaemon {
   std::vector<SeenRequest> seen_;
 };
 
-void Reply(Conn& c, int status, std::string_view body, std::string_view extra_headers = "") {
+void Reply(Conn& c, int status, std::string_view body, std::string_view extra_headers = "",
+           bool close = true) {
   c.Send("HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n" +
          std::string(extra_headers) + "Content-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n\r\n" + std::string(body));
+         (close ? "\r\nConnection: close" : "") + "\r\n\r\n" + std::string(body));
 }
 
 // A daemon whose /_ping advertises `api_version` (none when empty).
@@ -206,7 +215,7 @@ struct Connected {
 Connected Connect(const std::string& host, std::string version_override = "") {
   Result<HostSpec> spec = ParseHost(host);
   EXPECT_TRUE(spec.ok());
-  Result<std::unique_ptr<Transport>> t = NewCurlTransport(*spec, "Berth-Client/test");
+  Result<std::unique_ptr<Transport>> t = NewTransport(*spec, "Berth-Client/test");
   EXPECT_TRUE(t.ok());
   Connected s;
   s.transport = std::move(t).value();
@@ -497,6 +506,92 @@ TEST(LineWriterTest, SplitsAcrossWritesAndStripsCr) {
   ASSERT_TRUE(w.Write("c\r\nd\n\ne").ok());
   ASSERT_TRUE(w.Finish().ok());
   EXPECT_EQ(lines, (std::vector<std::string>{"abc", "d", "", "e"}));
+}
+
+}  // namespace
+}  // namespace berth::cli
+
+namespace berth::cli {
+namespace {
+
+void OkJsonKeepAlive(const SeenRequest& req, Conn& c) {
+  Reply(c, 200, req.method == "HEAD" ? "" : "{\"ok\":true}", "Api-Version: 1.43\r\n", false);
+}
+
+TEST(TransportTest, KeepsOneConnectionAcrossRequests) {
+  FakeDaemon daemon(OkJsonKeepAlive, /*keep_alive=*/true);
+  Connected s = Connect(daemon.host());
+  ASSERT_TRUE(s.client->GetJson("/version").ok());
+  ASSERT_TRUE(s.client->GetJson("/info").ok());
+  std::vector<SeenRequest> seen = daemon.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].target, "/_ping");
+  EXPECT_EQ(seen[2].target, "/v1.43/info");
+  EXPECT_EQ(daemon.connections(), 1);
+}
+
+TEST(TransportTest, SendsAgainWhenTheDaemonClosedTheIdleConnection) {
+  // Replies as if keeping the connection, then closes it: the next request on it reads EOF.
+  FakeDaemon daemon(OkJsonKeepAlive, /*keep_alive=*/false);
+  Connected s = Connect(daemon.host());
+  Result<nlohmann::ordered_json> got = s.client->GetJson("/version");
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ((*got)["ok"], true);
+  EXPECT_EQ(daemon.requests().size(), 2u);
+  EXPECT_EQ(daemon.connections(), 2);
+}
+
+// Records writes; the first one releases the daemon's second chunk.
+class SignallingWriter : public Writer {
+ public:
+  Status Write(std::string_view data) override {
+    got_ += data;
+    first_.store(true);
+    return Ok();
+  }
+  std::atomic<bool> first_{false};
+  std::string got_;
+};
+
+TEST(TransportTest, HandsABodyToTheSinkAsItArrives) {
+  SignallingWriter sink;
+  FakeDaemon daemon(PingThen("1.43", [&sink](const SeenRequest&, Conn& c) {
+    c.Send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+           "6\r\nfirst\n\r\n");
+    // `logs -f`: the rest comes only once the client has shown the first part.
+    for (int i = 0; i < 500 && !sink.first_.load(); ++i) ::usleep(10000);
+    c.Send(std::string(sink.first_.load() ? "7\r\nsecond\n\r\n" : "5\r\nlate\n\r\n") +
+           "0\r\n\r\n");
+  }));
+  Connected s = Connect(daemon.host());
+  Request req;
+  req.path = "/containers/x/logs";
+  Result<Response> got = s.client->Do(req, &sink);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(sink.got_, "first\nsecond\n");
+}
+
+TEST(TransportTest, HeadReplyHasNoBodyToWaitFor) {
+  FakeDaemon daemon(
+      [](const SeenRequest&, Conn& c) {
+        // A HEAD reply carries the length of the body it does not send.
+        c.Send("HTTP/1.1 200 OK\r\nContent-Length: 42\r\nApi-Version: 1.43\r\n\r\n");
+      },
+      /*keep_alive=*/true);
+  Result<HostSpec> spec = ParseHost(daemon.host());
+  ASSERT_TRUE(spec.ok());
+  auto t = NewTransport(*spec, "Berth-Client/test");
+  ASSERT_TRUE(t.ok());
+  Request req;
+  req.method = "HEAD";
+  req.path = "/_ping";
+  Result<Response> got = (*t)->RoundTrip(req, nullptr);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->headers["api-version"], "1.43");
+  got = (*t)->RoundTrip(req, nullptr);  // the same connection, still in step
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(daemon.connections(), 1);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The real hijack path (Beast over a unix socket) and the stream pump, against a small server in
 // this process: frames demultiplexed, stdin forwarded and half-closed, detach keys.
-#include "cli/hijack.h"
+#include "cli/transport.h"
 
 #include <signal.h>
 #include <sys/socket.h>

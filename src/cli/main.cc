@@ -236,7 +236,7 @@ int Main(int argc, char** argv) {
   };
   env.now_unix = [] { return static_cast<int64_t>(std::time(nullptr)); };
   env.dial = [](const HostSpec& host) {
-    return NewCurlTransport(host, fmt::format("Berth-Client/{} (linux)", internal::kVersion));
+    return NewTransport(host, fmt::format("Berth-Client/{} (linux)", internal::kVersion));
   };
   log::Init(spdlog::level::info);
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -1,4 +1,4 @@
-#include "cli/hijack.h"
+#include "cli/transport.h"
 
 #include <netdb.h>
 #include <poll.h>
@@ -8,10 +8,16 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
+#include <optional>
+#include <vector>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
@@ -241,6 +247,130 @@ Result<Upgraded> UpgradeOver(const HostSpec& host, const std::string& user_agent
   out.response = ToResponse(parser.get().base());
   out.response.body = parser.get().body();
   return out;
+}
+
+namespace {
+
+constexpr size_t kMaxErrorBody = 1 << 20;
+constexpr size_t kChunk = 64 << 10;
+
+bool IsOk(int status) { return status >= 200 && status < 300; }
+
+// An error where nothing of a reply was read on a kept-alive connection: the daemon may have
+// closed it while idle, so the request is sent again on a new one (when it can be).
+bool StaleConnection(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted;
+}
+
+class BeastTransport : public Transport {
+ public:
+  BeastTransport(HostSpec host, std::string user_agent)
+      : host_(std::move(host)), user_agent_(std::move(user_agent)), chunk_(kChunk) {}
+
+  Result<Upgraded> Upgrade(const Request& request) override {
+    return UpgradeOver(host_, user_agent_, request);
+  }
+  Result<std::unique_ptr<PendingResponse>> Send(const Request& request) override {
+    return SendOver(host_, user_agent_, request);
+  }
+
+  Result<Response> RoundTrip(const Request& request, Writer* sink) override {
+    spdlog::debug("{} {}", request.method, request.path);
+    bool reused = conn_ != nullptr;
+    if (!conn_) {
+      BERTH_ASSIGN_OR_RETURN(conn_, Open(host_));
+    }
+    bool stale = false;
+    Result<Response> out = Exchange(request, sink, &stale);
+    if (!out && stale && reused && request.body_stream == nullptr) {
+      BERTH_ASSIGN_OR_RETURN(conn_, Open(host_));
+      out = Exchange(request, sink, &stale);
+    }
+    if (!out) conn_.reset();
+    return out;
+  }
+
+ private:
+  // One request and its reply on conn_. Sets *stale when the connection failed before any of
+  // the reply was read. Drops conn_ when the reply says the connection ends.
+  Result<Response> Exchange(const Request& request, Writer* sink, bool* stale) {
+    *stale = false;
+    boost::system::error_code ec;
+    std::optional<Error> write_error;
+    if (request.body_stream != nullptr) {
+      write_error = WriteStreamed(request, &ec);
+    } else {
+      http::request<http::string_body> req = BuildRequest(host_, user_agent_, request, false);
+      http::write(conn_->socket, req, ec);
+      if (ec) write_error = IoError(request, ec);
+    }
+    if (write_error && !StaleConnection(ec)) return *std::move(write_error);
+
+    // Read the reply even after a failed upload: the daemon may have answered early (400) and
+    // closed; its message is worth more than EPIPE.
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (request.method == "HEAD") parser.skip(true);
+    boost::system::error_code read_ec;
+    http::read_header(conn_->socket, conn_->buffer, parser, read_ec);
+    if (read_ec) {
+      *stale = StaleConnection(read_ec);
+      if (write_error) return *std::move(write_error);
+      return IoError(request, read_ec);
+    }
+    Response response = ToResponse(parser.get().base());
+    bool to_sink = sink != nullptr && IsOk(response.status);
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk_.data();
+      parser.get().body().size = chunk_.size();
+      http::read_some(conn_->socket, conn_->buffer, parser, read_ec);
+      if (read_ec == http::error::need_buffer) read_ec = {};
+      if (read_ec) return IoError(request, read_ec);
+      size_t n = chunk_.size() - parser.get().body().size;
+      std::string_view data(chunk_.data(), n);
+      if (to_sink) {
+        BERTH_RETURN_IF_ERROR(sink->Write(data));
+      } else if (IsOk(response.status) || response.body.size() < kMaxErrorBody) {
+        response.body.append(data);
+      }
+    }
+    if (write_error || !parser.keep_alive()) conn_.reset();
+    return response;
+  }
+
+  // Writes the header with "Transfer-Encoding: chunked", then the body as it is read.
+  std::optional<Error> WriteStreamed(const Request& request, boost::system::error_code* ec) {
+    http::request<http::string_body> built = BuildRequest(host_, user_agent_, request, false);
+    http::request<http::empty_body> req(built.base());
+    req.erase(http::field::content_length);
+    req.chunked(true);
+    http::request_serializer<http::empty_body> sr(req);
+    http::write_header(conn_->socket, sr, *ec);
+    if (*ec) return IoError(request, *ec);
+    while (true) {
+      Result<size_t> n = request.body_stream->Read(chunk_.data(), chunk_.size());
+      if (!n) return std::move(n).error().WithContext("read request body");
+      if (*n == 0) break;
+      asio::write(conn_->socket, http::make_chunk(asio::buffer(chunk_.data(), *n)), *ec);
+      if (*ec) return IoError(request, *ec);
+    }
+    asio::write(conn_->socket, http::make_chunk_last(), *ec);
+    if (*ec) return IoError(request, *ec);
+    return std::nullopt;
+  }
+
+  HostSpec host_;
+  std::string user_agent_;
+  std::vector<char> chunk_;
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> NewTransport(const HostSpec& host, std::string user_agent) {
+  return std::unique_ptr<Transport>(std::make_unique<BeastTransport>(host, std::move(user_agent)));
 }
 
 Result<std::unique_ptr<PendingResponse>> SendOver(const HostSpec& host,
