@@ -410,13 +410,13 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
       type = "application/vnd.docker.raw-stream";
     }
     // Counted before the 101: the client sends start as soon as it has it.
-    BERTH_ASSIGN_OR_RETURN(bool reserved, cs.ReserveAttach(c.id));
+    BERTH_ASSIGN_OR_RETURN(auto reservation, cs.ReserveAttach(c.id));
     auto client = w.Hijack(type);
     if (!client) {
-      if (reserved) cs.CancelAttach(c.id);
+      if (reservation.reserved) cs.CancelAttach(c.id);
       return client.error();
     }
-    auto stream = cs.Attach(c.id, in, out, err, reserved);
+    auto stream = cs.Attach(c.id, in, out, err, reservation);
     if (!stream) {
       // The 101 is out: say what went wrong on the stream, as dockerd does.
       std::string msg = stream.error().message + "\n";

@@ -740,14 +740,15 @@ Result<WaitResult> ContainerService::Wait(std::string_view ref, WaitCondition co
   return r;
 }
 
-Result<bool> ContainerService::ReserveAttach(std::string_view ref) {
+Result<AttachReservation> ContainerService::ReserveAttach(
+    std::string_view ref) {
   BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
   std::unique_lock lock(e->mu);
   // dockerd reports the attach when it is asked for, before the start it precedes.
   impl_->Emit(e->c, "attach");
-  if (e->c.state.running()) return false;
+  if (e->c.state.running()) return AttachReservation{};
   ++e->pending_attaches;
-  return true;
+  return AttachReservation{true, e->spawns};
 }
 
 void ContainerService::CancelAttach(std::string_view ref) {
@@ -759,37 +760,29 @@ void ContainerService::CancelAttach(std::string_view ref) {
 }
 
 Result<UniqueFd> ContainerService::Attach(std::string_view ref, bool in, bool out, bool err,
-                                          bool reserved) {
+                                          const AttachReservation& reservation) {
   BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
   std::unique_lock lock(e->mu);
-  const bool emitted = reserved;  // ReserveAttach reported it
-  if (reserved && e->c.state.running()) {
-    // Started between the reservation and now (only after waiting for it in vain).
-    --e->pending_attaches;
-    e->cv.notify_all();
-    reserved = false;
-  }
-  if (!e->c.state.running()) {
-    // docker run: attach comes before start. Wait for the next shim.
-    uint64_t spawns = e->spawns;
-    if (!reserved) ++e->pending_attaches;
+  const bool emitted = reservation.reserved;  // ReserveAttach reported it
+  if (reservation.reserved || !e->c.state.running()) {
+    // docker run: attach comes before start. Connect to the first shim spawned after the
+    // reservation (or after now); Start holds the program until the pending attaches are in.
+    // A start that came between the reservation and this call has spawned it already.
+    uint64_t spawns = reservation.reserved ? reservation.spawns : e->spawns;
+    if (!reservation.reserved) ++e->pending_attaches;
     e->cv.wait(lock, [&] {
       return e->spawns != spawns || e->removed || impl_->shutting_down;
     });
     --e->pending_attaches;
+    e->cv.notify_all();
     if (e->spawns == spawns) {
-      e->cv.notify_all();
       return MakeError(Code::kConflict, "container was removed before it started");
     }
-    shim::Client client(impl_->RunDir(e->c.id));
-    auto fd = client.Attach(in, out, err);
-    if (fd && !emitted) impl_->Emit(e->c, "attach");
-    e->cv.notify_all();
-    return fd;
   }
   shim::Client client(impl_->RunDir(e->c.id));
-  BERTH_ASSIGN_OR_RETURN(auto fd, client.Attach(in, out, err));
-  if (!emitted) impl_->Emit(e->c, "attach");
+  auto fd = client.Attach(in, out, err);
+  if (fd && !emitted) impl_->Emit(e->c, "attach");
+  e->cv.notify_all();
   return fd;
 }
 

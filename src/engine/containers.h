@@ -112,6 +112,13 @@ struct LogOptions {
   int64_t tail = -1;  // -1: all
 };
 
+// A reservation from ContainerService::ReserveAttach: whether it was counted, and which
+// start it waits for.
+struct AttachReservation {
+  bool reserved = false;
+  uint64_t spawns = 0;  // the container's spawn count when reserved
+};
+
 class ContainerService {
  public:
   static Result<std::unique_ptr<ContainerService>> Open(ContainerServiceOptions options);
@@ -148,11 +155,12 @@ class ContainerService {
   // The container's stream (shim/protocol.h attach). Before the container starts, blocks until
   // Start has spawned its shim, so no output is lost (docker run attaches, then starts).
   Result<UniqueFd> Attach(std::string_view ref, bool in, bool out, bool err,
-                          bool reserved = false);
+                          const AttachReservation& reservation = {});
   // Before answering an attach's 101: a container that is not running yet counts this attach
-  // as pending, so a start that the client sends right after the 101 waits for it. Returns
-  // whether it was counted; pass that to Attach as `reserved`.
-  Result<bool> ReserveAttach(std::string_view ref);
+  // as pending, so a start that the client sends right after the 101 waits for it. Pass the
+  // result to Attach: it connects to the first shim spawned after the reservation, even when
+  // that start came before Attach was called.
+  Result<AttachReservation> ReserveAttach(std::string_view ref);
   // Gives back a reservation that will not be used (the client went away before the 101).
   void CancelAttach(std::string_view ref);
   Status Resize(std::string_view ref, unsigned height, unsigned width);
