@@ -379,6 +379,7 @@ Status ContainerService::Impl::WriteBundle(Container& c, shim::ShimOptions& so) 
   so.open_stdin = c.config.open_stdin;
   so.stdin_once = c.config.stdin_once;
   so.cgroup_root = o.cgroup_root;
+  so.seccomp_cache_dir = o.exec_root + "/seccomp";
   BERTH_RETURN_IF_ERROR(WriteBundleFile(c.bundle + "/" + std::string(shim::kOptionsFile),
                                         shim::SerializeOptions(so), 0600));
   return {};

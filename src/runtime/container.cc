@@ -133,7 +133,7 @@ Result<std::unique_ptr<ContainerProcess>> CreateContainer(const CreateOptions& o
       internal::RootfsPlan rootfs,
       internal::PlanRootfs(spec, options.bundle, options.rootfs_mounts, &internal::IsDirectory));
   Result<std::unique_ptr<internal::ProcessPlan>> process =
-      internal::PlanProcess(spec.process, spec.linux_.seccomp);
+      internal::PlanProcess(spec.process, spec.linux_.seccomp, options.seccomp_cache_dir);
   if (!process) return std::move(process).error().WithContext("create");
   Result<std::vector<internal::FileWrite>> sysctls =
       internal::PlanSysctls(spec.linux_.sysctl, child.clone_flags);
@@ -181,7 +181,7 @@ Result<std::unique_ptr<ContainerProcess>> CreateExec(const ExecOptions& options,
   std::optional<oci::LinuxSeccomp> seccomp;
   if (options.spec != nullptr) seccomp = options.spec->linux_.seccomp;
   Result<std::unique_ptr<internal::ProcessPlan>> process =
-      internal::PlanProcess(*options.process, seccomp);
+      internal::PlanProcess(*options.process, seccomp, options.seccomp_cache_dir);
   if (!process) return std::move(process).error().WithContext("exec");
   child.process = process->get();
   if (options.process->oom_score_adj) {

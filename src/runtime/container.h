@@ -55,6 +55,7 @@ struct CreateOptions {
   std::vector<snapshot::MountSpec> rootfs_mounts;  // target left empty: root.path is the target
   Stdio stdio;
   Cgroup* cgroup = nullptr;  // created by the caller; the init joins it before it runs anything
+  std::string seccomp_cache_dir;  // CompileSeccompCached's; "" compiles every time
 };
 
 struct ExecOptions {
@@ -65,6 +66,7 @@ struct ExecOptions {
   const oci::RuntimeSpec* spec = nullptr;
   Stdio stdio;
   Cgroup* cgroup = nullptr;
+  std::string seccomp_cache_dir;
 };
 
 class ContainerProcess {

@@ -15,8 +15,10 @@
 #include <fmt/format.h>
 #include <seccomp.h>
 
+#include "base/file.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
+#include "oci/digest.h"
 
 namespace berth::runtime {
 namespace {
@@ -187,6 +189,53 @@ Result<SeccompProgram> CompileSeccomp(const oci::LinuxSeccomp& seccomp) {
   }
 
   BERTH_ASSIGN_OR_RETURN(program.bpf, ExportBpf(ctx.get()));
+  return program;
+}
+
+namespace {
+
+constexpr std::string_view kCacheMagic = "berth-seccomp-bpf-1\n";
+
+std::string CacheKey(const oci::LinuxSeccomp& seccomp) {
+  oci::RuntimeSpec only;
+  only.linux_.seccomp = seccomp;
+  const scmp_version* v = seccomp_version();
+  std::string input = fmt::format("{}libseccomp {}.{}.{}\n", kCacheMagic, v->major, v->minor,
+                                  v->micro);
+  input += oci::SerializeRuntimeSpec(only);
+  return oci::Digest::Of(input).hex();
+}
+
+std::optional<SeccompProgram> ReadCached(const std::string& path) {
+  Result<std::string> data = ReadFile(path);
+  if (!data || !data->starts_with(kCacheMagic)) return std::nullopt;
+  std::string_view rest = std::string_view(*data).substr(kCacheMagic.size());
+  if (rest.size() < 4) return std::nullopt;
+  uint32_t flags = 0;
+  std::memcpy(&flags, rest.data(), 4);
+  rest.remove_prefix(4);
+  if (rest.empty() || rest.size() % 8 != 0) return std::nullopt;
+  SeccompProgram program;
+  program.flags = flags;
+  program.bpf.assign(rest.begin(), rest.end());
+  return program;
+}
+
+}  // namespace
+
+Result<SeccompProgram> CompileSeccompCached(const oci::LinuxSeccomp& seccomp,
+                                            const std::string& cache_dir) {
+  if (cache_dir.empty()) return CompileSeccomp(seccomp);
+  const std::string path = cache_dir + "/" + CacheKey(seccomp);
+  if (auto hit = ReadCached(path)) return *std::move(hit);
+  BERTH_ASSIGN_OR_RETURN(SeccompProgram program, CompileSeccomp(seccomp));
+  std::string data(kCacheMagic);
+  uint32_t flags = program.flags;
+  data.append(reinterpret_cast<const char*>(&flags), 4);
+  data.append(program.bpf.begin(), program.bpf.end());
+  Status st = MakeDirs(cache_dir, 0700);
+  if (st) st = WriteFileAtomic(path, data, 0600);
+  (void)st;  // the next start compiles again
   return program;
 }
 

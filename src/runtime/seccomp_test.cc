@@ -3,9 +3,14 @@
 #include <errno.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
+
+#include "base/file.h"
 
 #include "runtime/testing/seccomp_child.h"
 
@@ -199,6 +204,89 @@ TEST(SeccompTest, ArgumentComparisonsMatchOnlyTheirValues) {
                               return 0;
                             }),
             0);
+}
+
+}  // namespace
+}  // namespace berth::runtime
+
+namespace berth::runtime {
+namespace {
+
+class SeccompCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-seccomp-cache-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = std::string(tmpl) + "/cache";  // created by the first compile
+  }
+  void TearDown() override { EXPECT_TRUE(RemoveAll(dir_.substr(0, dir_.rfind('/')))); }
+  std::vector<std::string> Entries() {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) out.push_back(e.path());
+    return out;
+  }
+  std::string dir_;
+};
+
+TEST_F(SeccompCacheTest, HitGivesTheSameProgramAsACompile) {
+  oci::LinuxSeccomp s = DenyKeyctlAndGetpid();
+  s.flags = {"SECCOMP_FILTER_FLAG_LOG"};
+  auto direct = CompileSeccomp(s);
+  ASSERT_TRUE(direct) << direct.error().message;
+  auto miss = CompileSeccompCached(s, dir_);
+  ASSERT_TRUE(miss) << miss.error().message;
+  ASSERT_EQ(Entries().size(), 1u);
+  auto hit = CompileSeccompCached(s, dir_);
+  ASSERT_TRUE(hit) << hit.error().message;
+  for (const auto* p : {&*miss, &*hit}) {
+    EXPECT_EQ(p->bpf, direct->bpf);
+    EXPECT_EQ(p->flags, direct->flags);
+  }
+  // The entry is what is used: a hit does not compile (a changed entry shows through).
+  Result<std::string> data = ReadFile(Entries()[0]);
+  ASSERT_TRUE(data);
+  data->back() ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(Entries()[0], *data, 0600));
+  auto edited = CompileSeccompCached(s, dir_);
+  ASSERT_TRUE(edited);
+  EXPECT_NE(edited->bpf, direct->bpf);
+}
+
+TEST_F(SeccompCacheTest, EachSectionHasItsOwnEntry) {
+  oci::LinuxSeccomp a = DenyKeyctlAndGetpid();
+  oci::LinuxSeccomp b = a;
+  b.syscalls[0].names = {"keyctl"};
+  auto pa = CompileSeccompCached(a, dir_);
+  auto pb = CompileSeccompCached(b, dir_);
+  ASSERT_TRUE(pa && pb);
+  EXPECT_EQ(Entries().size(), 2u);
+  EXPECT_EQ(pa->bpf, CompileSeccomp(a)->bpf);
+  EXPECT_EQ(pb->bpf, CompileSeccomp(b)->bpf);
+  EXPECT_NE(pa->bpf, pb->bpf);
+}
+
+TEST_F(SeccompCacheTest, AMalformedEntryIsCompiledAgainAndReplaced) {
+  oci::LinuxSeccomp s = DenyKeyctlAndGetpid();
+  ASSERT_TRUE(CompileSeccompCached(s, dir_));
+  const std::string entry = Entries()[0];
+  auto want = CompileSeccomp(s);
+  for (std::string bad : {std::string(), std::string("garbage"),
+                          ReadFile(entry).value().substr(0, 30)}) {
+    ASSERT_TRUE(WriteFileAtomic(entry, bad, 0600));
+    auto p = CompileSeccompCached(s, dir_);
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->bpf, want->bpf);
+    EXPECT_NE(ReadFile(entry).value(), bad);
+  }
+}
+
+TEST_F(SeccompCacheTest, AnUnwritableCacheStillCompiles) {
+  auto p = CompileSeccompCached(DenyKeyctlAndGetpid(), "/proc/no-cache-here");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->bpf, CompileSeccomp(DenyKeyctlAndGetpid())->bpf);
+  auto none = CompileSeccompCached(DenyKeyctlAndGetpid(), "");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->bpf, p->bpf);
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ std::string SerializeOptions(const ShimOptions& o) {
             {"log_max_file", o.log_max_file},
             {"open_stdin", o.open_stdin},
             {"stdin_once", o.stdin_once},
-            {"cgroup_root", o.cgroup_root}};
+            {"cgroup_root", o.cgroup_root},
+            {"seccomp_cache_dir", o.seccomp_cache_dir}};
   return j.dump();
 }
 
@@ -62,6 +63,9 @@ Result<ShimOptions> ParseOptions(std::string_view text) {
   BERTH_RETURN_IF_ERROR(Get(j, "open_stdin", o.open_stdin, "shim.json"));
   BERTH_RETURN_IF_ERROR(Get(j, "stdin_once", o.stdin_once, "shim.json"));
   BERTH_RETURN_IF_ERROR(Get(j, "cgroup_root", o.cgroup_root, "shim.json"));
+  if (auto it = j.find("seccomp_cache_dir"); it != j.end() && it->is_string()) {
+    o.seccomp_cache_dir = it->get<std::string>();
+  }
   auto it = j.find("rootfs_mounts");
   if (it != j.end() && it->is_array()) {
     for (const auto& m : *it) {

@@ -69,6 +69,7 @@ struct ShimOptions {
   bool open_stdin = false;
   bool stdin_once = false;
   std::string cgroup_root = "/sys/fs/cgroup";
+  std::string seccomp_cache_dir;  // compiled filters shared by all shims ("" none)
 };
 
 struct ExitStatus {

@@ -168,6 +168,7 @@ Status Shim::Setup() {
   co.bundle = o_.bundle;
   co.rootfs_mounts = o_.rootfs_mounts;
   co.cgroup = cgroup_.get();
+  co.seccomp_cache_dir = o_.seccomp_cache_dir;
   std::optional<Pipe> in, out, err;
   if (!tty_) {
     if (o_.open_stdin) {
@@ -691,6 +692,7 @@ void Shim::StartExec(Conn& c, const Json& req) {
   eo.init_pid = pid_;
   eo.spec = &spec_;
   eo.cgroup = cgroup_.get();
+  eo.seccomp_cache_dir = o_.seccomp_cache_dir;
   auto created = internal::CreateExecSession(id, *process, req.value("stdin", false), eo, sys_);
   if (!created) return fail(created.error());
   Exec& x = **created;

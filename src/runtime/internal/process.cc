@@ -51,7 +51,8 @@ Step Fail(Step step, Status status, Error* error) {
 }  // namespace
 
 Result<std::unique_ptr<ProcessPlan>> PlanProcess(const oci::Process& process,
-                                                 const std::optional<oci::LinuxSeccomp>& seccomp) {
+                                                 const std::optional<oci::LinuxSeccomp>& seccomp,
+                                                 const std::string& seccomp_cache_dir) {
   if (process.args.empty() || process.args[0].empty()) {
     return MakeError(Code::kInvalidArgument, "process.args: required");
   }
@@ -107,7 +108,7 @@ Result<std::unique_ptr<ProcessPlan>> PlanProcess(const oci::Process& process,
   }
   plan->no_new_privileges = process.no_new_privileges;
   if (seccomp) {
-    BERTH_ASSIGN_OR_RETURN(SeccompProgram program, CompileSeccomp(*seccomp));
+    BERTH_ASSIGN_OR_RETURN(SeccompProgram program, CompileSeccompCached(*seccomp, seccomp_cache_dir));
     plan->seccomp = std::move(program);
   }
   plan->cwd = process.cwd;

@@ -49,8 +49,10 @@ struct ProcessPlan {
 
 // The pointers in argv/envp point into the plan's own strings: do not copy a plan after this
 // (it is returned by unique_ptr for that reason).
+// `seccomp_cache_dir`: see CompileSeccompCached ("" compiles every time).
 Result<std::unique_ptr<ProcessPlan>> PlanProcess(const oci::Process& process,
-                                                 const std::optional<oci::LinuxSeccomp>& seccomp);
+                                                 const std::optional<oci::LinuxSeccomp>& seccomp,
+                                                 const std::string& seccomp_cache_dir = "");
 
 // Child, after the barrier: everything up to execve. On failure returns the step; *error set.
 Step ApplyProcess(const ProcessPlan& plan, sys::Syscalls& sys, Error* error);
