@@ -50,14 +50,16 @@ Status FsyncDir(const std::string& dir) {
   return Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
+namespace {
+
+Status Replace(const std::string& path, std::string_view data, int mode, bool durable) {
   std::filesystem::path p(path);
   std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
   std::string tmp = dir + "/." + p.filename().string() + ".tmp" + std::to_string(::getpid());
   {
     BERTH_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     Status st = WriteAll(fd.get(), data);
-    if (st && ::fsync(fd.get()) != 0) st = ErrnoError("fsync " + tmp);
+    if (st && durable && ::fsync(fd.get()) != 0) st = ErrnoError("fsync " + tmp);
     if (!st) {
       ::unlink(tmp.c_str());
       return std::move(st).error().WithContext("write " + path);
@@ -68,7 +70,17 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, int mode)
     ::unlink(tmp.c_str());
     return e;
   }
-  return FsyncDir(dir);
+  return durable ? FsyncDir(dir) : Ok();
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
+  return Replace(path, data, mode, /*durable=*/true);
+}
+
+Status ReplaceFile(const std::string& path, std::string_view data, int mode) {
+  return Replace(path, data, mode, /*durable=*/false);
 }
 
 Status MakeDirs(const std::string& path, int mode) {

@@ -15,6 +15,10 @@ Result<std::string> ReadFile(const std::string& path);
 // Atomically replaces `path` with `data` (temp file in the same directory, fsync, rename,
 // fsync of the directory). Either the old or the new content survives a crash.
 Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);
+// The same without the fsyncs: a reader never sees half a file and a crash of the process
+// leaves the old or the new one, but a power loss may leave either, or none for a new file.
+// For files that are written again (bundle files) or whose loss is handled (exit.json).
+Status ReplaceFile(const std::string& path, std::string_view data, int mode = 0644);
 Status FsyncDir(const std::string& dir);
 // mkdir -p with `mode` for the directories it creates.
 Status MakeDirs(const std::string& path, int mode = 0755);

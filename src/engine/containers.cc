@@ -297,12 +297,7 @@ int StartExitCode(const Error& e) {
 // next start does not write again; the container row in meta.db is what must be durable.
 // (Two fsyncs per file, ten per start, were the largest cost of a start on this VM.)
 Status WriteBundleFile(const std::string& path, std::string_view data, int mode = 0644) {
-  std::string tmp = path + ".tmp";
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-  BERTH_RETURN_IF_ERROR(WriteAll(fd.get(), data));
-  fd.Reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename " + tmp);
-  return {};
+  return ReplaceFile(path, data, mode);
 }
 
 std::vector<std::string> LayerDirs(const std::vector<snapshot::MountSpec>& mounts,

@@ -206,7 +206,7 @@ Status Shim::Setup() {
   }
   BERTH_ASSIGN_OR_RETURN(listen_, Listen(o_.run_dir, kSocketFile));
   BERTH_RETURN_IF_ERROR(
-      WriteFileAtomic(o_.run_dir + "/" + std::string(kPidFile), std::to_string(::getpid())));
+      ReplaceFile(o_.run_dir + "/" + std::string(kPidFile), std::to_string(::getpid())));
   return {};
 }
 
@@ -660,7 +660,9 @@ void Shim::Finish() {
     if (auto f = log_->Flush(); !f) spdlog::error("shim {}: log: {}", o_.id, f.error().message);
     log_.reset();
   }
-  if (auto w = WriteFileAtomic(o_.bundle + "/" + std::string(kExitFile), SerializeExit(st)); !w) {
+  // Not fsync'd: exit.json serves a berthd that restarts while the host stays up. After a power
+  // loss a missing or unreadable one reads as the reboot it was (exit code 255).
+  if (auto w = ReplaceFile(o_.bundle + "/" + std::string(kExitFile), SerializeExit(st)); !w) {
     spdlog::error("shim {}: {}", o_.id, w.error().message);
   }
   final_ = st;
