@@ -360,9 +360,6 @@ Status ContainerService::Impl::WriteBundle(const Entry* e, Container& c, shim::S
   in.kernel_release = o.kernel_release;
   in.init_path = o.init_binary;
   in.cgroup_parent = o.cgroup_parent;
-  // What the spec is built from: the container's config, but with container:<x> the other's
-  // host and domain names (dockerd's initializeNetworking sets them so).
-  ContainerConfig config = c.config;
   const std::string& nm = c.host_config.network_mode;
   if (nm.rfind("container:", 0) == 0) {
     std::string ref = nm.substr(10);
@@ -382,9 +379,15 @@ Status ContainerService::Impl::WriteBundle(const Entry* e, Container& c, shim::S
     }
     in.network_ns_path = fmt::format("/proc/{}/ns/net", other->c.state.pid);
     in.network_files_dir = other->c.bundle;
-    config.hostname = other->c.config.hostname;
-    config.domainname = other->c.config.domainname;
+    // dockerd's initializeNetworking: the joiner's Config takes the other's names (saved with
+    // the row once the start succeeds, so inspect shows them too).
+    BERTH_ASSIGN_OR_RETURN(c.config_json,
+                           internal::WithNames(c.config_json, other->c.config.hostname,
+                                               other->c.config.domainname));
+    c.config.hostname = other->c.config.hostname;
+    c.config.domainname = other->c.config.domainname;
   }
+  const ContainerConfig& config = c.config;
   if (c.host_config.init && o.init_binary.empty()) {
     return MakeError(Code::kFailedPrecondition,
                      "--init: no init binary found (install tini-static)");

@@ -166,8 +166,17 @@ TEST_F(OptionsTest, NetworkContainerSharesTheOthersNamespaceHostnameAndHosts) {
       EXPECT_EQ(joined.exit_code, 0) << joined.output << Log(d_);
       EXPECT_EQ(joined.output, own.output) << mode;
     }
-    // The other's interfaces, and its hostname (nethost), not one of the joiner's own.
+    // The other's interfaces, and its hostname (nethost), not one of the joiner's own; inspect
+    // shows it in the joiner's Config too, as dockerd's.
     EXPECT_NE(own.output.find("\nlo\nnethost\n"), std::string::npos) << own.output;
+    Run joiner = Cli(docker, {"run", "-d", "--name", "netj", "--network", "container:neta",
+                              "busybox", "sleep", "1000"});
+    ASSERT_EQ(joiner.exit_code, 0) << joiner.output;
+    EXPECT_EQ(Inspect("netj", "{{.Config.Hostname}} {{.HostConfig.NetworkMode}}"),
+              "nethost container:neta");
+    EXPECT_EQ(Inspect("netj", "{{.HostsPath}} {{.ResolvConfPath}}"),
+              Inspect("neta", "{{.HostsPath}} {{.ResolvConfPath}}"));
+    EXPECT_EQ(Docker(d_, {"rm", "-f", "netj"}).exit_code, 0);
     // A hostname of its own conflicts with the network mode, as Docker's.
     Run hn = Cli(docker, {"run", "--rm", "-h", "x", "--network", "container:neta", "busybox",
                           "true"});
