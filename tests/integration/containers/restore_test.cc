@@ -171,5 +171,26 @@ TEST_F(RestoreTest, RestartAlwaysContainerThatExitedWhileTheDaemonWasDown) {
   EXPECT_EQ(Docker(d_, {"rm", "-f", "rr"}).exit_code, 0);
 }
 
+// Stopped by the user: "always" starts again with the next daemon, "unless-stopped" does not
+// (Docker's documented rule).
+TEST_F(RestoreTest, StoppedByTheUserAlwaysRestartsWithTheDaemonUnlessStoppedDoesNot) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  for (const std::string& policy : {std::string("always"), std::string("unless-stopped")}) {
+    std::string name = policy == "always" ? "sa" : "su";
+    ASSERT_EQ(Docker(d_, {"run", "-d", "--name", name, "--restart", policy, "busybox", "sleep",
+                          "1000"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(Docker(d_, {"stop", "-t", "1", name}).exit_code, 0);
+    EXPECT_EQ(Inspect(name, "{{.State.Status}}"), "exited");
+  }
+  RestartDaemon(SIGTERM);
+  EXPECT_EQ(WaitInspect("sa", "{{.State.Status}}", [](auto& v) { return v == "running"; }),
+            "running")
+      << Log(d_);
+  EXPECT_EQ(Inspect("su", "{{.State.Status}}"), "exited");
+  EXPECT_EQ(Docker(d_, {"rm", "-f", "sa", "su"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace berth
