@@ -292,6 +292,14 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
   router.Handle("GET", "/containers/{name}/json", [&cs, execs](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
     OJson j = InspectJson(c);
+    if (c.host_config.network_mode.rfind("container:", 0) == 0) {
+      // Its network files are the other one's (dockerd's initializeNetworkingPaths).
+      if (auto other = cs.Get(c.host_config.network_mode.substr(10))) {
+        j["ResolvConfPath"] = other->bundle + "/resolv.conf";
+        j["HostnamePath"] = other->bundle + "/hostname";
+        j["HostsPath"] = other->bundle + "/hosts";
+      }
+    }
     if (execs != nullptr) {
       auto ids = execs->IdsOf(c.id);
       if (!ids.empty()) j["ExecIDs"] = ids;

@@ -14,6 +14,9 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view TrimSpace(std::string_view s);
 std::string ToLower(std::string_view s);
 bool IsHexLower(std::string_view s);
+// Go's strconv.Quote for the cases Docker's messages meet: quotes, backslashes and control
+// characters escaped (\n \t \r, else \xNN); other bytes, UTF-8 included, kept as they are.
+std::string GoQuote(std::string_view s);
 
 // Docker's units.HumanSize: decimal (kB, MB, GB), 3 significant digits: "1.23MB", "4.1kB".
 std::string HumanSize(double bytes);

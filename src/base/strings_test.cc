@@ -54,5 +54,13 @@ TEST(StringsTest, RandomHexIsHex) {
   EXPECT_NE(h, RandomHex(32));
 }
 
+TEST(StringsTest, GoQuoteEscapesAsStrconvQuote) {
+  EXPECT_EQ(GoQuote("plain"), "\"plain\"");
+  EXPECT_EQ(GoQuote("a \"b\" \\c"), "\"a \\\"b\\\" \\\\c\"");
+  EXPECT_EQ(GoQuote("l1\nl2\tx\ry"), "\"l1\\nl2\\tx\\ry\"");
+  EXPECT_EQ(GoQuote(std::string("\x01\x7f", 2)), "\"\\x01\\x7f\"");
+  EXPECT_EQ(GoQuote("h\xc3\xa9"), "\"h\xc3\xa9\"");  // UTF-8 kept
+}
+
 }  // namespace
 }  // namespace berth

@@ -35,37 +35,6 @@ std::string JoinHostPort(const std::string& host, const std::string& port) {
   return host + ":" + port;
 }
 
-// Go's strconv.Quote for the common cases (printable UTF-8 kept).
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 std::string DisplayablePorts(const json& ports) {
@@ -199,7 +168,7 @@ json ContainerRow(const json& c, bool trunc, int64_t now) {
   return json{
       {"ID", trunc ? TruncateId(id) : id},
       {"Image", image},
-      {"Command", Quote(command)},
+      {"Command", GoQuote(command)},
       {"CreatedAt", GoTimeString(created)},
       {"RunningFor", HumanDuration(now - created) + " ago"},
       {"Ports", DisplayablePorts(c.value("Ports", json::array()))},
@@ -469,11 +438,28 @@ Status RunPort(Context& ctx, const ArgsOptions& o) {
     }
   };
   if (o.args.size() == 2) {
-    std::string port = o.args[1];
-    if (port.find('/') == std::string::npos) port += "/tcp";
+    // docker/cli's runPort: the number must be a uint16 (strconv.ParseUint's error), the
+    // protocol defaults to tcp, and the message names the port as given.
+    const std::string& given = o.args[1];
+    size_t slash = given.find('/');
+    std::string number = given.substr(0, slash);
+    std::string proto = slash == std::string::npos ? "" : given.substr(slash + 1);
+    if (proto.empty()) proto = "tcp";
+    bool digits = !number.empty() && number.find_first_not_of("0123456789") == std::string::npos;
+    uint64_t value = 0;
+    for (char ch : digits ? number : std::string()) {
+      value = std::min<uint64_t>(value * 10 + static_cast<uint64_t>(ch - '0'), 1u << 16);
+    }
+    if (!digits || value > 65535) {
+      return MakeError(Code::kInvalidArgument,
+                       fmt::format("Error: invalid port ({}): strconv.ParseUint: parsing {}: {}",
+                                   number, GoQuote(number),
+                                   digits ? "value out of range" : "invalid syntax"));
+    }
+    std::string port = number + "/" + proto;
     if (!ports.contains(port) || !ports[port].is_array() || ports[port].empty()) {
-      return MakeError(Code::kNotFound,
-                       fmt::format("Error: No public port '{}' published for {}", port, o.args[0]));
+      return MakeError(Code::kNotFound, fmt::format("Error: No public port '{}' published for {}",
+                                                    given, o.args[0]));
     }
     bindings_of(port, false);
   } else {

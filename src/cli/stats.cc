@@ -1,8 +1,11 @@
-// stats (one sample per container, --no-stream) and events (the daemon's event stream, printed
+// stats (one sample per container with --no-stream, else one a second) and events (the daemon's event stream, printed
 // line by line as it arrives). Numbers and wording follow docker/cli's stats and events.
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -110,12 +113,38 @@ const format::ListFormat& StatsFormat() {
   return f;
 }
 
-Status RunStats(Context& ctx, const StatsOptions& o) {
-  if (!o.no_stream) {
-    // A live, redrawn table needs a terminal loop; berth samples once, as --no-stream.
-    return MakeError(Code::kNotImplemented,
-                     "berth stats streams only with --no-stream for now; pass --no-stream");
+// Without --no-stream: a sample of each container a second, the screen cleared before each
+// table as docker's (ANSI "clear, home"), until interrupted. Each sample is one-shot; the
+// previous one's cpu_stats become its precpu_stats, so CPU % is over the last interval.
+Status StreamStats(Context& ctx, ApiClient& api, const StatsOptions& o,
+                   const std::vector<std::string>& names, const std::string& fmt_string) {
+  std::map<std::string, json> previous;
+  while (true) {
+    std::vector<json> rows;
+    for (const std::string& name : names) {
+      Result<json> sample =
+          api.GetJson("/containers/" + name + "/stats", {{"stream", "0"}, {"one-shot", "1"}});
+      if (!sample) {
+        if (sample.error().code == Code::kUnavailable) return std::move(sample).error();
+        continue;  // removed meanwhile: no longer shown
+      }
+      if (auto prev = previous.find(name); prev != previous.end()) {
+        (*sample)["precpu_stats"] = prev->second.value("cpu_stats", json::object());
+      }
+      json row = StatsRow(*sample, name);
+      if (o.no_trunc) row["ID"] = sample->value("id", name);
+      rows.push_back(std::move(row));
+      previous[name] = std::move(*sample);
+    }
+    BERTH_ASSIGN_OR_RETURN(std::string out,
+                           format::RenderList(fmt_string, rows, StatsFormat().headers));
+    BERTH_RETURN_IF_ERROR(ctx.Out("\033[2J\033[H" + out));
+    if (rows.empty() && !o.all) return Ok();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+}
+
+Status RunStats(Context& ctx, const StatsOptions& o) {
   BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
   std::vector<std::string> names = o.args;
   if (names.empty()) {
@@ -126,6 +155,14 @@ Status RunStats(Context& ctx, const StatsOptions& o) {
   }
   std::string fmt_string = format::ResolveFormat(
       o.format.empty() ? ctx.ConfigString("statsFormat") : o.format, StatsFormat(), false);
+  if (!o.no_stream) {
+    // Unknown names are an error before anything is drawn, as docker's.
+    for (const std::string& name : o.args) {
+      BERTH_ASSIGN_OR_RETURN(json info, api->GetJson("/containers/" + name + "/json"));
+      (void)info;
+    }
+    return StreamStats(ctx, *api, o, names, fmt_string);
+  }
   std::vector<json> rows;
   std::vector<std::string> errors;
   for (const std::string& name : names) {

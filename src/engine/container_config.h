@@ -111,6 +111,9 @@ struct SpecInputs {
   std::string kernel_release;        // uname -r, for the seccomp profile's minKernel rules
   std::string init_path;             // host path of tini-static, bind-mounted at /sbin/docker-init
   std::string network_ns_path;       // for container:<x>: /proc/<pid>/ns/net of the other one
+  // For container:<x>: the other one's bundle, whose hosts, hostname and resolv.conf are bound
+  // (Docker shares them); empty: `bundle`'s own.
+  std::string network_files_dir;
   std::string seccomp_profile_json;  // contents of --security-opt seccomp=FILE, if given
   std::string cgroup_parent = "/berth";  // cgroupsPath becomes <parent>/<id>
   // For --privileged: the host's char and block devices (ListHostDevices("/dev")), given to the

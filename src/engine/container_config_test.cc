@@ -438,7 +438,7 @@ TEST(BuildSpecTest, BadTmpfsAndUlimit) {
   for (const Case& tc :
        {Case{rel, "invalid mount path: 'run' mount path must be absolute"},
         Case{root, "invalid specification: destination can't be '/'"},
-        Case{opt, R"(invalid tmpfs option "bogus")"}, Case{ul, "invalid ulimit type: nofiles"},
+        Case{opt, R"(invalid tmpfs option ["bogus"])"}, Case{ul, "invalid ulimit type: nofiles"},
         Case{order, "ulimit soft limit must be less than or equal to hard limit: 10 > 5"}}) {
     Result<oci::RuntimeSpec> s = BuildSpec(EchoConfig(), tc.h, Inputs());
     ASSERT_FALSE(s) << tc.message;

@@ -28,30 +28,6 @@ constexpr std::string_view kInitTarget = "/sbin/docker-init";
 
 Error Invalid(std::string message) { return MakeError(Code::kInvalidArgument, std::move(message)); }
 
-// Go's %q for the strings in Docker's messages.
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // Go's strconv.ParseBool.
 std::optional<bool> ParseGoBool(std::string_view s) {
   if (s == "1" || s == "t" || s == "T" || s == "true" || s == "TRUE" || s == "True") return true;
@@ -292,7 +268,10 @@ Result<std::vector<std::string>> MergeTmpfsOptions(const std::vector<std::string
     } else {
       size_t eq = option.find('=');
       if (eq == std::string::npos || kDataKeys.count(option.substr(0, eq)) == 0) {
-        return Invalid(fmt::format("invalid tmpfs option {}", GoQuote(option)));
+        // Go's %q of the option split at its first "=": ["bogus"], ["sise" "1m"].
+        std::vector<std::string> parts;
+        for (const std::string& part : SplitN(option, '=', 2)) parts.push_back(GoQuote(part));
+        return Invalid(fmt::format("invalid tmpfs option [{}]", Join(parts, " ")));
       }
       key = "data:" + option.substr(0, eq);
     }
@@ -427,9 +406,11 @@ Result<oci::RuntimeSpec> BuildSpec(const ContainerConfig& config, const HostConf
   std::vector<std::string> file_options = {"rbind"};
   if (h.readonly_rootfs) file_options.emplace_back("ro");
   file_options.emplace_back("rprivate");
+  const std::string& files_dir =
+      inputs.network_files_dir.empty() ? inputs.bundle : inputs.network_files_dir;
   for (const char* name : {"resolv.conf", "hostname", "hosts"}) {
     spec.mounts.push_back(MakeMount(fmt::format("/etc/{}", name), "bind",
-                                    fmt::format("{}/{}", inputs.bundle, name), file_options));
+                                    fmt::format("{}/{}", files_dir, name), file_options));
   }
   BERTH_ASSIGN_OR_RETURN(std::vector<oci::Mount> tmpfs, TmpfsMounts(h));
   for (oci::Mount& m : tmpfs) ReplaceOrAddMount(&spec.mounts, std::move(m));

@@ -78,7 +78,9 @@ struct ContainerService::Impl {
   Result<CreateResult> Create(std::string_view name, std::string_view config_json,
                               std::string_view host_config_json);
   Status StartLocked(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock);
-  Status WriteBundle(Container& c, shim::ShimOptions& so);
+  Status WriteBundle(const Entry* e, Container& c, shim::ShimOptions& so);
+  Status WriteSpecAndOptions(const Container& c, const oci::RuntimeSpec& spec,
+                             std::vector<snapshot::MountSpec> mounts, shim::ShimOptions& so);
   void Watch(const std::shared_ptr<Entry>& e, UniqueFd wait_fd);
   void OnExit(const std::shared_ptr<Entry>& e, const shim::ExitStatus& status);
   Status KillLocked(Entry& e, int sig, bool all);
@@ -87,6 +89,9 @@ struct ContainerService::Impl {
   Status RemoveLocked(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock,
                       bool force);
   void ApplyRestartPolicy(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock);
+  Status SetPaused(std::string_view ref, bool pause);
+  void RestartAfter(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock,
+                    std::chrono::milliseconds delay, uint64_t exits);
 };
 
 namespace {
@@ -185,6 +190,24 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
   if (request.image.empty()) {
     return MakeError(Code::kInvalidArgument, "No image was specified");
   }
+  // runconfig's validateNetContainerMode: a joiner has the other one's names and files.
+  if (host.network_mode.rfind("container:", 0) == 0) {
+    if (host.network_mode.size() == 10) {
+      return MakeError(Code::kInvalidArgument,
+                       "Invalid network mode: invalid container format container:<name|id>");
+    }
+    if (!request.hostname.empty()) {
+      return MakeError(Code::kInvalidArgument,
+                       "conflicting options: hostname and the network mode");
+    }
+    if (!host.dns.empty()) {
+      return MakeError(Code::kInvalidArgument, "conflicting options: dns and the network mode");
+    }
+    if (!host.extra_hosts.empty()) {
+      return MakeError(Code::kInvalidArgument,
+                       "conflicting options: custom host-to-IP mapping and the network mode");
+    }
+  }
   auto img = o.images->Get(request.image);
   if (!img) {
     if (img.error().code == Code::kNotFound) {
@@ -205,6 +228,11 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
   BERTH_ASSIGN_OR_RETURN(c.config_json, internal::MergeConfig(config_json, img->config.config,
                                                               c.id));
   BERTH_ASSIGN_OR_RETURN(c.config, ParseContainerConfig(c.config_json));
+  // dockerd's verifyContainerSettings: the stop signal (the request's or the image's) must parse.
+  if (!c.config.stop_signal.empty() && internal::ParseSignal(c.config.stop_signal) == 0) {
+    return MakeError(Code::kInvalidArgument,
+                     fmt::format("Invalid signal: {}", c.config.stop_signal));
+  }
   c.host_config_json = host_json;
   c.host_config = std::move(host);
   std::vector<std::string> argv = c.config.entrypoint;
@@ -317,7 +345,7 @@ std::vector<std::string> LayerDirs(const std::vector<snapshot::MountSpec>& mount
 
 }  // namespace
 
-Status ContainerService::Impl::WriteBundle(Container& c, shim::ShimOptions& so) {
+Status ContainerService::Impl::WriteBundle(const Entry* e, Container& c, shim::ShimOptions& so) {
   BERTH_ASSIGN_OR_RETURN(auto mounts, o.snapshots->Mounts(SnapshotKey(c.id)));
   auto upper = o.snapshots->UpperPath(SnapshotKey(c.id));
   SpecInputs in;
@@ -328,24 +356,41 @@ Status ContainerService::Impl::WriteBundle(Container& c, shim::ShimOptions& so) 
   in.cgroup_parent = o.cgroup_parent;
   const std::string& nm = c.host_config.network_mode;
   if (nm.rfind("container:", 0) == 0) {
-    BERTH_ASSIGN_OR_RETURN(auto other, Find(nm.substr(10)));
+    std::string ref = nm.substr(10);
+    BERTH_ASSIGN_OR_RETURN(auto other, Find(ref));
+    if (other.get() == e) return MakeError(Code::kInvalidArgument, "cannot join own network");
     std::lock_guard ol(other->mu);
     if (!other->c.state.running() || other->c.state.pid <= 0) {
+      // dockerd's getNetworkedContainer names it as the user did.
       return MakeError(Code::kConflict,
-                       fmt::format("cannot join network of a non running container: {}",
-                                   other->c.id));
+                       fmt::format("cannot join network of a non running container: {}", ref));
+    }
+    if (other->c.state.restarting) {
+      return MakeError(Code::kConflict,
+                       fmt::format("Container {} is restarting, wait until the container is "
+                                   "running",
+                                   ref));
     }
     in.network_ns_path = fmt::format("/proc/{}/ns/net", other->c.state.pid);
+    in.network_files_dir = other->c.bundle;
+    // dockerd's initializeNetworking: the joiner's Config takes the other's names (saved with
+    // the row once the start succeeds, so inspect shows them too).
+    BERTH_ASSIGN_OR_RETURN(c.config_json,
+                           internal::WithNames(c.config_json, other->c.config.hostname,
+                                               other->c.config.domainname));
+    c.config.hostname = other->c.config.hostname;
+    c.config.domainname = other->c.config.domainname;
   }
+  const ContainerConfig& config = c.config;
   if (c.host_config.init && o.init_binary.empty()) {
     return MakeError(Code::kFailedPrecondition,
                      "--init: no init binary found (install tini-static)");
   }
   // --security-opt seccomp=...: the docker CLI sends the profile's JSON itself (it reads the
   // file client-side); BuildSpec takes it from there.
-  BERTH_ASSIGN_OR_RETURN(oci::RuntimeSpec spec, BuildSpec(c.config, c.host_config, in));
+  BERTH_ASSIGN_OR_RETURN(oci::RuntimeSpec spec, BuildSpec(config, c.host_config, in));
   BERTH_ASSIGN_OR_RETURN(spec.process,
-                         BuildProcess(c.config, c.host_config,
+                         BuildProcess(config, c.host_config,
                                       LayerDirs(mounts, upper ? *upper : std::string())));
   if (c.host_config.init) {
     // BuildSpec put tini in front; keep its args in front of the user's program.
@@ -355,6 +400,8 @@ Status ContainerService::Impl::WriteBundle(Container& c, shim::ShimOptions& so) 
   }
   std::string hostname = c.host_config.network_mode == "host" ? spec.hostname : c.config.hostname;
   auto host_resolv = ReadFile("/etc/resolv.conf");
+  // container:<x> binds the other one's files; this bundle's own are not written.
+  if (!in.network_files_dir.empty()) return WriteSpecAndOptions(c, spec, std::move(mounts), so);
   BERTH_RETURN_IF_ERROR(WriteBundleFile(c.bundle + "/hostname", hostname + "\n"));
   BERTH_RETURN_IF_ERROR(WriteBundleFile(
       c.bundle + "/hosts",
@@ -364,6 +411,13 @@ Status ContainerService::Impl::WriteBundle(Container& c, shim::ShimOptions& so) 
       internal::ResolvConf(host_resolv ? *host_resolv : "", c.host_config.dns,
                            c.host_config.dns_search, c.host_config.dns_options,
                            c.host_config.network_mode == "host")));
+  return WriteSpecAndOptions(c, spec, std::move(mounts), so);
+}
+
+Status ContainerService::Impl::WriteSpecAndOptions(const Container& c,
+                                                   const oci::RuntimeSpec& spec,
+                                                   std::vector<snapshot::MountSpec> mounts,
+                                                   shim::ShimOptions& so) {
   BERTH_RETURN_IF_ERROR(WriteBundleFile(c.bundle + "/" + std::string(shim::kConfigFile),
                                         oci::SerializeRuntimeSpec(spec), 0600));
   so.id = c.id;
@@ -421,7 +475,7 @@ Status ContainerService::Impl::StartLocked(const std::shared_ptr<Entry>& e,
     }
     return err;
   };
-  if (auto st = WriteBundle(c, so); !st) return fail(st.error());
+  if (auto st = WriteBundle(e.get(), c, so); !st) return fail(st.error());
   auto spawned = shim::Spawn(o.shim_binary, c.bundle);
   if (!spawned) return fail(spawned.error());
   shim::Client client(run_dir);
@@ -546,8 +600,29 @@ void ContainerService::Impl::ApplyRestartPolicy(const std::shared_ptr<Entry>& e,
   c.state.restarting = true;
   (void)Persist(c);
   e->cv.notify_all();
-  uint64_t exits = e->exits;
-  e->cv.wait_for(lock, std::chrono::milliseconds(delay_ms), [&] {
+  // The back-off is waited for on a thread of its own (counted as a monitor, so Shutdown
+  // waits for it): the caller may be Restore, which must not hold up the daemon's start.
+  {
+    std::lock_guard ml(monitors_mu);
+    ++monitors;
+  }
+  std::thread([this, e, delay_ms, exits = e->exits] {
+    {
+      std::unique_lock relock(e->mu);
+      RestartAfter(e, relock, std::chrono::milliseconds(delay_ms), exits);
+    }
+    std::lock_guard ml(monitors_mu);
+    --monitors;
+    monitors_cv.notify_all();
+  }).detach();
+  (void)lock;
+}
+
+void ContainerService::Impl::RestartAfter(const std::shared_ptr<Entry>& e,
+                                          std::unique_lock<std::mutex>& lock,
+                                          std::chrono::milliseconds delay, uint64_t exits) {
+  Container& c = e->c;
+  e->cv.wait_for(lock, delay, [&] {
     return shutting_down || e->removed || c.stopped_by_user || e->exits != exits;
   });
   c.state.restarting = false;
@@ -792,41 +867,32 @@ Status ContainerService::Resize(std::string_view ref, unsigned height, unsigned 
   return client.Resize(height, width);
 }
 
-Status ContainerService::Pause(std::string_view ref) {
-  BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
+Status ContainerService::Pause(std::string_view ref) { return impl_->SetPaused(ref, true); }
+
+Status ContainerService::Unpause(std::string_view ref) { return impl_->SetPaused(ref, false); }
+
+// Freezes or thaws the container's cgroup; Docker's messages for a container that is not
+// running, already paused, or not paused.
+Status ContainerService::Impl::SetPaused(std::string_view ref, bool pause) {
+  BERTH_ASSIGN_OR_RETURN(auto e, Find(ref));
   std::unique_lock lock(e->mu);
   Container& c = e->c;
-  if (!c.state.running()) {
+  if (pause && !c.state.running()) {
     return MakeError(Code::kConflict, fmt::format("Container {} is not running", c.id));
   }
-  if (c.state.paused) {
+  if (pause && c.state.paused) {
     return MakeError(Code::kConflict, fmt::format("Container {} is already paused", c.id));
   }
-  BERTH_ASSIGN_OR_RETURN(auto mgr, runtime::CgroupManager::Detect(impl_->o.cgroup_root));
-  BERTH_ASSIGN_OR_RETURN(auto cg, mgr->Open(impl_->o.cgroup_parent + "/" + c.id));
-  BERTH_RETURN_IF_ERROR(cg->Freeze());
-  c.state.paused = true;
-  c.state.status = "paused";
-  BERTH_RETURN_IF_ERROR(impl_->Persist(c));
-  impl_->Emit(c, "pause");
-  e->cv.notify_all();
-  return {};
-}
-
-Status ContainerService::Unpause(std::string_view ref) {
-  BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
-  std::unique_lock lock(e->mu);
-  Container& c = e->c;
-  if (!c.state.paused) {
+  if (!pause && !c.state.paused) {
     return MakeError(Code::kConflict, fmt::format("Container {} is not paused", c.id));
   }
-  BERTH_ASSIGN_OR_RETURN(auto mgr, runtime::CgroupManager::Detect(impl_->o.cgroup_root));
-  BERTH_ASSIGN_OR_RETURN(auto cg, mgr->Open(impl_->o.cgroup_parent + "/" + c.id));
-  BERTH_RETURN_IF_ERROR(cg->Thaw());
-  c.state.paused = false;
-  c.state.status = "running";
-  BERTH_RETURN_IF_ERROR(impl_->Persist(c));
-  impl_->Emit(c, "unpause");
+  BERTH_ASSIGN_OR_RETURN(auto mgr, runtime::CgroupManager::Detect(o.cgroup_root));
+  BERTH_ASSIGN_OR_RETURN(auto cg, mgr->Open(o.cgroup_parent + "/" + c.id));
+  BERTH_RETURN_IF_ERROR(pause ? cg->Freeze() : cg->Thaw());
+  c.state.paused = pause;
+  c.state.status = pause ? "paused" : "running";
+  BERTH_RETURN_IF_ERROR(Persist(c));
+  Emit(c, pause ? "pause" : "unpause");
   e->cv.notify_all();
   return {};
 }

@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "engine/container_config.h"
 #include "engine/containers.h"
+#include "engine/internal/exec_store.h"
 #include "oci/runtime_spec.h"
 #include "runtime/capabilities.h"
 #include "shim/client.h"
@@ -15,13 +16,9 @@
 
 namespace berth::engine {
 
-namespace {
+using internal::ExecRecord;
 
-struct ExecRecord {
-  ExecInfo info;
-  std::string run_dir;
-  std::string bundle;
-};
+namespace {
 
 Error NoSuchExec(std::string_view id) {
   return MakeError(Code::kNotFound, fmt::format("No such exec instance: {}", id));
@@ -69,24 +66,62 @@ std::vector<std::string> MergeEnv(std::vector<std::string> base,
 }  // namespace
 
 struct ExecService::Impl {
-  Impl(ContainerService& c, std::string root) : containers(c), exec_root(std::move(root)) {}
+  Impl(ContainerService& c, std::string root, std::function<int64_t()> now, int64_t ttl)
+      : containers(c), exec_root(std::move(root)), store(std::move(now), ttl) {}
   ContainerService& containers;
   std::string exec_root;
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<ExecRecord>> execs;
-  std::vector<std::string> order;
+  std::mutex mu;  // guards `store` and every record's fields
+  internal::ExecStore store;
 
+  // Drops what has expired or lost its container; then the record, if still there.
   Result<std::shared_ptr<ExecRecord>> Find(std::string_view id) {
     std::lock_guard lock(mu);
-    auto it = execs.find(std::string(id));
-    if (it == execs.end()) return NoSuchExec(id);
-    return it->second;
+    PruneLocked();
+    auto r = store.Find(id);
+    if (!r) return NoSuchExec(id);
+    return r;
   }
+  void PruneLocked() {
+    store.Prune([this](const std::string& container_id) {
+      auto c = containers.Get(container_id);
+      return c.has_value() || c.error().code != Code::kNotFound;
+    });
+  }
+  // Asks the shim about a started exec not yet known to have ended; `lock` holds `mu`.
+  void Refresh(ExecRecord& r, std::unique_lock<std::mutex>& lock);
   Result<oci::Process> BuildProcess(const ExecRecord& r);
 };
 
-ExecService::ExecService(ContainerService& containers, std::string exec_root)
-    : impl_(std::make_unique<Impl>(containers, std::move(exec_root))) {}
+void ExecService::Impl::Refresh(ExecRecord& r, std::unique_lock<std::mutex>& lock) {
+  if (!r.info.running) return;
+  std::string run_dir = r.run_dir;
+  std::string id = r.info.id;
+  lock.unlock();
+  shim::Client client(run_dir);
+  auto st = client.ExecStatus(id);
+  lock.lock();
+  if (!r.info.running) return;  // another caller got there first
+  if (st) {
+    r.info.pid = st->pid;
+    if (!st->running) {
+      r.info.running = false;
+      r.info.exit_code = st->exit_code;
+      store.MarkEnded(r);
+    }
+  } else if (st.error().code == Code::kUnavailable) {
+    // The container (and its shim) ended: its processes were killed with it.
+    r.info.running = false;
+    if (!r.info.exit_code) r.info.exit_code = 137;
+    store.MarkEnded(r);
+  }
+}
+
+ExecService::ExecService(ContainerService& containers, std::string exec_root,
+                         std::function<int64_t()> now, int64_t ended_ttl_ns)
+    : impl_(std::make_unique<Impl>(containers, std::move(exec_root),
+                                   now ? std::move(now) : std::function<int64_t()>(NowUnixNanos),
+                                   ended_ttl_ns > 0 ? ended_ttl_ns
+                                                    : internal::ExecStore::kDefaultEndedTtl)) {}
 
 ExecService::~ExecService() = default;
 
@@ -112,10 +147,11 @@ Result<std::string> ExecService::Create(std::string_view container_ref, const Ex
   r->info.user = config.user;
   r->run_dir = impl_->exec_root + "/containers/" + c.id;
   r->bundle = c.bundle;
+  std::string id = r->info.id;
   std::lock_guard lock(impl_->mu);
-  impl_->execs[r->info.id] = r;
-  impl_->order.push_back(r->info.id);
-  return r->info.id;
+  impl_->PruneLocked();
+  impl_->store.Add(std::move(r));
+  return id;
 }
 
 Result<oci::Process> ExecService::Impl::BuildProcess(const ExecRecord& r) {
@@ -165,14 +201,18 @@ Result<UniqueFd> ExecService::Start(std::string_view exec_id, bool detach,
   if (!process) {
     std::lock_guard lock(impl_->mu);
     r->info.exit_code = 126;
+    impl_->store.MarkEnded(*r);
     return process.error();
   }
   shim::Client client(r->run_dir);
   bool in = r->info.config.attach_stdin && !detach;
-  auto fd = client.Exec(r->info.id, oci::SerializeProcess(*process), in);
+  const ExecConfig& xc = r->info.config;
+  auto fd = client.Exec(r->info.id, oci::SerializeProcess(*process), in, xc.attach_stdout,
+                        xc.attach_stderr);
   if (!fd) {
     std::lock_guard lock(impl_->mu);
     r->info.exit_code = fd.error().code == Code::kNotFound ? 127 : 126;
+    impl_->store.MarkEnded(*r);
     return fd.error();
   }
   {
@@ -186,25 +226,7 @@ Result<UniqueFd> ExecService::Start(std::string_view exec_id, bool detach,
 Result<ExecInfo> ExecService::Inspect(std::string_view exec_id) {
   BERTH_ASSIGN_OR_RETURN(auto r, impl_->Find(exec_id));
   std::unique_lock lock(impl_->mu);
-  if (r->info.running) {
-    std::string run_dir = r->run_dir;
-    std::string id = r->info.id;
-    lock.unlock();
-    shim::Client client(run_dir);
-    auto st = client.ExecStatus(id);
-    lock.lock();
-    if (st) {
-      r->info.pid = st->pid;
-      if (!st->running) {
-        r->info.running = false;
-        r->info.exit_code = st->exit_code;
-      }
-    } else if (st.error().code == Code::kUnavailable) {
-      // The container (and its shim) ended: its processes were killed with it.
-      r->info.running = false;
-      if (!r->info.exit_code) r->info.exit_code = 137;
-    }
-  }
+  impl_->Refresh(*r, lock);
   return r->info;
 }
 
@@ -223,12 +245,12 @@ Status ExecService::Resize(std::string_view exec_id, unsigned height, unsigned w
 }
 
 std::vector<std::string> ExecService::IdsOf(std::string_view container_id) {
-  std::lock_guard lock(impl_->mu);
-  std::vector<std::string> ids;
-  for (const auto& id : impl_->order) {
-    if (impl_->execs[id]->info.container_id == container_id) ids.push_back(id);
+  std::unique_lock lock(impl_->mu);
+  // An exec nobody inspected (-d) may have ended: ask its shim before listing it.
+  for (const std::string& id : impl_->store.LiveIdsOf(container_id)) {
+    if (auto r = impl_->store.Find(id)) impl_->Refresh(*r, lock);
   }
-  return ids;
+  return impl_->store.LiveIdsOf(container_id);
 }
 
 }  // namespace berth::engine

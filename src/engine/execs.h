@@ -1,13 +1,15 @@
 // Execs: `docker exec`, processes run inside a running container through its shim
 // (shim/protocol.h, exec). An exec is created (POST /containers/{id}/exec), started once
-// (POST /exec/{id}/start), and inspected until berthd exits; like dockerd, execs live in
-// memory only. The process is built from the container's config.json: its user resolution,
+// (POST /exec/{id}/start), and inspected until a while after it ended or until its container
+// is removed (engine/internal/exec_store.h); like dockerd, execs live in memory only. The process is built from the container's config.json: its user resolution,
 // env, cwd, capabilities and no_new_privs, with the exec's overrides.
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,7 +55,10 @@ struct ExecInfo {
 class ExecService {
  public:
   // `exec_root` holds containers/<id>/shim.sock, as ContainerServiceOptions::exec_root.
-  ExecService(ContainerService& containers, std::string exec_root);
+  // An ended exec stays inspectable for `ended_ttl_ns` (as dockerd's, 5 minutes by default);
+  // `now` gives Unix nanoseconds (NowUnixNanos when empty; injected by tests).
+  ExecService(ContainerService& containers, std::string exec_root,
+              std::function<int64_t()> now = {}, int64_t ended_ttl_ns = 0);
   ~ExecService();
 
   // Conflict "Container <id> is not running" / "... is paused, unpause the container before
@@ -66,7 +71,8 @@ class ExecService {
                          std::optional<std::pair<unsigned, unsigned>> console_size);
   Result<ExecInfo> Inspect(std::string_view exec_id);
   Status Resize(std::string_view exec_id, unsigned height, unsigned width);
-  // The ids of a container's execs (container inspect's ExecIDs), oldest first.
+  // The ids of a container's execs that have not ended (container inspect's ExecIDs, as
+  // dockerd's), oldest first.
   std::vector<std::string> IdsOf(std::string_view container_id);
 
  private:

@@ -135,14 +135,7 @@ class CgroupV1 final : public Cgroup {
   }
 
   Status KillAll() override {
-    // Frozen first, so a fork bomb cannot outrun the kill loop (runc's signalAllProcesses).
-    const bool frozen = dirs_.count("freezer") != 0 && Freeze().ok();
-    Result<std::vector<pid_t>> pids = Pids();
-    Status st = pids ? KillPids(*pids) : Status(pids.error());
-    if (frozen) {
-      Status thaw = Thaw();
-      if (st && !thaw) st = std::move(thaw);
-    }
+    Status st = FreezeAndKillAll(*this, /*freeze=*/dirs_.count("freezer") != 0);
     if (!st) return std::move(st).error().WithContext(Context("kill all"));
     return Ok();
   }

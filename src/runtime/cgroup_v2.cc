@@ -117,13 +117,7 @@ class CgroupV2 final : public Cgroup {
       if (!st) return std::move(st).error().WithContext(Context("kill all"));
       return Ok();
     }
-    const bool frozen = Freeze().ok();
-    Result<std::vector<pid_t>> pids = Pids();
-    Status st = pids ? KillPids(*pids) : Status(pids.error());
-    if (frozen) {
-      Status thaw = Thaw();
-      if (st && !thaw) st = std::move(thaw);
-    }
+    Status st = FreezeAndKillAll(*this, /*freeze=*/true);
     if (!st) return std::move(st).error().WithContext(Context("kill all"));
     return Ok();
   }

@@ -166,11 +166,12 @@ Result<UniqueFd> Client::Attach(bool in, bool out, bool err) const {
 }
 
 Result<UniqueFd> Client::Exec(const std::string& exec_id, const std::string& process_json,
-                              bool stdin) const {
+                              bool stdin, bool out, bool err) const {
   BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Connect());
   Json process = Json::parse(process_json, nullptr, /*allow_exceptions=*/false);
   if (process.is_discarded()) return MakeError(Code::kInternal, "shim: exec: bad process");
-  Json req = {{"op", "exec"}, {"id", exec_id}, {"process", process}, {"stdin", stdin}};
+  Json req = {{"op", "exec"},     {"id", exec_id},    {"process", process},
+              {"stdin", stdin},   {"stdout", out},    {"stderr", err}};
   BERTH_RETURN_IF_ERROR(WriteLine(fd.get(), req.dump()));
   BERTH_ASSIGN_OR_RETURN(std::string line, ReadLine(fd.get()));
   BERTH_RETURN_IF_ERROR(DecodeError(line));

@@ -50,9 +50,10 @@ class Client {
   Status Resize(unsigned height, unsigned width, const std::string& exec_id = "") const;
   // Runs `process_json` (oci::SerializeProcess) in the container as exec `exec_id` and returns
   // its stream (protocol.h, exec). A program that cannot start is an error with the runtime's
-  // code (NotFound: exit code 127, else 126; ExecState reports it).
+  // code (NotFound: exit code 127, else 126; ExecState reports it). The stream carries stdin,
+  // stdout and stderr only as asked; unasked output is dropped.
   Result<UniqueFd> Exec(const std::string& exec_id, const std::string& process_json,
-                        bool stdin) const;
+                        bool stdin, bool out = true, bool err = true) const;
   Result<ExecState> ExecStatus(const std::string& exec_id) const;
   // The container's stream (protocol.h, attach), after the shim accepted the request.
   Result<UniqueFd> Attach(bool in, bool out, bool err) const;

@@ -24,11 +24,12 @@
 //   kill   {"signal","all"}    signals the init (all: every process of the cgroup)
 //   resize {"height","width","exec"?}
 //                              the pty (the container's, or exec <exec>'s)
-//   exec {"id","process","stdin"}
+//   exec {"id","process","stdin","stdout","stderr"}
 //                              runs an oci::Process in the container (runtime::CreateExec with
 //                              the container's spec and cgroup); after the response line
 //                              {"ok":true,"pid"} the connection is that process's stream, in
-//                              attach's format; a half-close closes its stdin. The stream ends
+//                              attach's format (only the outputs asked for; stdout and stderr
+//                              default to true); a half-close closes its stdin. The stream ends
 //                              when the process has exited and its output is drained. A program
 //                              that cannot start is an error response (NotFound: 127, else 126)
 //   exec-state {"id"}          {"running","pid","exit_code"}; the shim reaps exec processes

@@ -29,6 +29,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "shim/internal/exec_session.h"
+#include "shim/internal/pipes.h"
 #include "shim/json_log.h"
 #include "sys/linux_syscalls.h"
 
@@ -48,6 +49,8 @@ std::string OkLine(Json extra = Json::object()) {
   return extra.dump() + "\n";
 }
 
+using internal::MakePipe;
+using internal::Pipe;
 using internal::SetNonBlocking;
 
 // Binds `name` in `dir` (the shim's cwd becomes `dir`, so the socket path stays short
@@ -66,17 +69,6 @@ Result<UniqueFd> Listen(const std::string& dir, std::string_view name) {
   }
   if (::listen(fd.get(), 64) != 0) return ErrnoError("listen");
   return fd;
-}
-
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
-
-Result<Pipe> MakePipe() {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoError("pipe2");
-  return Pipe{UniqueFd(p[0]), UniqueFd(p[1])};
 }
 
 enum class Mode { kRequest, kAttach, kWait, kExec };
@@ -118,6 +110,7 @@ class Shim {
   std::string StateJson() const;
   void StartExec(Conn& c, const Json& req);
   void OnExecOutput(Exec& x, int fd, StreamType stream);
+  void StreamExecOutput(Exec& x, StreamType stream, std::string_view data);
   void MaybeEndExec(Exec& x);
   Conn* ExecConn(const Exec& x);
 
@@ -698,6 +691,8 @@ void Shim::StartExec(Conn& c, const Json& req) {
   auto created = internal::CreateExecSession(id, *process, req.value("stdin", false), eo, sys_);
   if (!created) return fail(created.error());
   Exec& x = **created;
+  x.attach_stdout = req.value("stdout", true);
+  x.attach_stderr = req.value("stderr", true);
   execs_[id] = std::move(*created);
   if (Status st = internal::StartExecSession(x); !st) return fail(st.error());
   c.mode = Mode::kExec;
@@ -715,12 +710,17 @@ Conn* Shim::ExecConn(const Exec& x) {
 }
 
 void Shim::OnExecOutput(Exec& x, int fd, StreamType stream) {
-  internal::ReadExecOutput(x, fd, [&](std::string_view data) {
-    Conn* c = ExecConn(x);
-    if (c == nullptr || c->close_after_flush) return;  // detached: dropped
-    if (!x.tty) c->out += FrameHeader(stream, static_cast<uint32_t>(data.size()));
-    c->out.append(data);
-  });
+  internal::ReadExecOutput(x, fd, [&](std::string_view data) { StreamExecOutput(x, stream, data); });
+}
+
+// Output goes to the exec's connection, if any, for the streams the exec attached (Docker's
+// AttachStdout/AttachStderr); the rest is read and dropped so the process never blocks.
+void Shim::StreamExecOutput(Exec& x, StreamType stream, std::string_view data) {
+  Conn* c = ExecConn(x);
+  if (c == nullptr || c->close_after_flush) return;  // detached: dropped
+  if (!(stream == StreamType::kStderr ? x.attach_stderr : x.attach_stdout)) return;
+  if (!x.tty) c->out += FrameHeader(stream, static_cast<uint32_t>(data.size()));
+  c->out.append(data);
 }
 
 // The stream ends once the process has exited and its output is drained (or the drain limit
@@ -729,12 +729,7 @@ void Shim::MaybeEndExec(Exec& x) {
   if (!internal::ExecFinished(x, kDrainLimit)) return;
   if (!x.out && !x.err && !x.pty && !x.stdin && !x.streaming) return;
   auto sink = [&](StreamType stream) {
-    return [&, stream](std::string_view data) {
-      Conn* c = ExecConn(x);
-      if (c == nullptr || c->close_after_flush) return;
-      if (!x.tty) c->out += FrameHeader(stream, static_cast<uint32_t>(data.size()));
-      c->out.append(data);
-    };
+    return [&, stream](std::string_view data) { StreamExecOutput(x, stream, data); };
   };
   internal::CloseExecSession(x, sink(StreamType::kStdout), sink(StreamType::kStderr));
   if (Conn* c = ExecConn(x); c != nullptr && !c->close_after_flush) {

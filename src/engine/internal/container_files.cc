@@ -107,6 +107,15 @@ Result<std::string> MergeConfig(std::string_view request_config_json,
   return c.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+Result<std::string> WithNames(std::string_view config_json, std::string_view hostname,
+                              std::string_view domainname) {
+  OJson c = OJson::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (!c.is_object()) return MakeError(Code::kInternal, "Config: not a JSON object");
+  c["Hostname"] = std::string(hostname);
+  c["Domainname"] = std::string(domainname);
+  return c.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string HostsFile(std::string_view hostname, std::string_view domainname,
                       const std::vector<std::string>& extra_hosts) {
   std::string s =

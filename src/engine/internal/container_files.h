@@ -17,6 +17,11 @@ namespace berth::engine::internal {
 Result<std::string> MergeConfig(std::string_view request_config_json,
                                 const oci::ContainerConfig& image, std::string_view id);
 
+// `config_json` (a merged Config) with Hostname and Domainname replaced: what dockerd's
+// initializeNetworking does to a container that joins another's network namespace.
+Result<std::string> WithNames(std::string_view config_json, std::string_view hostname,
+                              std::string_view domainname);
+
 // /etc/hosts as Docker writes it for a container without a network address.
 std::string HostsFile(std::string_view hostname, std::string_view domainname,
                       const std::vector<std::string>& extra_hosts);

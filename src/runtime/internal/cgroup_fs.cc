@@ -10,6 +10,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <utility>
 #include <thread>
 
 #include <fmt/format.h>
@@ -251,6 +252,17 @@ Status KillPids(const std::vector<pid_t>& pids) {
     }
   }
   return Ok();
+}
+
+Status FreezeAndKillAll(Cgroup& cgroup, bool freeze) {
+  const bool frozen = freeze && cgroup.Freeze().ok();
+  Result<std::vector<pid_t>> pids = cgroup.Pids();
+  Status st = pids ? KillPids(*pids) : Status(pids.error());
+  if (frozen) {
+    Status thaw = cgroup.Thaw();
+    if (st && !thaw) st = std::move(thaw);
+  }
+  return st;
 }
 
 Status MakeCgroupDirs(const std::string& hierarchy, std::string_view path,

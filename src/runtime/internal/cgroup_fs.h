@@ -15,6 +15,7 @@
 
 #include "base/result.h"
 #include "oci/runtime_spec.h"
+#include "runtime/cgroup.h"
 
 namespace berth::runtime::internal {
 
@@ -61,6 +62,9 @@ uint64_t HostMemoryBytes();
 Result<std::vector<pid_t>> ReadPidsRecursive(const std::string& dir);
 // SIGKILLs each pid; ESRCH (already gone) is fine.
 Status KillPids(const std::vector<pid_t>& pids);
+// SIGKILLs every process of `cgroup`, frozen meanwhile when `freeze` (and freezing works) so a
+// fork bomb cannot outrun the loop (runc's signalAllProcesses); thawed after.
+Status FreezeAndKillAll(Cgroup& cgroup, bool freeze);
 
 // mkdir of `dir`; appends it to `created` unless it existed.
 Status MakeCgroupDir(const std::string& dir, std::vector<std::string>& created);

@@ -8,22 +8,12 @@
 #include <utility>
 
 #include "base/result.h"
+#include "shim/internal/pipes.h"
 
 namespace berth::shim::internal {
 namespace {
 
 constexpr size_t kReadChunk = 32 * 1024;
-
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
-
-Result<Pipe> MakePipe() {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoError("pipe2");
-  return Pipe{UniqueFd(p[0]), UniqueFd(p[1])};
-}
 
 void CloseStdin(ExecSession& x) {
   if (x.tty && x.stdin) (void)::write(x.stdin.get(), "\x04", 1);
@@ -33,12 +23,6 @@ void CloseStdin(ExecSession& x) {
 }
 
 }  // namespace
-
-Status SetNonBlocking(int fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return ErrnoError("fcntl");
-  return {};
-}
 
 Result<std::unique_ptr<ExecSession>> CreateExecSession(std::string id, const oci::Process& process,
                                                        bool stdin, runtime::ExecOptions options,

@@ -37,9 +37,9 @@ struct ExecSession {
   int exit_code = 0;
   std::optional<Clock::time_point> exited_at;
   bool streaming = false;  // a connection streams it
+  bool attach_stdout = true;  // whether the stream carries its stdout (a tty's output)
+  bool attach_stderr = true;
 };
-
-Status SetNonBlocking(int fd);
 
 // Creates the process (runtime::CreateExec with `options`' init, spec and cgroup), held at the
 // barrier, with pipes for its stdio (stdin only when `stdin`) or a pty when process.terminal.

@@ -2,6 +2,8 @@
 // output, exit codes, -e/-w/-u, stdin, -d, errors; and real terminals driven through tmux for
 // `run -it`, `exec -it` and `attach` (tty, window size, exit codes, detach keys).
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/unique_fd.h"
 #include "container_fixture.h"
 
 namespace berth {
@@ -44,9 +47,9 @@ TEST_F(ExecTest, OutputAndExitCode) {
   Run b = Berth(d_, {"exec", "e1", "sh", "-c", "echo via-berth; exit 4"});
   EXPECT_EQ(b.exit_code, 4) << b.output;
   EXPECT_EQ(b.output, "via-berth\n");
-  // The exec is listed in the container's inspect.
+  // As dockerd's, an exec that has ended is no longer among the container's ExecIDs.
   std::string ids = Trim(Docker(d_, {"inspect", "-f", "{{len .ExecIDs}}", "e1"}).output);
-  EXPECT_EQ(ids, "3");
+  EXPECT_EQ(ids, "0");
 }
 
 TEST_F(ExecTest, UnknownCommandIs127) {
@@ -128,6 +131,114 @@ TEST_F(ExecTest, SharesThePidNamespaceAndHostname) {
   EXPECT_EQ(comm.output, "sleep\n") << Log(d_);
   Run host = Docker(d_, {"exec", "e1", "hostname"});
   EXPECT_EQ(host.output, "boxhost\n");
+}
+
+// The Engine API directly, for what the CLIs never send (AttachStdout false): one request on
+// its own connection, read to EOF. The exec start's stream ends with the process.
+struct RawResponse {
+  std::string head;
+  std::string body;
+};
+
+RawResponse RawRequest(const std::string& socket_path, const std::string& method,
+                       const std::string& path, const std::string& json) {
+  RawResponse r;
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  socket_path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return r;
+  std::string req = method + " /v1.43" + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                    "Content-Type: application/json\r\nContent-Length: " +
+                    std::to_string(json.size()) + "\r\n\r\n" + json;
+  if (!WriteAll(fd.get(), req)) return r;
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0) got.append(buf, static_cast<size_t>(n));
+  size_t end = got.find("\r\n\r\n");
+  if (end == std::string::npos) return {got, ""};
+  return {got.substr(0, end), got.substr(end + 4)};
+}
+
+// Splits Docker's multiplexed stream into what came on stdout and on stderr.
+std::pair<std::string, std::string> Demux(const std::string& body) {
+  std::pair<std::string, std::string> out;
+  size_t at = 0;
+  while (at + 8 <= body.size()) {
+    auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(body[at + i])); };
+    uint32_t size = b(4) << 24 | b(5) << 16 | b(6) << 8 | b(7);
+    std::string data = body.substr(at + 8, size);
+    (body[at] == 2 ? out.second : out.first) += data;
+    at += 8 + size;
+  }
+  return out;
+}
+
+std::string ExecIdFrom(const std::string& body) {
+  size_t at = body.find("\"Id\":\"");
+  return at == std::string::npos ? "" : body.substr(at + 6, 64);
+}
+
+TEST_F(ExecTest, AttachStdoutAndStderrChooseWhatTheStreamCarries) {
+  StartSleeper("e1");
+  struct Case {
+    bool out, err;
+    std::string want_out, want_err;
+  };
+  for (const Case& c : {Case{true, true, "out\n", "err\n"}, Case{false, true, "", "err\n"},
+                        Case{true, false, "out\n", ""}, Case{false, false, "", ""}}) {
+    SCOPED_TRACE(std::string("stdout ") + (c.out ? "on" : "off") + ", stderr " +
+                 (c.err ? "on" : "off"));
+    std::string create = std::string(R"({"AttachStdout":)") + (c.out ? "true" : "false") +
+                         R"(,"AttachStderr":)" + (c.err ? "true" : "false") +
+                         R"(,"Cmd":["sh","-c","echo out; echo err >&2; exit 3"]})";
+    RawResponse made = RawRequest(d_.socket, "POST", "/containers/e1/exec", create);
+    std::string id = ExecIdFrom(made.body);
+    ASSERT_EQ(id.size(), 64u) << made.head << made.body;
+    RawResponse started =
+        RawRequest(d_.socket, "POST", "/exec/" + id + "/start", R"({"Detach":false,"Tty":false})");
+    auto [out, err] = Demux(started.body);
+    EXPECT_EQ(out, c.want_out) << started.body;
+    EXPECT_EQ(err, c.want_err) << started.body;
+    // The process ran to its end either way.
+    std::string inspect = testing::HttpCall(d_.socket, "GET", "/exec/" + id + "/json");
+    EXPECT_NE(inspect.find("\"ExitCode\":3"), std::string::npos) << inspect;
+  }
+  // With a tty the one output is stdout's: not attached, nothing comes.
+  RawResponse made = RawRequest(d_.socket, "POST", "/containers/e1/exec",
+                                R"({"AttachStdout":false,"AttachStderr":true,"Tty":true,)"
+                                R"("Cmd":["sh","-c","echo tty-out"]})");
+  std::string id = ExecIdFrom(made.body);
+  ASSERT_EQ(id.size(), 64u) << made.body;
+  RawResponse started =
+      RawRequest(d_.socket, "POST", "/exec/" + id + "/start", R"({"Detach":false,"Tty":true})");
+  EXPECT_EQ(started.body.find("tty-out"), std::string::npos) << started.body;
+}
+
+TEST_F(ExecTest, ExecRecordsEndWithTheirContainer) {
+  StartSleeper("e1");
+  Run done = Docker(d_, {"exec", "e1", "sh", "-c", "exit 7"});
+  EXPECT_EQ(done.exit_code, 7);
+  // A running exec is among the container's ExecIDs; ended ones are not, but stay inspectable.
+  RawResponse made = RawRequest(d_.socket, "POST", "/containers/e1/exec",
+                                R"({"Cmd":["sh","-c","exit 4"]})");
+  std::string ended = ExecIdFrom(made.body);
+  ASSERT_EQ(ended.size(), 64u) << made.body;
+  RawRequest(d_.socket, "POST", "/exec/" + ended + "/start", R"({"Detach":false})");
+  ASSERT_EQ(Docker(d_, {"exec", "-d", "e1", "sleep", "1000"}).exit_code, 0);
+  EXPECT_EQ(Trim(Docker(d_, {"inspect", "-f", "{{len .ExecIDs}}", "e1"}).output), "1");
+  std::string inspect = testing::HttpCall(d_.socket, "GET", "/exec/" + ended + "/json");
+  EXPECT_NE(inspect.find("\"ExitCode\":4"), std::string::npos) << inspect;
+  EXPECT_NE(inspect.find("\"Running\":false"), std::string::npos) << inspect;
+  // Removing the container removes its execs.
+  ASSERT_EQ(Docker(d_, {"rm", "-f", "e1"}).exit_code, 0);
+  std::string gone = testing::HttpCall(d_.socket, "GET", "/exec/" + ended + "/json");
+  EXPECT_NE(gone.find("No such exec instance: " + ended), std::string::npos) << gone;
+  // ... and a new container with execs of its own is unaffected.
+  StartSleeper("e2");
+  Run e2 = Berth(d_, {"exec", "e2", "echo", "fine"});
+  EXPECT_EQ(e2.output, "fine\n");
 }
 
 // Real terminals: each test drives docker or berth inside a tmux session on its own server
