@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -64,6 +67,17 @@ Result<std::map<std::string, std::string>> FindV1Hierarchies(const std::string& 
 }
 
 }  // namespace internal
+
+int JoinSelf(const std::vector<int>& fds) {
+  for (int fd : fds) {
+    ssize_t n;
+    do {
+      n = ::write(fd, "0", 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) return n < 0 ? errno : EIO;
+  }
+  return 0;
+}
 
 Result<std::unique_ptr<CgroupManager>> CgroupManager::Detect(const std::string& root) {
   struct statfs fs {};

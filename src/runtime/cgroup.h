@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "oci/runtime_spec.h"
 
 namespace berth::runtime {
@@ -34,6 +35,13 @@ class Cgroup {
   virtual ~Cgroup() = default;
   // Moves `pid` (a thread-group leader) into the cgroup in every hierarchy.
   virtual Status AddProcess(pid_t pid) = 0;
+  // For a process that will join by itself: files to open before it is forked, into each of
+  // which the new process writes "0" (JoinSelf) while it is still single-threaded. v1: each
+  // hierarchy's `tasks`. Moving the writing thread itself is the one migration the kernel does
+  // without cgroup_threadgroup_rwsem; AddProcess (cgroup.procs) waits for an RCU grace period
+  // for it, 14-31 ms on this VM, the largest cost of a container start. v2 has no such file
+  // (its cgroup.procs takes the lock for every writer): empty, and the caller uses AddProcess.
+  virtual Result<std::vector<UniqueFd>> OpenSelfJoin() = 0;
   // Returns once the freezer reports frozen (v1 freezer.state FROZEN, v2 cgroup.events
   // "frozen 1"); Unavailable after 5 s, the cgroup thawed again. v1 without a freezer hierarchy:
   // FailedPrecondition.
@@ -50,6 +58,10 @@ class Cgroup {
   // stay. FailedPrecondition while processes remain. A missing cgroup is ok.
   virtual Status Destroy() = 0;
 };
+
+// Writes "0" to each file from OpenSelfJoin: the calling thread moves into the cgroup.
+// Async-signal-safe (for a forked child). Returns 0 or the errno of the failed write.
+int JoinSelf(const std::vector<int>& fds);
 
 class CgroupManager {
  public:

@@ -7,6 +7,7 @@
 //   <root>/freezer/berth/<id>/{cgroup.procs, freezer.state}
 //   <root>/pids/berth/<id>/{cgroup.procs, pids.max, pids.current}
 //   <root>/{cpuacct,devices,blkio}/berth/<id>/cgroup.procs
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <set>
@@ -75,6 +76,16 @@ class CgroupV1 final : public Cgroup {
       if (!st) return std::move(st).error().WithContext(Context("add process"));
     }
     return Ok();
+  }
+
+  Result<std::vector<UniqueFd>> OpenSelfJoin() override {
+    std::vector<UniqueFd> fds;
+    for (const std::string& dir : unique_dirs_) {
+      UniqueFd fd(::open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd.valid()) return ErrnoError(Context("open " + dir + "/tasks"));
+      fds.push_back(std::move(fd));
+    }
+    return fds;
   }
 
   Status Freeze() override {

@@ -77,6 +77,8 @@ class CgroupV2 final : public Cgroup {
     return Ok();
   }
 
+  Result<std::vector<UniqueFd>> OpenSelfJoin() override { return std::vector<UniqueFd>{}; }
+
   Status Freeze() override {
     Status st = SetFrozen(true);
     if (!st) {

@@ -116,7 +116,7 @@ void ResetSignals() {
   }
 }
 
-[[noreturn]] void ChildMain(const ChildSpec& c, int sock) {
+[[noreturn]] void ChildMain(const ChildSpec& c, int sock, const std::vector<int>& join_fds) {
   // First of all (CVE-2019-5736): nothing in the container may open /proc/<pid>/exe of ours.
   Result<int> dumpable = c.sys->Prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (!dumpable) Die(sock, Step::kDumpable, dumpable.error());
@@ -138,7 +138,16 @@ void ResetSignals() {
     // CLONE_PARENT: our parent is the caller now; PDEATHSIG is not inherited.
     (void)c.sys->Prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   }
-  WaitForGo(sock);  // the parent has put us in the cgroup
+  WaitForGo(sock);  // the parent has put us in the cgroup, or left that to us
+  // Single-threaded, before anything else: moving this thread moves the process.
+  if (int err = JoinSelf(join_fds); err != 0) {
+    Msg msg;
+    msg.kind = MsgKind::kError;
+    msg.step = Step::kCgroup;
+    msg.err = err;
+    (void)SendMsg(sock, msg);
+    ::_exit(1);
+  }
   if (!c.terminal) SetupStdio(c, sock);
   if (c.rootfs != nullptr) {
     Status st = BuildRootfs(*c.rootfs, *c.sys);
@@ -198,14 +207,24 @@ Result<Spawned> Spawn(const ChildSpec& spec, Cgroup* cgroup) {
   }
   UniqueFd parent_end(sv[0]);
   UniqueFd child_end(sv[1]);
+  // v1: the child joins the cgroup itself (Cgroup::OpenSelfJoin says why); v2: we move it.
+  std::vector<UniqueFd> join;
+  if (cgroup != nullptr) {
+    Result<std::vector<UniqueFd>> opened = cgroup->OpenSelfJoin();
+    if (!opened) return std::move(opened).error().WithContext("join cgroup");
+    join = std::move(*opened);
+  }
+  std::vector<int> join_fds;
+  for (const UniqueFd& fd : join) join_fds.push_back(fd.get());
   pid_t first =
       RawClone(static_cast<unsigned long>(spec.clone_flags) | SIGCHLD);  // NOLINT(runtime/int)
   if (first < 0) return ErrnoError("clone");
   if (first == 0) {
     ::close(parent_end.release());
-    ChildMain(spec, child_end.get());
+    ChildMain(spec, child_end.get(), join_fds);
   }
   child_end.Reset();
+  join.clear();
 
   Spawned out;
   out.pid = first;
@@ -220,7 +239,7 @@ Result<Spawned> Spawn(const ChildSpec& spec, Cgroup* cgroup) {
     }
     out.pid = msg.pid;
   }
-  if (cgroup != nullptr) {
+  if (cgroup != nullptr && join_fds.empty()) {
     Status st = cgroup->AddProcess(out.pid);
     if (!st) {
       KillAndReap(out.pid);

@@ -52,6 +52,8 @@ std::string_view StepName(Step step) {
       return "cwd";
     case Step::kExec:
       return "exec";
+    case Step::kCgroup:
+      return "join cgroup";
   }
   return "unknown step";
 }

@@ -35,6 +35,7 @@ enum class Step : int32_t {
   kSeccomp,
   kCwd,
   kExec,
+  kCgroup,
 };
 std::string_view StepName(Step step);
 

@@ -143,6 +143,57 @@ void CgroupConformanceTest::SetUp() {
 
 namespace {
 
+// v1: a child that joins by itself (OpenSelfJoin + JoinSelf) ends up in every hierarchy, the
+// same as one moved with AddProcess. v2 has nothing to join that way.
+TEST_P(CgroupConformanceTest, ChildJoinsByItself) {
+  auto cg = manager_->Create(prefix_ + "/self", {});
+  ASSERT_TRUE(cg) << cg.error().message;
+  auto fds = (*cg)->OpenSelfJoin();
+  ASSERT_TRUE(fds) << fds.error().message;
+  if (manager_->version() == 2) {
+    EXPECT_TRUE(fds->empty());
+  } else {
+    EXPECT_FALSE(fds->empty());
+    std::vector<int> raw;
+    for (const auto& fd : *fds) raw.push_back(fd.get());
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) ::_exit(JoinSelf(raw) == 0 ? 0 : 1);
+    const int status = Reap(child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    // Joined while alive: a second child stays to be listed.
+    const pid_t stays = ::fork();
+    ASSERT_GE(stays, 0);
+    if (stays == 0) {
+      if (JoinSelf(raw) != 0) ::_exit(1);
+      ::pause();
+      ::_exit(0);
+    }
+    std::vector<pid_t> listed;
+    for (int i = 0; i < 200 && listed.empty(); ++i) {
+      ::usleep(5000);
+      if (auto pids = (*cg)->Pids()) listed = *pids;
+    }
+    EXPECT_EQ(listed, std::vector<pid_t>{stays});
+    // The same place as a process moved the usual way.
+    const pid_t moved = ::fork();
+    ASSERT_GE(moved, 0);
+    if (moved == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    ASSERT_TRUE((*cg)->AddProcess(moved));
+    EXPECT_EQ(ReadFile("/proc/" + std::to_string(stays) + "/cgroup").value(),
+              ReadFile("/proc/" + std::to_string(moved) + "/cgroup").value());
+    ::kill(moved, SIGKILL);
+    Reap(moved);
+    ::kill(stays, SIGKILL);
+    Reap(stays);
+  }
+  fds->clear();
+  ASSERT_TRUE((*cg)->Destroy());
+}
+
 TEST_P(CgroupConformanceTest, ProcessJoinsIsListedFrozenThawedKilledAndCgroupRemoved) {
   auto cg = manager_->Create(prefix_ + "/life", {});
   ASSERT_TRUE(cg) << cg.error().message;
