@@ -16,6 +16,7 @@
 
 #include "archive/internal/tree.h"
 #include "archive/tar_reader.h"
+#include "archive/tar_split.h"
 #include "sys/syscalls.h"
 
 namespace berth::archive {
@@ -359,7 +360,12 @@ Result<ApplyResult> ApplyLayer(Reader& layer, int root_dirfd, const ApplyOptions
   Result<std::unique_ptr<DecompressingReader>> decompressed = NewDecompressingReader(raw);
   if (!decompressed) return fail(std::move(decompressed).error());
   Compression compression = (*decompressed)->compression();
-  TapReader diff(**decompressed, nullptr);
+  if (options.recorder != nullptr &&
+      (compression != Compression::kNone || options.whiteout_mode != WhiteoutMode::kOverlay)) {
+    return MakeError(Code::kInvalidArgument,
+                     "apply layer: tar-split needs an uncompressed layer and overlay whiteouts");
+  }
+  TapReader diff(**decompressed, options.recorder);
   diff.set_digest(compression != Compression::kNone);  // else diff_id == digest: hash once
   Result<std::unique_ptr<TarReader>> tar = TarReader::Open(diff);
   if (!tar) return fail(std::move(tar).error());
@@ -369,6 +375,11 @@ Result<ApplyResult> ApplyLayer(Reader& layer, int root_dirfd, const ApplyOptions
     Result<std::optional<TarEntry>> entry = (*tar)->Next();
     if (!entry) return fail(std::move(entry).error());
     if (!*entry) break;
+    if (options.recorder != nullptr) {
+      Status rs = options.recorder->Entry(**entry, (*tar)->HeaderPosition(),
+                                          (*tar)->DataPosition());
+      if (!rs) return fail(std::move(rs).error());
+    }
     Status st = applier.Entry(**entry, **tar);
     if (!st) {
       return std::move(st).error().WithContext(
@@ -382,6 +393,10 @@ Result<ApplyResult> ApplyLayer(Reader& layer, int root_dirfd, const ApplyOptions
     Result<size_t> n = diff.Read(buf.data(), buf.size());
     if (!n) return fail(std::move(n).error());
     if (*n == 0) break;
+  }
+  if (options.recorder != nullptr) {
+    Status rs = options.recorder->Finish();
+    if (!rs) return fail(std::move(rs).error());
   }
   Status st = applier.Finish();
   if (!st) return fail(std::move(st).error());
