@@ -363,6 +363,10 @@ Status TarSplitRecorder::Entry(const TarEntry& e, int64_t header_pos, int64_t da
   }
   if (violates) return FallBack(fmt::format("entry \"{}\" changes an earlier one", e.path));
   if (e.sparse) return FallBack(fmt::format("entry \"{}\" is a sparse file", e.path));
+  if (!options_.read_any && ((e.type == EntryType::kFile && (e.mode & 0400) == 0) ||
+                             (e.type == EntryType::kDir && (e.mode & 0500) != 0500))) {
+    return FallBack(fmt::format("entry \"{}\" could not be read back", e.path));
+  }
 
   std::string link;
   if (e.type == EntryType::kSymlink) link = e.linkname;

@@ -53,6 +53,9 @@ class TarSplitRecorder final : public Writer {
     // Opens the writer that receives the full stream on fallback; not owned. Without it the
     // fallback only stops the recording (fell_back() is then true).
     std::function<Result<Writer*>()> open_fallback;
+    // False when the files will be read back without CAP_DAC_OVERRIDE (an unprivileged
+    // daemon): a file its owner cannot read, or a directory it cannot search, falls back.
+    bool read_any = true;
   };
   TarSplitRecorder(int root_dirfd, sys::Syscalls& sys, Options options);
 

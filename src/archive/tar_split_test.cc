@@ -234,6 +234,19 @@ TEST_F(TarSplitTest, EntryUnderASymlinkOrReplacingADirectoryFallsBack) {
   }
 }
 
+TEST_F(TarSplitTest, UnreadableFileFallsBackWhenReadingIsUnprivileged) {
+  RawTar t;
+  t.File("readable", Pattern(100, 1), 0644);
+  t.File("secret", Pattern(100, 2), 0000);
+  std::string layer = t.Finish();
+  TarSplitRecorder::Options o = WithFallback();
+  o.read_any = false;
+  TarSplitRecorder rec(root_fd_.get(), linux_, o);
+  ASSERT_TRUE(Apply(layer, rec));
+  EXPECT_TRUE(rec.fell_back());
+  EXPECT_TRUE(fallback_.str() == layer);
+}
+
 TEST_F(TarSplitTest, MetadataOverTheLimitFallsBack) {
   std::string layer = Layer();
   TarSplitRecorder::Options o = WithFallback();
