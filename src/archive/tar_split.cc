@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -327,16 +328,19 @@ bool TarSplitRecorder::Violates(const std::string& clean, bool is_dir) {
   auto it = paths_.find(clean);
   if (it != paths_.end() && !(is_dir && it->second)) return true;
   if (!is_dir && ancestors_.contains(clean)) return true;
-  for (size_t slash = clean.find('/'); slash != std::string::npos;
-       slash = clean.find('/', slash + 1)) {
-    auto a = paths_.find(clean.substr(0, slash));
-    if (a != paths_.end() && !a->second) return true;
+  // Ancestors, deepest first. One already recorded was checked when it was (and a non-directory
+  // entry at it since would have been refused), and so were all above it: stop there.
+  std::vector<std::string_view> fresh;
+  for (size_t slash = clean.rfind('/'); slash != std::string::npos && slash > 0;
+       slash = clean.rfind('/', slash - 1)) {
+    std::string_view a = std::string_view(clean).substr(0, slash);
+    if (ancestors_.contains(std::string(a))) break;
+    auto p = paths_.find(std::string(a));
+    if (p != paths_.end() && !p->second) return true;
+    fresh.push_back(a);
   }
   if (it == paths_.end()) paths_.emplace(clean, is_dir);
-  for (size_t slash = clean.find('/'); slash != std::string::npos;
-       slash = clean.find('/', slash + 1)) {
-    ancestors_.insert(clean.substr(0, slash));
-  }
+  for (std::string_view a : fresh) ancestors_.emplace(a);
   return false;
 }
 

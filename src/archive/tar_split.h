@@ -28,10 +28,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "archive/tar_entry.h"
 #include "base/io.h"
@@ -88,7 +88,7 @@ class TarSplitRecorder final : public Writer {
   Writer* fallback_ = nullptr;
   // Paths seen: true for a directory. Ancestors of every path seen (implicitly directories).
   std::unordered_map<std::string, bool> paths_;
-  std::set<std::string> ancestors_;
+  std::unordered_set<std::string> ancestors_;
 };
 
 // Regenerates the tar stream from metadata and the tree under `root_dirfd` (files opened with

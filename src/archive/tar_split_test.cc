@@ -211,7 +211,7 @@ TEST_F(TarSplitTest, PathTwiceFallsBackWithTheWholeStream) {
 }
 
 TEST_F(TarSplitTest, EntryUnderASymlinkOrReplacingADirectoryFallsBack) {
-  for (int variant = 0; variant < 2; ++variant) {
+  for (int variant = 0; variant < 4; ++variant) {
     SCOPED_TRACE(variant);
     RawTar t;
     t.Dir("d/");
@@ -219,8 +219,14 @@ TEST_F(TarSplitTest, EntryUnderASymlinkOrReplacingADirectoryFallsBack) {
     if (variant == 0) {
       t.Symlink("s", "d");
       t.File("s/x", Pattern(100, 2));  // written through the symlink: replaces d/x
-    } else {
+    } else if (variant == 1) {
       t.File("d", Pattern(100, 3));  // a file replacing the directory d
+    } else if (variant == 2) {
+      t.File("e/f/g", Pattern(100, 4));
+      t.Symlink("e", "d");  // replaces a directory only implied by e/f/g, two levels up
+    } else {
+      t.Symlink("s", "d");
+      t.File("s/new/deep", Pattern(100, 5));  // under the symlink, two levels down
     }
     std::string layer = t.Finish();
     std::string root = tmp_.path() + "/r" + std::to_string(variant);

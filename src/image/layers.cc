@@ -2,6 +2,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -147,6 +148,12 @@ Result<LayerInfo> ImageStore::Impl::UnpackLayer(Reader& input, const oci::Digest
   // recorded unsynced and synced in the background; a power loss before that is caught at the
   // next start by verifying it (durability.cc).
   opts.sync = !tar_split;
+  auto t0 = std::chrono::steady_clock::now();
+  auto ms = [&t0] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t0)
+        .count();
+  };
   Result<archive::ApplyResult> applied = archive::ApplyLayer(blob, root.get(), opts, sys);
   Status teed = applied && tee ? tee->Close() : Ok();
   if (teed && applied && fallback_tee) teed = fallback_tee->Close();
@@ -197,11 +204,14 @@ Result<LayerInfo> ImageStore::Impl::UnpackLayer(Reader& input, const oci::Digest
     if (!existed) undo.blobs.push_back(layer.blob);
   }
 
+  int64_t stored_ms = ms();
   BERTH_ASSIGN_OR_RETURN(bool exists, snapshots.HasCommitted(layer.chain_id.ToString()));
   if (!exists) {
     Status st = snapshots.Commit(layer.chain_id.ToString(), key);
     if (st) {
       undo.snapshots.back() = layer.chain_id.ToString();
+      spdlog::debug("layer {}: unpacked and stored in {} ms, snapshot committed at {} ms",
+                    layer.diff_id.ToString(), stored_ms, ms());
       return layer;
     }
     if (st.error().code != Code::kAlreadyExists) return std::move(st).error();
