@@ -16,6 +16,7 @@
 
 #include "archive/internal/tree.h"
 #include "archive/tar_reader.h"
+#include "archive/tar_split.h"
 #include "sys/syscalls.h"
 
 namespace berth::archive {
@@ -30,6 +31,8 @@ constexpr std::string_view kOverlayXattrPrefix = "trusted.overlay.";
 
 // A single path component, opened without following anything.
 constexpr uint64_t kNoFollowResolve = sys::kResolveBeneath | sys::kResolveNoSymlinks;
+// A whole path inside the root, symlinks on the way followed inside it (RootResolver's way).
+constexpr uint64_t kInRootResolve = sys::kResolveInRoot | sys::kResolveNoMagiclinks;
 
 // Passes bytes through, counting them and, when asked, digesting and teeing them.
 class TapReader final : public Reader {
@@ -84,6 +87,8 @@ class Applier {
   Status Create(const TarEntry& e, int dir, const std::string& base, const std::string& clean,
                 TarReader& tar);
   Status CreateFile(const TarEntry& e, int dir, const std::string& base, TarReader& tar);
+  // Data, owner, xattrs, mode and times of a regular file just created as `fd`.
+  Status WriteFile(const TarEntry& e, int fd, TarReader& tar);
   // Owner, xattrs, mode and times of a non-regular entry, through its parent fd and name.
   Status SetAttributesAt(const TarEntry& e, int dir, const std::string& base,
                          const std::string& clean, bool is_symlink);
@@ -129,6 +134,20 @@ Status Applier::Entry(const TarEntry& e, TarReader& tar) {
     return SetAttributesAt(e, root_, ".", clean, false);
   }
 
+  if (e.type == EntryType::kFile) {
+    // Fast path, one openat2 for the whole path: its parents resolve inside the root exactly
+    // as RootResolver::Dir resolves them, and the file is new (O_CREAT|O_EXCL|O_NOFOLLOW never
+    // follows or reuses what is there). Files come in any directory order (a cache of the last
+    // parent misses on every entry of a tar not grouped by directory); this saves a parent
+    // open and close per file. A missing parent or an existing entry takes the general path.
+    Result<UniqueFd> fd = sys_.Openat2(
+        root_, clean, sys::OpenHow{O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, kInRootResolve});
+    if (fd) {
+      BERTH_RETURN_IF_ERROR(WriteFile(e, fd->get(), tar));
+      if (options_.whiteout_mode == WhiteoutMode::kDelete) RecordUnpacked(clean);
+      return Ok();
+    }
+  }
   BERTH_ASSIGN_OR_RETURN(int dir, resolver_.Dir(parent, /*create=*/true));
   Status st = Create(e, dir, base, clean, tar);
   if (!st && st.error().sys_errno == EEXIST) {
@@ -252,25 +271,29 @@ Status Applier::CreateFile(const TarEntry& e, int dir, const std::string& base, 
       UniqueFd fd,
       sys_.Openat2(dir, base,
                    sys::OpenHow{O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, kNoFollowResolve}));
+  return WriteFile(e, fd.get(), tar);
+}
+
+Status Applier::WriteFile(const TarEntry& e, int fd, TarReader& tar) {
   int64_t end = 0;
   while (true) {
     BERTH_ASSIGN_OR_RETURN(TarReader::Block block, tar.ReadBlock());
     if (block.data.empty()) break;
-    BERTH_RETURN_IF_ERROR(sys_.Pwrite(fd.get(), block.data, static_cast<off_t>(block.offset)));
+    BERTH_RETURN_IF_ERROR(sys_.Pwrite(fd, block.data, static_cast<off_t>(block.offset)));
     end = std::max(end, block.offset + static_cast<int64_t>(block.data.size()));
   }
-  if (end < e.size) BERTH_RETURN_IF_ERROR(sys_.Ftruncate(fd.get(), static_cast<off_t>(e.size)));
+  if (end < e.size) BERTH_RETURN_IF_ERROR(sys_.Ftruncate(fd, static_cast<off_t>(e.size)));
   if (options_.chown) {
     BERTH_RETURN_IF_ERROR(
-        sys_.Fchown(fd.get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)));
+        sys_.Fchown(fd, static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)));
   }
   BERTH_RETURN_IF_ERROR(SetXattrs(e, [&](const std::string& name, std::string_view value) {
-    return sys_.Fsetxattr(fd.get(), name, value, 0);
+    return sys_.Fsetxattr(fd, name, value, 0);
   }));
-  BERTH_RETURN_IF_ERROR(sys_.Fchmod(fd.get(), Perm(e)));  // after chown, which clears setuid
+  BERTH_RETURN_IF_ERROR(sys_.Fchmod(fd, Perm(e)));  // after chown, which clears setuid
   struct timespec times[2];
   Times(e, times);
-  return sys_.Futimens(fd.get(), times);
+  return sys_.Futimens(fd, times);
 }
 
 Status Applier::SetAttributesAt(const TarEntry& e, int dir, const std::string& base,
@@ -359,7 +382,12 @@ Result<ApplyResult> ApplyLayer(Reader& layer, int root_dirfd, const ApplyOptions
   Result<std::unique_ptr<DecompressingReader>> decompressed = NewDecompressingReader(raw);
   if (!decompressed) return fail(std::move(decompressed).error());
   Compression compression = (*decompressed)->compression();
-  TapReader diff(**decompressed, nullptr);
+  if (options.recorder != nullptr &&
+      (compression != Compression::kNone || options.whiteout_mode != WhiteoutMode::kOverlay)) {
+    return MakeError(Code::kInvalidArgument,
+                     "apply layer: tar-split needs an uncompressed layer and overlay whiteouts");
+  }
+  TapReader diff(**decompressed, options.recorder);
   diff.set_digest(compression != Compression::kNone);  // else diff_id == digest: hash once
   Result<std::unique_ptr<TarReader>> tar = TarReader::Open(diff);
   if (!tar) return fail(std::move(tar).error());
@@ -369,6 +397,11 @@ Result<ApplyResult> ApplyLayer(Reader& layer, int root_dirfd, const ApplyOptions
     Result<std::optional<TarEntry>> entry = (*tar)->Next();
     if (!entry) return fail(std::move(entry).error());
     if (!*entry) break;
+    if (options.recorder != nullptr) {
+      Status rs = options.recorder->Entry(**entry, (*tar)->HeaderPosition(),
+                                          (*tar)->DataPosition());
+      if (!rs) return fail(std::move(rs).error());
+    }
     Status st = applier.Entry(**entry, **tar);
     if (!st) {
       return std::move(st).error().WithContext(
@@ -382,6 +415,10 @@ Result<ApplyResult> ApplyLayer(Reader& layer, int root_dirfd, const ApplyOptions
     Result<size_t> n = diff.Read(buf.data(), buf.size());
     if (!n) return fail(std::move(n).error());
     if (*n == 0) break;
+  }
+  if (options.recorder != nullptr) {
+    Status rs = options.recorder->Finish();
+    if (!rs) return fail(std::move(rs).error());
   }
   Status st = applier.Finish();
   if (!st) return fail(std::move(st).error());

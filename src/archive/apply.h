@@ -42,6 +42,8 @@ class Syscalls;
 
 namespace berth::archive {
 
+class TarSplitRecorder;
+
 enum class WhiteoutMode {
   kOverlay,  // whiteouts become overlayfs whiteouts (for overlay snapshots)
   kDelete,   // whiteouts remove their target (applying onto a plain directory tree)
@@ -63,6 +65,9 @@ struct ApplyOptions {
   // docker cp: an entry may not replace an existing directory with a non-directory or the
   // reverse (Conflict); by default the existing one is removed.
   bool no_overwrite_dir_non_dir = false;
+  // Receives the uncompressed stream and each entry before it is applied (tar_split.h); not
+  // owned. Needs an uncompressed layer and kOverlay. Finish() is called on it at the end.
+  TarSplitRecorder* recorder = nullptr;
 };
 
 struct ApplyResult {

@@ -35,6 +35,8 @@ struct TarEntry {
   uint32_t devminor = 0;
   // Extended attributes (PAX SCHILY.xattr.* / LIBARCHIVE.xattr.*), name -> raw value.
   std::vector<std::pair<std::string, std::string>> xattrs;
+  // A sparse file (GNU or PAX sparse headers): its data in the archive is not its contents.
+  bool sparse = false;
 };
 
 }  // namespace berth::archive

@@ -172,6 +172,7 @@ Result<std::optional<TarEntry>> TarReader::Next() {
     e.devminor = static_cast<uint32_t>(archive_entry_rdevminor(ae));
   }
   e.size = e.type == EntryType::kFile ? archive_entry_size(ae) : 0;
+  e.sparse = archive_entry_sparse_reset(ae) > 0;
   if (archive_entry_xattr_reset(ae) > 0) {
     const char* name = nullptr;
     const void* value = nullptr;
@@ -193,6 +194,13 @@ Result<std::optional<TarEntry>> TarReader::Next() {
 }
 
 Reader& TarReader::data() { return *impl_; }
+
+// libarchive records the stream offset of an entry's first header block before it parses it,
+// and consumes the header blocks before returning the entry: the read filter's position is
+// then where the data starts. Both are offsets in the bytes handed to libarchive (here the
+// uncompressed layer: no filters are enabled).
+int64_t TarReader::HeaderPosition() const { return archive_read_header_position(impl_->a); }
+int64_t TarReader::DataPosition() const { return archive_filter_bytes(impl_->a, 0); }
 
 Result<TarReader::Block> TarReader::ReadBlock() {
   const void* buf = nullptr;

@@ -48,6 +48,11 @@ class TarReader {
   };
   Result<Block> ReadBlock();
 
+  // Offsets in the uncompressed tar stream, for the entry Next() returned last: where its first
+  // header block starts (PAX / GNU long-name headers included), and where its data starts.
+  int64_t HeaderPosition() const;
+  int64_t DataPosition() const;
+
  private:
   struct Impl;
   explicit TarReader(std::unique_ptr<Impl> impl);

@@ -282,7 +282,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   BERTH_ASSIGN_OR_RETURN(d->snapshots_, snapshot::OverlaySnapshotter::Open(c.data_root, *d->db_));
   d->images_ = std::make_unique<image::ImageStore>(
       *d->db_, *d->content_, *d->snapshots_, *d->sys_,
-      image::StoreOptions{c.data_root + "/tmp", /*chown=*/::geteuid() == 0});
+      image::StoreOptions{c.data_root + "/tmp", /*chown=*/::geteuid() == 0, /*boot_id=*/""});
   BERTH_RETURN_IF_ERROR(d->images_->Init());
   // Nothing is in flight at start and every blob worth keeping is referenced (by an image or
   // a lease), so what an interrupted operation left is collected now, not a day later.

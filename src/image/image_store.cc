@@ -2,7 +2,9 @@
 //
 // Tables (meta.db):
 //   image_images        id (config digest) -> manifest, created, size, last tag time
-//   image_layers        chain_id -> diff_id, parent chain, diff size
+//   image_layers        chain_id -> diff_id, parent chain, diff size, tar-split metadata blob
+//                       ('' when the layer's blob is stored whole), unsynced_boot (the boot ID
+//                       under which its tree was written and not yet synced; '' once durable)
 //   image_image_layers  (image_id, position) -> chain_id, blob digest/media type/size
 //                       (one chain can come as different blobs: gzip in one image, zstd in another)
 //   image_tags          "docker.io/library/busybox:latest" -> image_id
@@ -39,7 +41,9 @@ CREATE TABLE IF NOT EXISTS image_layers (
   chain_id TEXT PRIMARY KEY,
   diff_id TEXT NOT NULL,
   parent TEXT NOT NULL,
-  diff_size INTEGER NOT NULL
+  diff_size INTEGER NOT NULL,
+  tar_split TEXT NOT NULL DEFAULT '',
+  unsynced_boot TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS image_image_layers (
   image_id TEXT NOT NULL REFERENCES image_images(id) ON DELETE CASCADE,
@@ -72,6 +76,15 @@ Error NoSuchImage(std::string_view name) {
   return MakeError(Code::kNotFound, "No such image: " + std::string(name));
 }
 
+Status ParseLayerState(const std::string& tar_split, const std::string& unsynced_boot,
+                       LayerInfo& l) {
+  if (!tar_split.empty()) {
+    BERTH_ASSIGN_OR_RETURN(l.tar_split, ParseStoredDigest(tar_split));
+  }
+  l.durable = unsynced_boot.empty();
+  return Ok();
+}
+
 bool IsHexPrefix(std::string_view s) { return !s.empty() && s.size() <= 64 && IsHexLower(s); }
 
 }  // namespace
@@ -82,10 +95,33 @@ ImageStore::ImageStore(sql::Database& db, content::Store& content, snapshot::Sna
 
 ImageStore::~ImageStore() = default;
 
+void ImageStore::SyncLayers() { impl_->syncer->Flush(); }
+
 void ImageStore::SetUsageChecker(UsageChecker* checker) { impl_->usage = checker; }
+
+// Columns added to image_layers after its first release: added to older databases at open.
+constexpr std::pair<std::string_view, std::string_view> kAddedLayerColumns[] = {
+    {"tar_split", "ALTER TABLE image_layers ADD COLUMN tar_split TEXT NOT NULL DEFAULT ''"},
+    {"unsynced_boot",
+     "ALTER TABLE image_layers ADD COLUMN unsynced_boot TEXT NOT NULL DEFAULT ''"},
+};
 
 Status ImageStore::Init() {
   BERTH_RETURN_IF_ERROR(impl_->db.Exec(kSchema));
+  {
+    auto lock = impl_->db.Lock();
+    std::set<std::string> columns;
+    BERTH_ASSIGN_OR_RETURN(sql::Statement st,
+                           impl_->db.Prepare("PRAGMA table_info(image_layers)"));
+    while (true) {
+      BERTH_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      columns.insert(st.ColumnText(1));
+    }
+    for (const auto& [name, sql] : kAddedLayerColumns) {
+      if (!columns.contains(std::string(name))) BERTH_RETURN_IF_ERROR(impl_->db.Exec(sql));
+    }
+  }
   // Partial ingests and leases of an interrupted import or load: never resumed, so dropped.
   // Their blobs, now unreferenced, go with the content store's next collection.
   BERTH_ASSIGN_OR_RETURN(std::vector<content::IngestStatus> ingests, impl_->content.ListIngests());
@@ -127,14 +163,15 @@ Status ImageStore::Init() {
       spdlog::warn("image store: remove leftover snapshot {}: {}", info.name, st.error().message);
     }
   }
-  return Ok();
+  return impl_->RecoverUnsyncedLayers();
 }
 
 Result<std::optional<LayerInfo>> ImageStore::Impl::FindLayer(const oci::Digest& chain_id) {
   auto lock = db.Lock();
   BERTH_ASSIGN_OR_RETURN(sql::Statement st,
                          db.Prepare("SELECT l.diff_id, l.diff_size, il.blob, il.media_type, "
-                                    "il.blob_size FROM image_layers l JOIN image_image_layers il "
+                                    "il.blob_size, l.tar_split, l.unsynced_boot "
+                                    "FROM image_layers l JOIN image_image_layers il "
                                     "ON il.chain_id = l.chain_id WHERE l.chain_id = ? LIMIT 1"));
   st.Bind(1, chain_id.ToString());
   BERTH_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -146,6 +183,7 @@ Result<std::optional<LayerInfo>> ImageStore::Impl::FindLayer(const oci::Digest& 
   BERTH_ASSIGN_OR_RETURN(l.blob, ParseStoredDigest(st.ColumnText(2)));
   l.media_type = st.ColumnText(3);
   l.blob_size = st.ColumnInt(4);
+  BERTH_RETURN_IF_ERROR(ParseLayerState(st.ColumnText(5), st.ColumnText(6), l));
   return std::optional<LayerInfo>(std::move(l));
 }
 
@@ -169,8 +207,8 @@ Result<Image> ImageStore::Impl::LoadImage(const oci::Digest& id) {
     BERTH_ASSIGN_OR_RETURN(
         sql::Statement ls,
         db.Prepare(
-            "SELECT l.chain_id, l.diff_id, l.diff_size, il.blob, il.media_type, il.blob_size "
-            "FROM image_image_layers il JOIN image_layers l ON l.chain_id = il.chain_id "
+            "SELECT l.chain_id, l.diff_id, l.diff_size, il.blob, il.media_type, il.blob_size, "
+            "l.tar_split, l.unsynced_boot FROM image_image_layers il JOIN image_layers l ON l.chain_id = il.chain_id "
             "WHERE il.image_id = ? ORDER BY il.position"));
     ls.Bind(1, id.ToString());
     while (true) {
@@ -183,6 +221,7 @@ Result<Image> ImageStore::Impl::LoadImage(const oci::Digest& id) {
       BERTH_ASSIGN_OR_RETURN(l.blob, ParseStoredDigest(ls.ColumnText(3)));
       l.media_type = ls.ColumnText(4);
       l.blob_size = ls.ColumnInt(5);
+      BERTH_RETURN_IF_ERROR(ParseLayerState(ls.ColumnText(6), ls.ColumnText(7), l));
       image.layers.push_back(std::move(l));
     }
     for (const char* table : {"image_tags", "image_repo_digests"}) {
@@ -237,17 +276,31 @@ Status ImageStore::Impl::PutTag(const oci::Reference& ref, const oci::Digest& id
 
 Status ImageStore::Impl::CommitImage(const Image& image, const std::vector<oci::Reference>& tags) {
   BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db));
+  std::vector<oci::Digest> unsynced;  // layers this image brings unsynced: synced behind
   oci::Digest parent;
   for (const LayerInfo& l : image.layers) {
     BERTH_ASSIGN_OR_RETURN(
         sql::Statement st,
-        db.Prepare("INSERT OR IGNORE INTO image_layers (chain_id, diff_id, parent, diff_size) "
-                   "VALUES (?, ?, ?, ?)"));
+        db.Prepare("INSERT OR IGNORE INTO image_layers (chain_id, diff_id, parent, diff_size, "
+                   "tar_split, unsynced_boot) VALUES (?, ?, ?, ?, ?, ?)"));
     st.Bind(1, l.chain_id.ToString())
         .Bind(2, l.diff_id.ToString())
         .Bind(3, parent.ToString())
-        .Bind(4, l.diff_size);
+        .Bind(4, l.diff_size)
+        .Bind(5, l.tar_split.valid() ? l.tar_split.ToString() : "")
+        .Bind(6, l.durable ? "" : options.boot_id);
     BERTH_RETURN_IF_ERROR(st.Run());
+    if (db.Changes() > 0) {
+      if (!l.durable) unsynced.push_back(l.chain_id);
+    } else if (l.tar_split.valid()) {
+      // A layer first stored whole (e.g. from a gzip blob) and now also imported plain: this
+      // image's blob is the regenerated one.
+      BERTH_ASSIGN_OR_RETURN(sql::Statement up,
+                             db.Prepare("UPDATE image_layers SET tar_split = ? "
+                                        "WHERE chain_id = ? AND tar_split = ''"));
+      up.Bind(1, l.tar_split.ToString()).Bind(2, l.chain_id.ToString());
+      BERTH_RETURN_IF_ERROR(up.Run());
+    }
     parent = l.chain_id;
   }
   BERTH_ASSIGN_OR_RETURN(
@@ -280,11 +333,17 @@ Status ImageStore::Impl::CommitImage(const Image& image, const std::vector<oci::
     BERTH_RETURN_IF_ERROR(content.AddReference(image.manifest, owner));
     BERTH_RETURN_IF_ERROR(content.AddReference(image.id, owner));
     for (const LayerInfo& l : image.layers) {
-      BERTH_RETURN_IF_ERROR(content.AddReference(l.blob, owner));
+      // A layer kept as tree + tar-split needs its metadata, not a stored blob (a reference
+      // on the absent blob would pin a copy that a later load brings in).
+      bool regenerated = l.tar_split.valid() && l.blob == l.diff_id;
+      if (!regenerated) BERTH_RETURN_IF_ERROR(content.AddReference(l.blob, owner));
+      if (l.tar_split.valid()) BERTH_RETURN_IF_ERROR(content.AddReference(l.tar_split, owner));
     }
   }
   for (const oci::Reference& t : tags) BERTH_RETURN_IF_ERROR(PutTag(t, image.id));
-  return tx.Commit();
+  BERTH_RETURN_IF_ERROR(tx.Commit());
+  syncer->Add(unsynced);
+  return Ok();
 }
 
 Result<int64_t> ImageStore::Impl::DeleteImage(const oci::Digest& id) {
@@ -330,7 +389,10 @@ Result<int64_t> ImageStore::Impl::DeleteImage(const oci::Digest& id) {
     reclaimed += it->diff_size;
   }
   std::vector<oci::Digest> blobs = {image.manifest, image.id};
-  for (const LayerInfo& l : image.layers) blobs.push_back(l.blob);
+  for (const LayerInfo& l : image.layers) {
+    blobs.push_back(l.blob);
+    if (l.tar_split.valid()) blobs.push_back(l.tar_split);
+  }
   for (const oci::Digest& d : blobs) {
     Status st = content.Delete(d);
     if (st) continue;

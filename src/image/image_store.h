@@ -59,6 +59,12 @@ struct LayerInfo {
   oci::Digest blob;        // the content blob (compressed or not)
   std::string media_type;  // of the blob
   int64_t blob_size = 0;
+  // The layer's tar-split metadata blob, when the layer is kept once (its tree plus this;
+  // archive/tar_split.h): the uncompressed blob (digest = diff_id) is then not stored but
+  // regenerated from the tree. Empty for a layer kept as a full blob.
+  oci::Digest tar_split;
+  // False while the tree is not synced to disk yet (a background syncfs follows the import).
+  bool durable = true;
 };
 
 struct Image {
@@ -129,6 +135,9 @@ using ProgressFn = std::function<void(const std::string&)>;
 struct StoreOptions {
   std::string tmp_dir;  // scratch space on the data root's file system (load spooling)
   bool chown = true;    // keep owners from layers (needs CAP_CHOWN)
+  // This boot's ID (/proc/sys/kernel/random/boot_id when empty). A layer recorded unsynced
+  // under another boot ID is verified at Init (a power loss may have lost part of its tree).
+  std::string boot_id;
 };
 
 class ImageStore {
@@ -139,8 +148,13 @@ class ImageStore {
   ImageStore(const ImageStore&) = delete;
   ImageStore& operator=(const ImageStore&) = delete;
 
-  // Creates tables; cleans what an interrupted operation left (snapshots being unpacked).
+  // Creates tables; cleans what an interrupted operation left (snapshots being unpacked);
+  // syncs layers a previous run left unsynced, and verifies those a power loss may have hit
+  // (an image with a layer that fails is removed, and reported as lost in the log).
   Status Init();
+  // Waits until every layer written so far is synced and recorded durable (the background
+  // sync after import, load and commit does it anyway; tests and shutdown call this).
+  void SyncLayers();
   void SetUsageChecker(UsageChecker* checker);
 
   // Resolves a name, full or short ID, or name@digest to an image ID, as Docker does.

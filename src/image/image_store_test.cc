@@ -4,11 +4,15 @@
 
 #include <stdlib.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 
 #include "archive/compression.h"
+#include "archive/tar_reader.h"
 #include "archive/testing/raw_tar.h"
 #include "base/file.h"
 #include "base/io.h"
@@ -50,9 +54,15 @@ class ImageStoreTest : public ::testing::Test {
     auto snaps = snapshot::OverlaySnapshotter::Open(root_, *db_);
     ASSERT_TRUE(snaps) << snaps.error().message;
     snapshots_ = std::move(*snaps);
+    Reopen("boot-1");
+  }
+  // A new store on the same data, as a daemon started under `boot_id`.
+  void Reopen(const std::string& boot_id) {
+    store_.reset();
     store_ = std::make_unique<ImageStore>(*db_, *content_, *snapshots_, sys_,
-                                          StoreOptions{root_ + "/tmp", /*chown=*/false});
-    ASSERT_TRUE(store_->Init().ok());
+                                          StoreOptions{root_ + "/tmp", /*chown=*/false, boot_id});
+    Status init = store_->Init();
+    ASSERT_TRUE(init.ok()) << init.error().message;
   }
   void TearDown() override {
     store_.reset();
@@ -364,6 +374,191 @@ TEST_F(ImageStoreTest, InitRemovesLeftoversOfAnInterruptedUnpack) {
   ASSERT_TRUE(snapshots_->Commit("sha256:" + std::string(64, 'c'), "unpack-orphan").ok());
   ASSERT_TRUE(store_->Init().ok());
   EXPECT_EQ(snapshots_->List()->size(), 0u);
+}
+
+}  // namespace
+}  // namespace berth::image
+
+namespace berth::image {
+namespace {
+
+// path -> contents of the regular files of a tar.
+std::map<std::string, std::string> TarFiles(const std::string& tar) {
+  std::map<std::string, std::string> out;
+  StringReader r(tar);
+  auto t = archive::TarReader::Open(r);
+  EXPECT_TRUE(t);
+  if (!t) return out;
+  while (true) {
+    auto e = (*t)->Next();
+    EXPECT_TRUE(e) << e.error().message;
+    if (!e || !*e) break;
+    if ((*e)->type != archive::EntryType::kFile) continue;
+    auto data = ReadAll((*t)->data(), 1 << 30);
+    EXPECT_TRUE(data);
+    out[(*e)->path] = data ? *data : "";
+  }
+  return out;
+}
+
+class TarSplitImageTest : public ImageStoreTest {
+ protected:
+  std::string LayerTree(const Image& img, size_t i = 0) {
+    auto p = snapshots_->LayerPath(img.layers.at(i).chain_id.ToString());
+    EXPECT_TRUE(p) << p.error().message;
+    return p ? *p : "";
+  }
+  std::string UnsyncedBoot(const oci::Digest& chain) {
+    auto lock = db_->Lock();
+    auto st = db_->Prepare("SELECT unsynced_boot FROM image_layers WHERE chain_id = ?");
+    EXPECT_TRUE(st);
+    st->Bind(1, chain.ToString());
+    auto row = st->Step();
+    if (!row || !*row) return "<no row>";
+    return st->ColumnText(0);
+  }
+  void MarkUnsynced(const oci::Digest& chain, const std::string& boot) {
+    auto lock = db_->Lock();
+    auto st = db_->Prepare("UPDATE image_layers SET unsynced_boot = ? WHERE chain_id = ?");
+    ASSERT_TRUE(st);
+    st->Bind(1, boot).Bind(2, chain.ToString());
+    ASSERT_TRUE(st->Run());
+  }
+};
+
+TEST_F(TarSplitImageTest, ImportKeepsTheLayerOnceAndSaveRegeneratesItsExactBytes) {
+  RawTar t;
+  t.Dir("bin").File("bin/sh", "#!shell once", 0755).File("bin/big", std::string(100000, 'b'));
+  t.Symlink("bin/ls", "sh");
+  std::string tar = t.Finish() + std::string(1024, '\0');  // padding after the end
+  auto img = Import(tar, "once");
+  ASSERT_TRUE(img) << img.error().message;
+  const LayerInfo& l = img->layers[0];
+  EXPECT_EQ(l.blob, oci::Digest::Of(tar));
+  EXPECT_EQ(l.diff_id, l.blob);
+  EXPECT_TRUE(l.tar_split.valid());
+  EXPECT_FALSE(content_->Info(l.blob).ok()) << "the layer tar is not stored a second time";
+  ASSERT_TRUE(content_->Info(l.tar_split).ok());
+  EXPECT_LT(content_->Info(l.tar_split)->size, static_cast<int64_t>(tar.size()) / 10);
+
+  StringWriter saved;
+  Status st = store_->Save({"once"}, saved);
+  ASSERT_TRUE(st) << st.error().message;
+  auto files = TarFiles(saved.str());
+  ASSERT_TRUE(files.contains(oci::BlobPath(l.blob)));
+  EXPECT_TRUE(files[oci::BlobPath(l.blob)] == tar) << "the saved layer is the imported tar";
+
+  // Background sync: the layer ends durable.
+  store_->SyncLayers();
+  EXPECT_EQ(UnsyncedBoot(l.chain_id), "");
+  auto again = store_->Get("once");
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->layers[0].durable);
+  EXPECT_EQ(again->layers[0].tar_split, l.tar_split);
+
+  // rmi takes the metadata blob with the image.
+  ASSERT_TRUE(store_->Remove("once", false, true));
+  EXPECT_FALSE(content_->Info(l.tar_split).ok());
+  EXPECT_EQ(content_->List()->size(), 0u);
+}
+
+TEST_F(TarSplitImageTest, SaveOfAChangedTreeIsDataLossNotWrongBytes) {
+  auto img = Import(RootfsTar("changed"), "changed");
+  ASSERT_TRUE(img) << img.error().message;
+  std::string sh = LayerTree(*img) + "/bin/sh";
+  auto before = ReadFile(sh);
+  ASSERT_TRUE(before);
+  std::string bad = *before;
+  bad[0] = 'X';  // same size
+  ASSERT_TRUE(WriteFileAtomic(sh, bad, 0755));
+  StringWriter saved;
+  Status st = store_->Save({"changed"}, saved);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, Code::kDataLoss) << st.error().message;
+  EXPECT_EQ(saved.str().find(bad), std::string::npos) << "the changed bytes never went out whole";
+}
+
+TEST_F(TarSplitImageTest, LayerThatCannotBeSegmentedIsStoredWholeAndDurable) {
+  RawTar t;
+  t.File("a", "first").File("b", "bee").File("a", "second: replaces the first");
+  std::string tar = t.Finish();
+  auto img = Import(tar, "twice");
+  ASSERT_TRUE(img) << img.error().message;
+  const LayerInfo& l = img->layers[0];
+  EXPECT_FALSE(l.tar_split.valid());
+  EXPECT_TRUE(l.durable);
+  auto blob = content::ReadBlob(*content_, l.blob, 1 << 20);
+  ASSERT_TRUE(blob) << "stored whole";
+  EXPECT_TRUE(*blob == tar);
+  EXPECT_EQ(UnsyncedBoot(l.chain_id), "");
+  StringWriter saved;
+  ASSERT_TRUE(store_->Save({"twice"}, saved));
+  EXPECT_TRUE(TarFiles(saved.str())[oci::BlobPath(l.blob)] == tar);
+}
+
+TEST_F(TarSplitImageTest, StartAfterPowerLossDropsADamagedUnsyncedLayerAndKeepsAnIntactOne) {
+  auto bad = Import(RootfsTar("damaged"), "damaged");
+  auto good = Import(RootfsTar("intact"), "intact");
+  ASSERT_TRUE(bad && good);
+  store_->SyncLayers();
+  // As if the machine went down before the background sync, in boot "boot-0".
+  MarkUnsynced(bad->layers[0].chain_id, "boot-0");
+  MarkUnsynced(good->layers[0].chain_id, "boot-0");
+  std::string sh = LayerTree(*bad) + "/bin/sh";
+  ASSERT_TRUE(WriteFileAtomic(sh, std::string("#!shell damageX"), 0755));  // same size, lost
+
+  Reopen("boot-2");
+
+  auto gone = store_->Resolve("damaged");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, Code::kNotFound);
+  EXPECT_EQ(UnsyncedBoot(bad->layers[0].chain_id), "<no row>");
+  EXPECT_FALSE(snapshots_->HasCommitted(bad->layers[0].chain_id.ToString()).value());
+  EXPECT_FALSE(content_->Info(bad->layers[0].tar_split).ok());
+
+  auto kept = store_->Get("intact");
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_EQ(UnsyncedBoot(good->layers[0].chain_id), "") << "verified, then marked durable";
+  StringWriter saved;
+  EXPECT_TRUE(store_->Save({"intact"}, saved));
+}
+
+TEST_F(TarSplitImageTest, StartAfterPowerLossDropsALayerMissingAnEntryWithoutData) {
+  auto img = Import(RootfsTar("nolink"), "nolink");
+  ASSERT_TRUE(img);
+  store_->SyncLayers();
+  MarkUnsynced(img->layers[0].chain_id, "boot-0");
+  ASSERT_EQ(::unlink((LayerTree(*img) + "/bin/ls").c_str()), 0);  // the symlink: not in the data
+  Reopen("boot-2");
+  EXPECT_FALSE(store_->Resolve("nolink").ok());
+}
+
+TEST_F(TarSplitImageTest, RestartInTheSameBootSyncsWithoutDroppingAnything) {
+  auto img = Import(RootfsTar("same"), "same");
+  ASSERT_TRUE(img);
+  store_->SyncLayers();
+  MarkUnsynced(img->layers[0].chain_id, "boot-1");
+  Reopen("boot-1");
+  EXPECT_TRUE(store_->Resolve("same").ok());
+  EXPECT_EQ(UnsyncedBoot(img->layers[0].chain_id), "");
+}
+
+TEST_F(TarSplitImageTest, LayersStoredWholeBeforeStillSaveAndLoad) {
+  // A layer stored the old way: its blob in content, no tar-split (as a load of blobs/ does).
+  auto img = Import(RootfsTar("old"), "old");
+  ASSERT_TRUE(img);
+  StringWriter saved;
+  ASSERT_TRUE(store_->Save({"old"}, saved));
+  ASSERT_TRUE(store_->Remove("old", false, true));
+  StringReader r(saved.str());
+  ASSERT_TRUE(store_->Load(r, nullptr));
+  auto loaded = store_->Get("old");
+  ASSERT_TRUE(loaded);
+  EXPECT_FALSE(loaded->layers[0].tar_split.valid());
+  EXPECT_TRUE(content_->Info(loaded->layers[0].blob).ok());
+  StringWriter again;
+  ASSERT_TRUE(store_->Save({"old"}, again));
+  EXPECT_TRUE(again.str() == saved.str()) << "save, rmi, load, save: the same bytes";
 }
 
 }  // namespace

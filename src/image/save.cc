@@ -67,6 +67,14 @@ Status ImageStore::Save(const std::vector<std::string>& names, Writer& out) {
     uint64_t size = static_cast<uint64_t>(blob->size());
     return tar->AddFile(oci::BlobPath(d), *blob, size, 0444);
   };
+  // A layer kept as tree + tar-split is regenerated, verified against its diff_id as it streams.
+  auto add_layer = [&](const LayerInfo& l) -> Status {
+    if (!written.insert(l.blob).second) return Ok();
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Reader> blob, impl_->OpenLayerBlob(l));
+    Status st = tar->AddFile(oci::BlobPath(l.blob), *blob, static_cast<uint64_t>(l.blob_size), 0444);
+    if (!st) return std::move(st).error().WithContext("save layer " + l.blob.ToString());
+    return Ok();
+  };
 
   oci::Index index;
   index.schema_version = 2;
@@ -74,7 +82,7 @@ Status ImageStore::Save(const std::vector<std::string>& names, Writer& out) {
   std::vector<oci::DockerArchiveEntry> entries;
   for (const SaveItem& item : items) {
     const Image& img = item.image;
-    for (const LayerInfo& l : img.layers) BERTH_RETURN_IF_ERROR(add_blob(l.blob));
+    for (const LayerInfo& l : img.layers) BERTH_RETURN_IF_ERROR(add_layer(l));
     BERTH_RETURN_IF_ERROR(add_blob(img.id));
     BERTH_RETURN_IF_ERROR(add_blob(img.manifest));
     BERTH_ASSIGN_OR_RETURN(auto manifest_info, impl_->content.Info(img.manifest));

@@ -71,6 +71,10 @@ class Snapshotter {
   // The writable directory of an active snapshot, for applying a layer diff straight into it
   // (whiteouts in overlay form: 0/0 char devices, trusted.overlay.opaque=y).
   virtual Result<std::string> UpperPath(const std::string& key) = 0;
+  // The directory holding committed snapshot `name`'s own tree (what its layer added), for
+  // reading it back, never for writing (a layer kept as tree + tar-split metadata is
+  // regenerated from it). FailedPrecondition unless committed.
+  virtual Result<std::string> LayerPath(const std::string& name) = 0;
 
   // Turns active `key` into committed `name`. FailedPrecondition unless `key` is active;
   // AlreadyExists if `name` is taken.

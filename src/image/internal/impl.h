@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "content/content.h"
 #include "image/image_store.h"
+#include "image/internal/layer_syncer.h"
 #include "oci/digest.h"
 #include "snapshot/snapshotter.h"
 #include "sql/database.h"
@@ -34,9 +35,15 @@ struct ImageStore::Impl {
   // operation is creating is never removed by another's rollback. Reads do not take it.
   std::mutex op_mu;
 
+  // Last member: destroyed (its pending syncs finished, its thread joined) before the rest.
+  std::unique_ptr<LayerSyncer> syncer;
+
   Impl(sql::Database& d, content::Store& c, snapshot::Snapshotter& s, sys::Syscalls& y,
        StoreOptions o)
-      : db(d), content(c), snapshots(s), sys(y), options(std::move(o)) {}
+      : db(d), content(c), snapshots(s), sys(y), options(std::move(o)) {
+    syncer = std::make_unique<LayerSyncer>(
+        [this](const std::vector<oci::Digest>& chains) { SyncLayersNow(chains); });
+  }
 
   // --- metadata (image_store.cc) ---
   Result<std::optional<LayerInfo>> FindLayer(const oci::Digest& chain_id);
@@ -57,6 +64,22 @@ struct ImageStore::Impl {
   Result<LayerInfo> UnpackLayer(Reader& blob, const oci::Digest& parent_chain, bool store_blob,
                                 Undo& undo);
   void Rollback(Undo& undo);
+  // The uncompressed or compressed blob of `layer` as its images name it: the stored blob, or
+  // for a layer kept as tree + tar-split the stream regenerated from them, verified against
+  // the diff_id while it streams (DataLoss, never wrong bytes). Size: layer.blob_size.
+  Result<std::unique_ptr<Reader>> OpenLayerBlob(const LayerInfo& layer);
+  // Checks a layer kept as tree + tar-split: its tree against the entries, then the
+  // regenerated stream against the diff_id. DataLoss on any difference.
+  Status VerifyLayer(const LayerInfo& layer);
+
+  // --- durability (durability.cc) ---
+  // syncfs of the layers' file system, then their rows are marked durable. Errors are logged
+  // (the layers stay unsynced: the next start syncs or verifies them).
+  void SyncLayersNow(const std::vector<oci::Digest>& chains);
+  // At start: layers left unsynced. From this boot: synced now. From another boot: verified;
+  // images with a layer that fails are deleted and reported lost.
+  Status RecoverUnsyncedLayers();
+
   // Writes a small blob (config, manifest), remembering it in `undo` if it is new.
   Result<oci::Digest> PutBlob(std::string_view bytes, Undo& undo);
 

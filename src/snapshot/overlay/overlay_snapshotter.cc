@@ -306,6 +306,16 @@ Result<std::string> OverlaySnapshotter::UpperPath(const std::string& key) {
   return FsPath(row.id);
 }
 
+Result<std::string> OverlaySnapshotter::LayerPath(const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(Row row, GetRow(name));
+  if (row.kind != Kind::kCommitted) {
+    return MakeError(Code::kFailedPrecondition, "snapshot \"" + name + "\" is " +
+                                                    std::string(KindName(row.kind)) +
+                                                    ", not committed: it has no layer");
+  }
+  return FsPath(row.id);
+}
+
 Status OverlaySnapshotter::Commit(const std::string& name, const std::string& key) {
   if (name.empty()) return MakeError(Code::kInvalidArgument, "snapshot name must not be empty");
   BERTH_ASSIGN_OR_RETURN(Row before, GetRow(key));

@@ -61,6 +61,7 @@ class OverlaySnapshotter final : public Snapshotter {
   Result<std::vector<MountSpec>> View(const std::string& key, const std::string& parent) override;
   Result<std::vector<MountSpec>> Mounts(const std::string& key) override;
   Result<std::string> UpperPath(const std::string& key) override;
+  Result<std::string> LayerPath(const std::string& name) override;
   Status Commit(const std::string& name, const std::string& key) override;
   Status Remove(const std::string& key) override;
   Result<std::vector<Info>> List() override;

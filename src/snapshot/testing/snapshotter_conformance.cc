@@ -37,6 +37,11 @@ void ConformancePrepareCommitStat(Snapshotter& sn) {
   info = sn.Stat("sha256:layer1");
   ASSERT_TRUE(info);
   EXPECT_EQ(info->kind, Kind::kCommitted);
+  auto layer = sn.LayerPath("sha256:layer1");
+  ASSERT_TRUE(layer) << layer.error().message;
+  auto hello = ReadFile(*layer + "/hello");
+  ASSERT_TRUE(hello) << "the committed layer's tree holds what was written into the upper";
+  EXPECT_EQ(*hello, "world");
 
   ASSERT_TRUE(sn.Prepare("ctr", "sha256:layer1"));
   info = sn.Stat("ctr");
@@ -89,6 +94,7 @@ void ConformanceViewHasNoUpperAndCannotCommit(Snapshotter& sn) {
   EXPECT_EQ(sn.UpperPath("v").error().code, Code::kFailedPrecondition);
   EXPECT_EQ(sn.Commit("name", "v").error().code, Code::kFailedPrecondition);
   EXPECT_EQ(sn.UpperPath("sha256:l1").error().code, Code::kFailedPrecondition);
+  EXPECT_EQ(sn.LayerPath("v").error().code, Code::kFailedPrecondition);
   ASSERT_TRUE(sn.Remove("v").ok());
 }
 

@@ -15,6 +15,7 @@
 
 #include "archive/apply.h"
 #include "archive/tar_reader.h"
+#include "archive/tar_split.h"
 #include "archive/testing/fs_snapshot.h"
 #include "archive/testing/raw_tar.h"
 #include "archive/write_tree.h"
@@ -318,6 +319,61 @@ TEST_F(ApplyLayerPrivilegedTest, DevicesFifosSetuidOwnersAndTimes) {
   EXPECT_EQ(l.st_gid, 44u);
   EXPECT_EQ(l.st_mtim.tv_sec, 1500000000);
   EXPECT_EQ(l.st_mtim.tv_nsec, 250000000);
+}
+
+// A layer kept as tree + tar-split, as root: whiteouts, opaque directories, devices, owners,
+// setuid and unreadable files regenerate byte for byte, and a lost whiteout is found.
+TEST_F(ApplyLayerPrivilegedTest, TarSplitRegeneratesWhiteoutsDevicesAndOwners) {
+  RawTar tar;
+  RawHeader h;
+  h.name = "etc/.wh.passwd";  // a whiteout of a lower layer's file
+  h.uid = 12;
+  tar.Dir("etc/").Add(h).Dir("var/").File("var/.wh..wh..opq", "").File("var/new", "n");
+  h = RawHeader{};
+  h.name = "dev/null";
+  h.typeflag = '3';
+  h.devmajor = 1;
+  h.devminor = 3;
+  h.mode = 0666;
+  tar.Add(h);
+  h = RawHeader{};
+  h.name = "run/fifo";
+  h.typeflag = '6';
+  h.mode = 0620;
+  tar.Add(h);
+  h = RawHeader{};
+  h.name = "usr/bin/su";
+  h.mode = 04755;
+  h.uid = 1000;
+  h.gid = 1000;
+  tar.Pax({{"mtime", "1700000000.123456789"}, {"SCHILY.xattr.trusted.app", "t"}})
+      .Add(h, std::string(70000, 's'));
+  tar.File("etc/shadow", "root:*:1::::::\n", 0000);
+  std::string layer = tar.Finish();
+
+  TarSplitRecorder rec(root_fd_.get(), sys_, {});
+  StringReader r(layer);
+  ApplyOptions o;
+  o.recorder = &rec;
+  Result<ApplyResult> applied = ApplyLayer(r, root_fd_.get(), o, sys_);
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_FALSE(rec.fell_back()) << rec.fallback_reason();
+
+  auto regen = NewTarSplitReader(std::make_unique<StringReader>(rec.metadata()),
+                                 root_fd_.get(), sys_);
+  ASSERT_TRUE(regen) << regen.error().message;
+  auto bytes = ReadAll(**regen, 1 << 24);
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  EXPECT_TRUE(*bytes == layer);
+  StringReader meta(rec.metadata());
+  Status ok = VerifyTarSplitTree(meta, root_fd_.get(), sys_);
+  EXPECT_TRUE(ok) << ok.error().message;
+
+  ASSERT_EQ(::unlink(In("etc/passwd").c_str()), 0);  // the whiteout device, as if never written
+  StringReader meta2(rec.metadata());
+  Status lost = VerifyTarSplitTree(meta2, root_fd_.get(), sys_);
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, Code::kDataLoss);
 }
 
 TEST_F(ApplyLayerPrivilegedTest, XattrsAppliedExceptOverlayOnesAndRefusedOnes) {
