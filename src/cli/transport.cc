@@ -219,16 +219,26 @@ Result<std::unique_ptr<Connection>> Open(const HostSpec& host) {
   return conn;
 }
 
+// A new connection with `request` written on it.
+Result<std::unique_ptr<Connection>> OpenAndSend(const HostSpec& host,
+                                                const std::string& user_agent,
+                                                const Request& request, bool upgrade) {
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Open(host));
+  spdlog::debug("{} {} ({})", request.method, request.path, upgrade ? "upgrade" : "pending");
+  http::request<http::string_body> req = BuildRequest(host, user_agent, request, upgrade);
+  boost::system::error_code ec;
+  http::write(conn->socket, req, ec);
+  if (ec) return IoError(request, ec);
+  return conn;
+}
+
 }  // namespace
 
 Result<Upgraded> UpgradeOver(const HostSpec& host, const std::string& user_agent,
                              const Request& request) {
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Open(host));
-  spdlog::debug("{} {} (upgrade)", request.method, request.path);
-  http::request<http::string_body> req = BuildRequest(host, user_agent, request, true);
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                         OpenAndSend(host, user_agent, request, true));
   boost::system::error_code ec;
-  http::write(conn->socket, req, ec);
-  if (ec) return IoError(request, ec);
   http::response_parser<http::string_body> parser;
   parser.body_limit(1 << 20);
   http::read_header(conn->socket, conn->buffer, parser, ec);
@@ -376,12 +386,8 @@ Result<std::unique_ptr<Transport>> NewTransport(const HostSpec& host, std::strin
 Result<std::unique_ptr<PendingResponse>> SendOver(const HostSpec& host,
                                                   const std::string& user_agent,
                                                   const Request& request) {
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Open(host));
-  spdlog::debug("{} {} (pending)", request.method, request.path);
-  http::request<http::string_body> req = BuildRequest(host, user_agent, request, false);
-  boost::system::error_code ec;
-  http::write(conn->socket, req, ec);
-  if (ec) return IoError(request, ec);
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                         OpenAndSend(host, user_agent, request, false));
   return std::unique_ptr<PendingResponse>(
       std::make_unique<SocketPending>(std::move(conn), request));
 }
