@@ -138,7 +138,9 @@ std::vector<std::string> DefaultCapabilities() {
 std::vector<std::string> AllCapabilities() {
   std::vector<std::string> out;
   for (const CapInfo& info : CapTable()) {
-    if (info.supported) out.push_back(info.name);
+    if (info.supported && cap_get_bound(static_cast<cap_value_t>(info.bit)) > 0) {
+      out.push_back(info.name);
+    }
   }
   return out;
 }

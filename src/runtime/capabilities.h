@@ -31,7 +31,10 @@ Result<CapabilitySets> ResolveCapabilities(const oci::LinuxCapabilities& caps);
 // Docker's default set (moby oci/caps/defaults.go): CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW
 // SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE, with CAP_ prefix.
 std::vector<std::string> DefaultCapabilities();
-// Every capability the running kernel knows (for --privileged), with CAP_ prefix.
+// Every capability the running kernel knows and this process's bounding set holds (for
+// --privileged and --cap-add ALL), with CAP_ prefix: what moby's GetAllCapabilities gives. A
+// capability outside the bounding set can never be granted (capset fails with EPERM, and the
+// container would not start at all, as on a host whose root lacks CAP_SYS_RESOURCE).
 std::vector<std::string> AllCapabilities();
 
 // Docker's TweakCapabilities: start from `base` (DefaultCapabilities()), add `add`, remove

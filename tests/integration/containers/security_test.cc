@@ -2,6 +2,7 @@
 // inside the container and the host is unchanged.
 #include <sys/stat.h>
 
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -23,6 +24,28 @@ class SecurityTest : public ContainerFixture {
     return Docker(d_, args);
   }
 };
+
+// --privileged grants what the daemon itself may hold (moby's GetAllCapabilities): on this VM
+// root's bounding set lacks CAP_SYS_RESOURCE, and asking the kernel for every capability it
+// knows made every privileged start fail at capset with EPERM.
+TEST_F(SecurityTest, PrivilegedGetsTheDaemonsBoundingSet) {
+  std::string bounding;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("CapBnd:", 0) == 0) bounding = Trim(line.substr(7));
+  }
+  ASSERT_FALSE(bounding.empty());
+  const std::vector<std::string> args = {"run", "--rm", "--privileged", "busybox", "sh", "-c",
+                                         "grep CapEff /proc/self/status"};
+  Run b = Berth(d_, args);
+  EXPECT_EQ(b.exit_code, 0) << b.output << Log(d_);
+  EXPECT_EQ(Trim(b.output), "CapEff:\t" + bounding);
+  if (!docker_.empty()) {
+    Run k = Docker(d_, args);
+    EXPECT_EQ(k.exit_code, 0) << k.output;
+    EXPECT_EQ(k.output, b.output);
+  }
+}
 
 TEST_F(SecurityTest, OnlyStdioDescriptorsReachTheContainer) {
   BERTH_SKIP_WITHOUT_DOCKER();
