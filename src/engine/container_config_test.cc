@@ -555,21 +555,21 @@ TEST(BuildSpecTest, ResourcesMath) {
   const vector<Case> cases = {
       {"nothing", HostConfig{}, oci::LinuxResources{}},
       {"memory doubles swap", with([&](HostConfig& h) { h.memory = m; }),
-       oci::LinuxResources{oci::LinuxMemory{m, {}, 2 * m, {}}, {}, {}}},
+       oci::LinuxResources{oci::LinuxMemory{m, {}, 2 * m, {}}, {}, {}, {}}},
       {"unlimited swap", with([&](HostConfig& h) {
          h.memory = m;
          h.memory_swap = -1;
        }),
-       oci::LinuxResources{oci::LinuxMemory{m, {}, -1, {}}, {}, {}}},
+       oci::LinuxResources{oci::LinuxMemory{m, {}, -1, {}}, {}, {}, {}}},
       {"explicit swap", with([&](HostConfig& h) {
          h.memory = m;
          h.memory_swap = 3 * m;
        }),
-       oci::LinuxResources{oci::LinuxMemory{m, {}, 3 * m, {}}, {}, {}}},
+       oci::LinuxResources{oci::LinuxMemory{m, {}, 3 * m, {}}, {}, {}, {}}},
       {"cpus 1.5", with([](HostConfig& h) { h.nano_cpus = 1'500'000'000; }),
-       oci::LinuxResources{{}, oci::LinuxCpu{{}, 150000, 100000, "", ""}, {}}},
+       oci::LinuxResources{{}, oci::LinuxCpu{{}, 150000, 100000, "", ""}, {}, {}}},
       {"cpus 0.01", with([](HostConfig& h) { h.nano_cpus = 10'000'000; }),
-       oci::LinuxResources{{}, oci::LinuxCpu{{}, 1000, 100000, "", ""}, {}}},
+       oci::LinuxResources{{}, oci::LinuxCpu{{}, 1000, 100000, "", ""}, {}, {}}},
       {"shares quota period cpuset", with([](HostConfig& h) {
          h.cpu_shares = 512;
          h.cpu_quota = 50000;
@@ -577,19 +577,58 @@ TEST(BuildSpecTest, ResourcesMath) {
          h.cpuset_cpus = "0-1";
          h.cpuset_mems = "0";
        }),
-       oci::LinuxResources{{}, oci::LinuxCpu{512u, 50000, 200000u, "0-1", "0"}, {}}},
+       oci::LinuxResources{{}, oci::LinuxCpu{512u, 50000, 200000u, "0-1", "0"}, {}, {}}},
       {"pids", with([](HostConfig& h) { h.pids_limit = 100; }),
-       oci::LinuxResources{{}, {}, oci::LinuxPids{100}}},
+       oci::LinuxResources{{}, {}, oci::LinuxPids{100}, {}}},
       {"pids 0 unlimited", with([](HostConfig& h) { h.pids_limit = 0; }),
-       oci::LinuxResources{{}, {}, oci::LinuxPids{-1}}},
+       oci::LinuxResources{{}, {}, oci::LinuxPids{-1}, {}}},
       {"pids -1 unlimited", with([](HostConfig& h) { h.pids_limit = -1; }),
-       oci::LinuxResources{{}, {}, oci::LinuxPids{-1}}},
+       oci::LinuxResources{{}, {}, oci::LinuxPids{-1}, {}}},
   };
   for (const Case& tc : cases) {
     oci::RuntimeSpec s = MustBuild(EchoConfig(), tc.h);
     ASSERT_TRUE(s.linux_.resources) << tc.name;
-    EXPECT_EQ(*s.linux_.resources, tc.want) << tc.name;
+    oci::LinuxResources got = *s.linux_.resources;
+    got.devices.clear();  // DeviceRulesTest
+    EXPECT_EQ(got, tc.want) << tc.name;
   }
+}
+
+TEST(DeviceRulesTest, DenyAllThenRuncsDefaultsAndTheSpecsDevices) {
+  oci::RuntimeSpec s = MustBuild(EchoConfig(), HostConfig{});
+  ASSERT_TRUE(s.linux_.resources);
+  const auto& rules = s.linux_.resources->devices;
+  ASSERT_GE(rules.size(), 3u);
+  EXPECT_EQ(rules[0], (oci::LinuxDeviceCgroup{false, "a", std::nullopt, std::nullopt, "rwm"}));
+  EXPECT_EQ(rules[1], (oci::LinuxDeviceCgroup{true, "c", std::nullopt, std::nullopt, "m"}));
+  EXPECT_EQ(rules[2], (oci::LinuxDeviceCgroup{true, "b", std::nullopt, std::nullopt, "m"}));
+  auto allowed = [&](int64_t major, std::optional<int64_t> minor) {
+    return std::any_of(rules.begin() + 1, rules.end(), [&](const oci::LinuxDeviceCgroup& r) {
+      return r.allow && r.type == "c" && r.major == major && r.minor == minor && r.access == "rwm";
+    });
+  };
+  for (const auto& [major, minor] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 2}}) {
+    EXPECT_TRUE(allowed(major, minor)) << major << ":" << minor;
+  }
+  EXPECT_TRUE(allowed(136, std::nullopt));  // /dev/pts/*
+  for (const oci::LinuxDevice& d : s.linux_.devices) {
+    EXPECT_TRUE(allowed(d.major, d.minor)) << d.path;
+  }
+  // Nothing else: no block device, no /dev/mem (1:1), no disk.
+  EXPECT_FALSE(allowed(1, 1));
+  EXPECT_FALSE(std::any_of(rules.begin() + 1, rules.end(), [](const oci::LinuxDeviceCgroup& r) {
+    return r.allow && (r.type == "a" || (r.type == "b" && r.access != "m"));
+  }));
+}
+
+TEST(DeviceRulesTest, PrivilegedMayUseEveryDevice) {
+  HostConfig h;
+  h.privileged = true;
+  oci::RuntimeSpec s = MustBuild(EchoConfig(), h);
+  ASSERT_TRUE(s.linux_.resources);
+  EXPECT_EQ(s.linux_.resources->devices,
+            (std::vector<oci::LinuxDeviceCgroup>{{true, "a", std::nullopt, std::nullopt, "rwm"}}));
 }
 
 // --- the process ----------------------------------------------------------------------------

@@ -371,6 +371,33 @@ oci::LinuxResources BuildResources(const HostConfig& h) {
   return r;
 }
 
+// The device cgroup, as dockerd + runc set it: a privileged container may use every device;
+// any other, once everything is denied, may mknod any node but open only the devices runc
+// allows (null, zero, full, random, urandom, tty, ptmx, pts, tun) and those in its spec. So
+// CAP_MKNOD (in Docker's default set) cannot make a node of the host's disk that opens.
+std::vector<oci::LinuxDeviceCgroup> DeviceRules(bool privileged,
+                                                const std::vector<oci::LinuxDevice>& devices) {
+  if (privileged) return {{true, "a", std::nullopt, std::nullopt, "rwm"}};
+  std::vector<oci::LinuxDeviceCgroup> rules = {
+      {false, "a", std::nullopt, std::nullopt, "rwm"},
+      {true, "c", std::nullopt, std::nullopt, "m"},
+      {true, "b", std::nullopt, std::nullopt, "m"},
+  };
+  struct Allowed {
+    int64_t major;
+    std::optional<int64_t> minor;
+  };
+  for (const Allowed& a : {Allowed{1, 3}, Allowed{1, 5}, Allowed{1, 7}, Allowed{1, 8},
+                           Allowed{1, 9}, Allowed{5, 0}, Allowed{5, 2}, Allowed{136, std::nullopt},
+                           Allowed{10, 200}}) {
+    rules.push_back({true, "c", a.major, a.minor, "rwm"});
+  }
+  for (const oci::LinuxDevice& d : devices) {
+    if (d.type == "c" || d.type == "b") rules.push_back({true, d.type, d.major, d.minor, "rwm"});
+  }
+  return rules;
+}
+
 std::string HostHostname() {
   char name[HOST_NAME_MAX + 1] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return "";
@@ -463,6 +490,7 @@ Result<oci::RuntimeSpec> BuildSpec(const ContainerConfig& config, const HostConf
   while (!parent.empty() && parent.back() == '/') parent.pop_back();
   linux_.cgroups_path = parent + "/" + inputs.id;
   linux_.resources = BuildResources(h);
+  linux_.resources->devices = DeviceRules(h.privileged, linux_.devices);
   linux_.sysctl = h.sysctls;
 
   if (!h.privileged && sec.seccomp != "unconfined") {

@@ -204,8 +204,30 @@ Result<LinuxDevice> DeviceFromJson(const Json& j, std::string_view what) {
   return d;
 }
 
+Result<LinuxDeviceCgroup> DeviceCgroupFromJson(const Json& j, std::string_view what) {
+  LinuxDeviceCgroup d;
+  BERTH_ASSIGN_OR_RETURN(auto allow, internal::GetBool(j, "allow", what));
+  if (!allow) return Required(what, "allow");
+  d.allow = *allow;
+  BERTH_ASSIGN_OR_RETURN(d.type, GetStringOr(j, "type", what));
+  if (!d.type.empty() && d.type != "a" && d.type != "c" && d.type != "b") {
+    return MakeError(Code::kInvalidArgument,
+                     FieldName(what, "type") + ": \"" + d.type + "\" is not a, c or b");
+  }
+  BERTH_ASSIGN_OR_RETURN(d.major, internal::GetInt64(j, "major", what));
+  BERTH_ASSIGN_OR_RETURN(d.minor, internal::GetInt64(j, "minor", what));
+  BERTH_ASSIGN_OR_RETURN(d.access, GetStringOr(j, "access", what));
+  if (d.access.find_first_not_of("rwm") != std::string::npos) {
+    return MakeError(Code::kInvalidArgument,
+                     FieldName(what, "access") + ": \"" + d.access + "\" is not some of rwm");
+  }
+  return d;
+}
+
 Result<LinuxResources> ResourcesFromJson(const Json& j, std::string_view what) {
   LinuxResources r;
+  BERTH_ASSIGN_OR_RETURN(r.devices, GetObjectArray<LinuxDeviceCgroup>(j, "devices", what,
+                                                                      DeviceCgroupFromJson));
   BERTH_ASSIGN_OR_RETURN(const Json* memory, GetObject(j, "memory", what));
   if (memory) {
     std::string w = FieldName(what, "memory");
@@ -362,6 +384,19 @@ OrderedJson ProcessToJson(const Process& p) {
 
 OrderedJson ResourcesToJson(const LinuxResources& r) {
   OrderedJson j = OrderedJson::object();
+  if (!r.devices.empty()) {
+    OrderedJson devices = OrderedJson::array();
+    for (const LinuxDeviceCgroup& d : r.devices) {
+      OrderedJson e = OrderedJson::object();
+      e["allow"] = d.allow;
+      if (!d.type.empty()) e["type"] = d.type;
+      if (d.major) e["major"] = *d.major;
+      if (d.minor) e["minor"] = *d.minor;
+      if (!d.access.empty()) e["access"] = d.access;
+      devices.push_back(std::move(e));
+    }
+    j["devices"] = std::move(devices);
+  }
   if (r.memory) {
     OrderedJson m = OrderedJson::object();
     if (r.memory->limit) m["limit"] = *r.memory->limit;

@@ -116,10 +116,21 @@ struct LinuxPids {
   friend bool operator==(const LinuxPids&, const LinuxPids&) = default;
 };
 
+// One rule of the device cgroup (linux.resources.devices), applied in order.
+struct LinuxDeviceCgroup {
+  bool allow = false;
+  std::string type;              // "a" (all), "c", "b"; "" is "a"
+  std::optional<int64_t> major;  // none: any
+  std::optional<int64_t> minor;
+  std::string access;            // some of "rwm"; "" is "rwm"
+  friend bool operator==(const LinuxDeviceCgroup&, const LinuxDeviceCgroup&) = default;
+};
+
 struct LinuxResources {
   std::optional<LinuxMemory> memory;
   std::optional<LinuxCpu> cpu;
   std::optional<LinuxPids> pids;
+  std::vector<LinuxDeviceCgroup> devices;
   friend bool operator==(const LinuxResources&, const LinuxResources&) = default;
 };
 

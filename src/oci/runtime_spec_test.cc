@@ -48,7 +48,9 @@ constexpr std::string_view kRuncConfig = R"({
     "uidMappings": [],
     "sysctl": {"net.ipv4.ip_forward": "1"},
     "resources": {
-      "devices": [{"allow": false, "access": "rwm"}],
+      "devices": [{"allow": false, "access": "rwm"},
+                  {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+                  {"allow": true, "type": "c", "major": 136, "access": "rw"}],
       "memory": {"limit": 536870912, "swap": -1},
       "cpu": {"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0-1"},
       "pids": {"limit": 100}
@@ -112,6 +114,11 @@ TEST(RuntimeSpecTest, ParsesRuncConfig) {
   ASSERT_TRUE(s->linux_.resources->cpu);
   EXPECT_EQ(s->linux_.resources->cpu->quota, 50000);
   EXPECT_EQ(s->linux_.resources->cpu->cpus, "0-1");
+  ASSERT_EQ(s->linux_.resources->devices.size(), 3u);
+  EXPECT_EQ(s->linux_.resources->devices[0],
+            (LinuxDeviceCgroup{false, "", std::nullopt, std::nullopt, "rwm"}));
+  EXPECT_EQ(s->linux_.resources->devices[2],
+            (LinuxDeviceCgroup{true, "c", 136, std::nullopt, "rw"}));
   ASSERT_TRUE(s->linux_.resources->pids);
   EXPECT_EQ(s->linux_.resources->pids->limit, 100);
   EXPECT_EQ(s->linux_.cgroups_path, "/berth/abc");

@@ -148,6 +148,22 @@ TEST(CgroupPlanTest, V1OrderAndValues) {
   EXPECT_EQ(no_swap.size(), want.size() - 1);
 }
 
+TEST(CgroupPlanTest, V1DeviceRulesComeInOrderAsTheKernelReadsThem) {
+  oci::LinuxResources r;
+  r.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"},
+               {true, "c", std::nullopt, std::nullopt, "m"},
+               {true, "c", 1, 3, "rwm"},
+               {true, "c", 136, std::nullopt, "rw"},
+               {false, "b", 8, 0, ""},
+               {true, "", std::nullopt, std::nullopt, ""}};
+  const std::vector<CgroupWrite> want = {
+      {"devices.deny", "a"},           {"devices.allow", "c *:* m"},
+      {"devices.allow", "c 1:3 rwm"},  {"devices.allow", "c 136:* rw"},
+      {"devices.deny", "b 8:0 rwm"},   {"devices.allow", "a"},
+  };
+  EXPECT_EQ(internal::PlanV1Writes(r, false), want);
+}
+
 TEST(CgroupPlanTest, V2ConvertsSwapSharesAndQuota) {
   auto w = internal::PlanV2Writes(FullResources(), /*has_swap=*/true);
   ASSERT_TRUE(w) << w.error().message;

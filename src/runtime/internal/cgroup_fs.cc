@@ -68,8 +68,25 @@ Status RemoveOne(const std::string& dir, std::chrono::milliseconds busy_timeout)
 
 }  // namespace
 
+namespace {
+
+// A devices.allow / devices.deny line.
+std::string DeviceRuleValue(const oci::LinuxDeviceCgroup& d) {
+  if (d.type.empty() || d.type == "a") return "a";  // the kernel reads nothing after "a"
+  auto number = [](const std::optional<int64_t>& n) {
+    return n && *n >= 0 ? std::to_string(*n) : std::string("*");
+  };
+  return d.type + " " + number(d.major) + ":" + number(d.minor) + " " +
+         (d.access.empty() ? std::string("rwm") : d.access);
+}
+
+}  // namespace
+
 std::vector<CgroupWrite> PlanV1Writes(const oci::LinuxResources& resources, bool has_memsw) {
   std::vector<CgroupWrite> w;
+  for (const oci::LinuxDeviceCgroup& d : resources.devices) {
+    w.push_back({d.allow ? "devices.allow" : "devices.deny", DeviceRuleValue(d)});
+  }
   if (resources.memory) {
     const oci::LinuxMemory& m = *resources.memory;
     // A fresh cgroup's memsw limit is unlimited, so the memory limit goes first: memsw must

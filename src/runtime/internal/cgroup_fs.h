@@ -28,7 +28,8 @@ struct CgroupWrite {
   friend bool operator==(const CgroupWrite&, const CgroupWrite&) = default;
 };
 
-// v1 files: memory.limit_in_bytes, memory.soft_limit_in_bytes, memory.memsw.limit_in_bytes (only
+// v1 files: devices.deny and devices.allow (linux.resources.devices, in order: "a" or
+// "c 1:3 rwm"), memory.limit_in_bytes, memory.soft_limit_in_bytes, memory.memsw.limit_in_bytes (only
 // when `has_memsw`: swap accounting on), memory.swappiness, cpu.shares, cpu.cfs_period_us (before
 // the quota), cpu.cfs_quota_us, cpuset.cpus, cpuset.mems, pids.max. In the order to apply.
 std::vector<CgroupWrite> PlanV1Writes(const oci::LinuxResources& resources, bool has_memsw);
