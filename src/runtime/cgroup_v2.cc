@@ -4,6 +4,7 @@
 //   <root>/berth/cgroup.subtree_control   the same, so <id> gets the controllers' files
 //   <root>/berth/<id>/{cgroup.procs, cgroup.freeze, cgroup.events, cgroup.kill,
 //                      memory.max, memory.swap.max, cpu.weight, cpu.max, cpuset.*, pids.max}
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <set>
@@ -14,9 +15,11 @@
 
 #include "base/cleanup.h"
 #include "base/file.h"
+#include "base/unique_fd.h"
 #include "base/strings.h"
 #include "runtime/internal/cgroup_backends.h"
 #include "runtime/internal/cgroup_fs.h"
+#include "runtime/internal/device_filter.h"
 
 namespace berth::runtime::internal {
 namespace {
@@ -188,6 +191,13 @@ class CgroupV2Manager final : public CgroupManager {
     if (!writes) return std::move(writes).error().WithContext(context);
     for (const CgroupWrite& w : *writes) {
       Status st = WriteCgroupFile(dir, w.file, w.value);
+      if (!st) return std::move(st).error().WithContext(context);
+    }
+    if (!resources.devices.empty()) {
+      // v2 has no devices.allow: the rules become an eBPF program on the cgroup.
+      UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir_fd.valid()) return ErrnoError(context + ": open " + dir);
+      Status st = AttachDeviceFilter(dir_fd.get(), CompileDeviceFilter(resources.devices));
       if (!st) return std::move(st).error().WithContext(context);
     }
     undo.Cancel();

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,6 +144,48 @@ void CgroupConformanceTest::SetUp() {
 }
 
 namespace {
+
+// The device rules as the engine writes them (deny all, mknod anything, open /dev/null's
+// numbers): v1 applies them as devices.deny/allow, v2 as an eBPF program on the cgroup.
+TEST_P(CgroupConformanceTest, DeviceRulesDecideWhatOpens) {
+  oci::LinuxResources r;
+  r.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"},
+               {true, "c", std::nullopt, std::nullopt, "m"},
+               {true, "c", 1, 3, "rwm"}};
+  auto cg = manager_->Create(prefix_ + "/dev", r);
+  ASSERT_TRUE(cg) << cg.error().message;
+  char tmpl[] = "/tmp/berth-devices-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char c;
+    ::close(go[1]);
+    if (::read(go[0], &c, 1) != 1) ::_exit(100);  // moved into the cgroup by now
+    int code = 0;
+    const std::string null_node = dir + "/null", zero_node = dir + "/zero";
+    if (::mknod(null_node.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) code |= 1;
+    if (::mknod(zero_node.c_str(), S_IFCHR | 0666, makedev(1, 5)) != 0) code |= 2;
+    int fd = ::open(null_node.c_str(), O_RDWR);
+    if (fd < 0) code |= 4;
+    fd = ::open(zero_node.c_str(), O_RDONLY);
+    if (fd >= 0 || errno != EPERM) code |= 8;
+    ::_exit(code);
+  }
+  ::close(go[0]);
+  ASSERT_TRUE((*cg)->AddProcess(child));
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  ::close(go[1]);
+  const int status = Reap(child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "bits: 1 mknod null, 2 mknod zero, 4 open null, 8 zero opened or not EPERM";
+  EXPECT_TRUE(RemoveAll(dir));
+  ASSERT_TRUE((*cg)->Destroy());
+}
 
 // v1: a child that joins by itself (OpenSelfJoin + JoinSelf) ends up in every hierarchy, the
 // same as one moved with AddProcess. v2 has nothing to join that way.
