@@ -42,6 +42,9 @@ class Cgroup {
   // for it, 14-31 ms on this VM, the largest cost of a container start. v2 has no such file
   // (its cgroup.procs takes the lock for every writer): empty, and the caller uses AddProcess.
   virtual Result<std::vector<UniqueFd>> OpenSelfJoin() = 0;
+  // v2: the cgroup's directory, for clone3(CLONE_INTO_CGROUP), which creates a process in the
+  // cgroup with no migration at all (kernel 5.7+). v1: an invalid fd.
+  virtual Result<UniqueFd> OpenForClone() = 0;
   // Returns once the freezer reports frozen (v1 freezer.state FROZEN, v2 cgroup.events
   // "frozen 1"); Unavailable after 5 s, the cgroup thawed again. v1 without a freezer hierarchy:
   // FailedPrecondition.

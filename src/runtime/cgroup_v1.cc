@@ -88,6 +88,8 @@ class CgroupV1 final : public Cgroup {
     return fds;
   }
 
+  Result<UniqueFd> OpenForClone() override { return UniqueFd(); }
+
   Status Freeze() override {
     BERTH_ASSIGN_OR_RETURN(std::string dir, Dir("freezer", "freeze"));
     // A write can leave the cgroup FREEZING (a task in an uninterruptible sleep); writing FROZEN

@@ -82,6 +82,12 @@ class CgroupV2 final : public Cgroup {
 
   Result<std::vector<UniqueFd>> OpenSelfJoin() override { return std::vector<UniqueFd>{}; }
 
+  Result<UniqueFd> OpenForClone() override {
+    UniqueFd fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return ErrnoError(Context("open " + dir_));
+    return fd;
+  }
+
   Status Freeze() override {
     Status st = SetFrozen(true);
     if (!st) {

@@ -1,6 +1,7 @@
 #include "runtime/internal/spawn.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -25,6 +26,16 @@ namespace {
 // signal.
 pid_t RawClone(unsigned long flags) {  // NOLINT(runtime/int)
   return static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0));
+}
+
+// The same with clone3(CLONE_INTO_CGROUP): the child is born in the cgroup v2 directory
+// `cgroup_fd`, with no migration afterwards (which waits for an RCU grace period).
+pid_t RawCloneInto(unsigned long flags, int cgroup_fd) {  // NOLINT(runtime/int)
+  clone_args args{};
+  args.flags = (flags & ~0xffUL) | CLONE_INTO_CGROUP;
+  args.exit_signal = flags & 0xff;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
 }
 
 void KillAndReap(pid_t pid) {
@@ -216,8 +227,23 @@ Result<Spawned> Spawn(const ChildSpec& spec, Cgroup* cgroup) {
   }
   std::vector<int> join_fds;
   for (const UniqueFd& fd : join) join_fds.push_back(fd.get());
-  pid_t first =
-      RawClone(static_cast<unsigned long>(spec.clone_flags) | SIGCHLD);  // NOLINT(runtime/int)
+  // v2: the container's init is born in its cgroup (exec's process is forked by a helper that
+  // has joined the namespaces, so it is moved after all).
+  UniqueFd clone_into;
+  if (cgroup != nullptr && join_fds.empty() && !spec.fork_into_pid_ns) {
+    Result<UniqueFd> fd = cgroup->OpenForClone();
+    if (!fd) return std::move(fd).error().WithContext("join cgroup");
+    clone_into = std::move(*fd);
+  }
+  const auto flags = static_cast<unsigned long>(spec.clone_flags) | SIGCHLD;  // NOLINT
+  pid_t first = -1;
+  if (clone_into.valid()) {
+    first = RawCloneInto(flags, clone_into.get());
+    if (first < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+      clone_into.Reset();  // a kernel before 5.7: clone, then move it
+    }
+  }
+  if (!clone_into.valid()) first = RawClone(flags);
   if (first < 0) return ErrnoError("clone");
   if (first == 0) {
     ::close(parent_end.release());
@@ -239,7 +265,7 @@ Result<Spawned> Spawn(const ChildSpec& spec, Cgroup* cgroup) {
     }
     out.pid = msg.pid;
   }
-  if (cgroup != nullptr && join_fds.empty()) {
+  if (cgroup != nullptr && join_fds.empty() && !clone_into.valid()) {
     Status st = cgroup->AddProcess(out.pid);
     if (!st) {
       KillAndReap(out.pid);

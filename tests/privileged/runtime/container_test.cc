@@ -443,6 +443,26 @@ TEST_F(ContainerTest, SymlinkedDestinationStaysInsideTheRoot) {
   EXPECT_NE(::access("/vol-target", F_OK), 0);  // nothing was created on the host
 }
 
+// On cgroup v2 the init is born in its cgroup (clone3 CLONE_INTO_CGROUP); here on the hybrid
+// host's cgroup2 mount, which has no controllers but takes processes all the same.
+TEST_F(ContainerTest, CgroupV2InitStartsInItsCgroup) {
+  if (::access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) != 0) {
+    GTEST_SKIP() << "no cgroup2 mount at /sys/fs/cgroup/unified";
+  }
+  Result<std::unique_ptr<CgroupManager>> manager =
+      CgroupManager::Detect("/sys/fs/cgroup/unified");
+  ASSERT_TRUE(manager) << manager.error().message;
+  ASSERT_EQ((*manager)->version(), 2);
+  std::string cgroup_path = "/berth-runtime-v2-" + std::to_string(::getpid());
+  Result<std::unique_ptr<Cgroup>> cgroup = (*manager)->Create(cgroup_path, {});
+  ASSERT_TRUE(cgroup) << cgroup.error().message;
+  cgroup_ = std::move(*cgroup);
+  cgroup_options_ = cgroup_.get();
+  Outcome o = Run(Spec({"grep", "^0::", "/proc/self/cgroup"}));
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(o.output, "0::" + cgroup_path + "\n");
+}
+
 // What the engine will hand over for `docker run --user 1000 --sysctl ...`: Docker's default
 // capabilities and seccomp profile (no no_new_privs: the filter goes in before the uid change),
 // a cgroup with a pids limit, sysctls and oom_score_adj.
