@@ -66,6 +66,26 @@ TEST_F(SecurityTest, DeviceNodesMadeInsideDoNotOpen) {
   EXPECT_EQ(priv.output.find("Operation not permitted"), std::string::npos) << priv.output;
 }
 
+// keyctl, add_key and request_key are refused by the default seccomp profile (the kernel
+// keyring is not namespaced); unconfined, the same probe gets past seccomp.
+TEST_F(SecurityTest, KeyManagementCallsAreRefused) {
+  auto probe = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> create = {"create", "--name", name};
+    create.insert(create.end(), extra.begin(), extra.end());
+    create.insert(create.end(), {"busybox", "/keyctl-probe"});
+    Run c = Berth(d_, create);
+    EXPECT_EQ(c.exit_code, 0) << c.output << Log(d_);
+    Run cp = Berth(d_, {"cp", KEYCTL_PROBE_PATH, name + ":/keyctl-probe"});
+    EXPECT_EQ(cp.exit_code, 0) << cp.output;
+    Run start = Berth(d_, {"start", "-a", name});
+    EXPECT_EQ(start.exit_code, 0) << start.output;
+    return Trim(start.output);
+  };
+  EXPECT_EQ(probe("kdefault", {}), "keyctl=1 add_key=1 request_key=1");  // EPERM
+  std::string unconfined = probe("kfree", {"--security-opt", "seccomp=unconfined"});
+  EXPECT_EQ(unconfined.find("keyctl=1 "), std::string::npos) << unconfined;
+}
+
 TEST_F(SecurityTest, OnlyStdioDescriptorsReachTheContainer) {
   BERTH_SKIP_WITHOUT_DOCKER();
   // ls opens /proc/self/fd itself as 3.
