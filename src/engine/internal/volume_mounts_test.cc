@@ -1,0 +1,56 @@
+#include "engine/internal/volume_mounts.h"
+
+#include <gtest/gtest.h>
+
+namespace berth::engine::internal {
+namespace {
+
+TEST(ParseMountPointsTest, NamedBindAndAnonymous) {
+  auto got = ParseMountPoints({"data:/data", "/host/dir/:/srv//x:ro", "cache:/c:rw"},
+                              {"/anon", "/data"});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_EQ(got->size(), 4u);
+  const auto& v = *got;
+  EXPECT_EQ(v[0].type, "volume");
+  EXPECT_EQ(v[0].name, "data");
+  EXPECT_EQ(v[0].destination, "/data");
+  EXPECT_EQ(v[0].mode, "z");
+  EXPECT_TRUE(v[0].rw);
+  EXPECT_EQ(v[1].type, "bind");
+  EXPECT_EQ(v[1].source, "/host/dir");
+  EXPECT_EQ(v[1].destination, "/srv/x");
+  EXPECT_FALSE(v[1].rw);
+  EXPECT_EQ(v[1].propagation, "rprivate");
+  EXPECT_TRUE(v[2].rw);
+  EXPECT_EQ(v[3].destination, "/anon");  // /data is covered by the named volume
+  EXPECT_TRUE(v[3].anonymous);
+  EXPECT_TRUE(v[3].name.empty());
+}
+
+TEST(ParseMountPointsTest, BadInputInDockersWords) {
+  auto msg = [](std::vector<std::string> binds, std::vector<std::string> vols = {}) {
+    auto got = ParseMountPoints(binds, vols);
+    EXPECT_FALSE(got.ok());
+    return got.ok() ? std::string() : got.error().message;
+  };
+  EXPECT_EQ(msg({"a:/b:ro:x"}), "invalid volume specification: 'a:/b:ro:x'");
+  EXPECT_EQ(msg({""}), "invalid volume specification: ''");
+  EXPECT_EQ(msg({"vol:/d:rx"}), "invalid mode: rx");
+  EXPECT_EQ(msg({"vol:rel"}),
+            "invalid mount config for type \"volume\": invalid mount path: 'rel' mount path "
+            "must be absolute");
+  EXPECT_EQ(msg({"aa:/d", "/h:/d/"}), "Duplicate mount point: /d");
+  EXPECT_NE(msg({"a/b:/d"}).find("includes invalid characters"), std::string::npos);
+  EXPECT_NE(msg({"..:/d"}).find("includes invalid characters"), std::string::npos);
+  EXPECT_NE(msg({}, {"relative"}).find("must be absolute"), std::string::npos);
+  EXPECT_NE(msg({"vv:/"}).find("destination can't be '/'"), std::string::npos);
+}
+
+TEST(CleanPathTest, Lexical) {
+  EXPECT_EQ(CleanPath("/a//b/../c/"), "/a/c");
+  EXPECT_EQ(CleanPath("/../x"), "/x");
+  EXPECT_EQ(CleanPath("/"), "/");
+}
+
+}  // namespace
+}  // namespace berth::engine::internal
