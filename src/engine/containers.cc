@@ -22,10 +22,12 @@
 #include "engine/events.h"
 #include "engine/internal/container_files.h"
 #include "engine/internal/container_rows.h"
+#include "engine/internal/volume_copy.h"
 #include "engine/internal/volume_mounts.h"
 #include "image/image_store.h"
 #include "oci/runtime_spec.h"
 #include "runtime/cgroup.h"
+#include "runtime/rootfs_access.h"
 #include "shim/client.h"
 #include "shim/json_log.h"
 #include "snapshot/snapshotter.h"
@@ -261,24 +263,13 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
   BERTH_RETURN_IF_ERROR(MakeDirs(c.bundle + "/rootfs", 0711));
   auto undo_dir = Cleanup([&] { (void)RemoveAll(c.bundle); });
 
-  std::unique_lock lock(mu);
-  if (!name.empty()) {
-    if (auto n = names.find(std::string(name)); n != names.end()) {
-      return NameConflict(name, n->second);
-    }
-    c.name = std::string(name);
-  } else {
-    for (int attempt = 0; c.name.empty(); ++attempt) {
-      std::string candidate = internal::RandomName(attempt);
-      if (!names.count(candidate)) c.name = candidate;
-    }
-  }
   // Volumes next (named ones are created on first use), then the row and the volume
   // references in one transaction: a failure removes the volumes made here.
   std::vector<std::string> made_volumes;
   auto undo_volumes = Cleanup([&] {
     for (const std::string& v : made_volumes) (void)o.volumes->Remove(v, /*force=*/true);
   });
+  UniqueFd root;  // the container's rootfs, mounted privately once a volume needs filling
   for (MountPoint& m : c.mounts) {
     if (m.type != "volume") continue;
     if (!m.anonymous) {
@@ -295,6 +286,28 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
     made_volumes.push_back(v.name);
     m.name = v.name;
     m.source = v.mountpoint;
+    // A new volume starts with what the image has at its path (unless "nocopy").
+    if (o.sys != nullptr && m.mode.find("nocopy") == std::string::npos) {
+      if (!root) {
+        BERTH_ASSIGN_OR_RETURN(auto specs, o.snapshots->Mounts(SnapshotKey(c.id)));
+        BERTH_ASSIGN_OR_RETURN(root, runtime::MountPrivately(specs, o.data_root + "/tmp", *o.sys));
+      }
+      BERTH_RETURN_IF_ERROR(internal::CopyImagePath(root.get(), m.destination, m.source,
+                                                    o.data_root + "/tmp", *o.sys));
+    }
+  }
+  root = UniqueFd();
+  std::unique_lock lock(mu);
+  if (!name.empty()) {
+    if (auto n = names.find(std::string(name)); n != names.end()) {
+      return NameConflict(name, n->second);
+    }
+    c.name = std::string(name);
+  } else {
+    for (int attempt = 0; c.name.empty(); ++attempt) {
+      std::string candidate = internal::RandomName(attempt);
+      if (!names.count(candidate)) c.name = candidate;
+    }
   }
   {
     BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(*o.db));

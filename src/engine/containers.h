@@ -37,6 +37,9 @@ class Snapshotter;
 namespace berth::sql {
 class Database;
 }
+namespace berth::sys {
+class Syscalls;
+}
 namespace berth::volume {
 class VolumeStore;
 }
@@ -106,6 +109,7 @@ struct ContainerServiceOptions {
   int host_cpus = 1;
   std::string kernel_release;
   volume::VolumeStore* volumes = nullptr;  // -v volumes; required when a container has one
+  sys::Syscalls* sys = nullptr;  // for filling new volumes from the image; null: left empty
   EventBus* events = nullptr;  // container events go here (create, start, die, ...); optional
 };
 

@@ -305,6 +305,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   co.snapshots = d->snapshots_.get();
   co.images = d->images_.get();
   co.volumes = d->volumes_.get();
+  co.sys = d->sys_.get();
   co.data_root = c.data_root;
   co.exec_root = c.exec_root;
   co.shim_binary = ShimBinary();

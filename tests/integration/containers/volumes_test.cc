@@ -1,6 +1,9 @@
 // Containers with volumes and bind mounts (-v NAME:/dst[:ro], -v /host:/dst, -v /dst) through
 // the stock docker CLI and berth: data shared through a named volume, read-only mounts, inspect's
 // Mounts, rm -v, diff without volume files, and bad -v input that leaves nothing behind.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -100,6 +103,42 @@ TEST_F(ContainerVolumesTest, DiffAndCommitLeaveVolumeFilesOut) {
   Run check = Docker(d_, {"run", "--rm", "withvol:1", "sh", "-c", "ls /data/f || echo none"});
   EXPECT_NE(check.output.find("none"), std::string::npos) << check.output;
   EXPECT_EQ(Docker(d_, {"rm", "df"}).exit_code, 0);
+}
+
+TEST_F(ContainerVolumesTest, NewVolumeStartsWithTheImageContentAtItsPath) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  // Named, at /bin: busybox's applet symlinks are copied as symlinks, and the shell still runs.
+  Run bin = Docker(d_, {"run", "--rm", "-v", "binv:/bin", "busybox", "sh", "-c", "echo ok"});
+  EXPECT_EQ(bin.exit_code, 0) << bin.output << Log(d_);
+  EXPECT_EQ(bin.output, "ok\n");
+  struct stat st {};
+  ASSERT_EQ(::lstat((root_ + "/volumes/binv/_data/sh").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  // Anonymous, at /tmp (1777) and /root (0700): the directory's own mode comes along.
+  Run create = Docker(d_, {"create", "--name", "modes", "-v", "/tmp", "-v", "/root",
+                           "-v", "nc:/etc:nocopy", "busybox", "true"});
+  ASSERT_EQ(create.exit_code, 0) << create.output << Log(d_);
+  auto source_of = [&](const std::string& dst) {
+    return Trim(Docker(d_, {"inspect", "-f",
+                            "{{range .Mounts}}{{if eq .Destination \"" + dst +
+                                "\"}}{{.Source}}{{end}}{{end}}",
+                            "modes"})
+                    .output);
+  };
+  std::string tmp_src = source_of("/tmp");
+  std::string root_src = source_of("/root");
+  ASSERT_EQ(::stat(tmp_src.c_str(), &st), 0) << tmp_src;
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  ASSERT_EQ(::stat(root_src.c_str(), &st), 0) << root_src;
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  // nocopy: left empty.
+  EXPECT_EQ(testing::CountEntries(root_ + "/volumes/nc/_data"), 0u);
+  EXPECT_EQ(Docker(d_, {"rm", "-v", "modes"}).exit_code, 0);
+  // An existing volume is not filled again.
+  ASSERT_EQ(::unlink((root_ + "/volumes/binv/_data/ls").c_str()), 0);
+  Run again = Docker(d_, {"run", "--rm", "-v", "binv:/bin", "busybox", "sh", "-c",
+                          "test -e /bin/ls && echo back || echo gone"});
+  EXPECT_EQ(again.output, "gone\n") << again.output;
 }
 
 TEST_F(ContainerVolumesTest, BadMountsExit125AndLeaveNothing) {
