@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -242,6 +243,47 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
   // Checked before anything is made: a bad -v leaves nothing behind.
   BERTH_ASSIGN_OR_RETURN(c.mounts,
                          internal::ParseMountPoints(c.host_config.binds, c.config.volumes));
+  // --volumes-from CONTAINER[:ro|rw]: its mounts, under this container's own binds and named
+  // volumes (those win a shared destination); they replace anonymous ones at the same path.
+  for (const std::string& spec : c.host_config.volumes_from) {
+    std::vector<std::string> parts = Split(spec, ':');
+    if (parts.empty() || parts[0].empty() || parts.size() > 2) {
+      return MakeError(Code::kInvalidArgument,
+                       fmt::format("invalid volumes-from specification: '{}'", spec));
+    }
+    std::optional<bool> rw;
+    if (parts.size() == 2) {
+      if (parts[1] != "ro" && parts[1] != "rw") {
+        return MakeError(Code::kInvalidArgument, fmt::format("invalid mode: {}", parts[1]));
+      }
+      rw = parts[1] == "rw";
+    }
+    // dockerd answers 404 here, which the docker CLI takes for a missing image and tries a
+    // pull; 400 with the same words reports the real cause.
+    auto from = Find(parts[0]);
+    if (!from) {
+      if (from.error().code != Code::kNotFound) return from.error();
+      return MakeError(Code::kInvalidArgument, from.error().message);
+    }
+    std::vector<MountPoint> theirs;
+    {
+      std::lock_guard from_lock((*from)->mu);
+      theirs = (*from)->c.mounts;
+    }
+    for (MountPoint m : theirs) {
+      auto same = std::find_if(c.mounts.begin(), c.mounts.end(), [&](const MountPoint& o2) {
+        return o2.destination == m.destination;
+      });
+      if (same != c.mounts.end() && !same->anonymous) continue;
+      m.anonymous = false;  // it belongs to the other container: never removed with this one
+      if (rw) m.rw = *rw;
+      if (same != c.mounts.end()) {
+        *same = std::move(m);
+      } else {
+        c.mounts.push_back(std::move(m));
+      }
+    }
+  }
   bool has_volumes = std::any_of(c.mounts.begin(), c.mounts.end(),
                                  [](const MountPoint& m) { return m.type == "volume"; });
   if (has_volumes && o.volumes == nullptr) {

@@ -141,6 +141,31 @@ TEST_F(ContainerVolumesTest, NewVolumeStartsWithTheImageContentAtItsPath) {
   EXPECT_EQ(again.output, "gone\n") << again.output;
 }
 
+TEST_F(ContainerVolumesTest, VolumesFromSharesAnotherContainersMounts) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  ASSERT_EQ(Docker(d_, {"create", "--name", "holder", "-v", "vf:/data", "-v", "/anon", "busybox",
+                        "true"})
+                .exit_code,
+            0);
+  Run write = Docker(d_, {"run", "--rm", "--volumes-from", "holder", "busybox", "sh", "-c",
+                          "echo shared > /data/f; echo a > /anon/a"});
+  EXPECT_EQ(write.exit_code, 0) << write.output << Log(d_);
+  EXPECT_EQ(ReadTrimmed(root_ + "/volumes/vf/_data/f"), "shared");
+  Run ro = Docker(d_, {"run", "--rm", "--volumes-from", "holder:ro", "busybox", "sh", "-c",
+                       "cat /anon/a; touch /data/x"});
+  EXPECT_NE(ro.exit_code, 0) << ro.output;
+  EXPECT_NE(ro.output.find("a\n"), std::string::npos) << ro.output;
+  EXPECT_NE(ro.output.find("Read-only file system"), std::string::npos) << ro.output;
+  Run missing = Docker(d_, {"run", "--rm", "--volumes-from", "nosuch", "busybox", "true"});
+  EXPECT_EQ(missing.exit_code, 125) << missing.output;
+  EXPECT_NE(missing.output.find("No such container: nosuch"), std::string::npos)
+      << missing.output;
+  // --rm of the borrowers left the holder's anonymous volume; rm -v takes it.
+  EXPECT_EQ(Trim(Docker(d_, {"volume", "ls", "-q"}).output).size(), 64u + 1 + 2);
+  ASSERT_EQ(Docker(d_, {"rm", "-v", "holder"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "vf\n");
+}
+
 TEST_F(ContainerVolumesTest, BadMountsExit125AndLeaveNothing) {
   BERTH_SKIP_WITHOUT_DOCKER();
   struct Case {
