@@ -243,6 +243,21 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
   // Checked before anything is made: a bad -v leaves nothing behind.
   BERTH_ASSIGN_OR_RETURN(c.mounts,
                          internal::ParseMountPoints(c.host_config.binds, c.config.volumes));
+  {
+    // --mount: anonymous volumes of Config.Volumes at the same path give way to it.
+    std::vector<MountPoint> explicit_mounts;
+    for (const MountPoint& m : c.mounts) {
+      if (!m.anonymous) explicit_mounts.push_back(m);
+    }
+    BERTH_ASSIGN_OR_RETURN(std::vector<MountPoint> api_mounts,
+                           internal::ParseApiMounts(host_json, explicit_mounts));
+    for (MountPoint& m : api_mounts) {
+      std::erase_if(c.mounts, [&](const MountPoint& o2) {
+        return o2.anonymous && o2.destination == m.destination;
+      });
+      c.mounts.push_back(std::move(m));
+    }
+  }
   // --volumes-from CONTAINER[:ro|rw]: its mounts, under this container's own binds and named
   // volumes (those win a shared destination); they replace anonymous ones at the same path.
   for (const std::string& spec : c.host_config.volumes_from) {
@@ -681,7 +696,8 @@ void ContainerService::Impl::OnExit(const std::shared_ptr<Entry>& e,
   e->cv.notify_all();
   if (e->busy) return;  // a stop/remove in progress decides what happens next
   if (c.host_config.auto_remove) {
-    (void)RemoveLocked(e, lock, /*force=*/false);
+    // --rm takes the container's anonymous volumes with it, as Docker's.
+    (void)RemoveLocked(e, lock, /*force=*/false, /*remove_volumes=*/true);
     return;
   }
   ApplyRestartPolicy(e, lock);

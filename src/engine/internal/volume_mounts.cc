@@ -1,8 +1,11 @@
 #include "engine/internal/volume_mounts.h"
 
+#include <sys/stat.h>
+
 #include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 #include "volume/volume_store.h"
@@ -111,6 +114,78 @@ Result<std::vector<MountPoint>> ParseMountPoints(const std::vector<std::string>&
     m.destination = dst;
     m.driver = "local";
     m.anonymous = true;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<std::vector<MountPoint>> ParseApiMounts(std::string_view host_config_json,
+                                               const std::vector<MountPoint>& taken) {
+  using Json = nlohmann::json;
+  std::vector<MountPoint> out;
+  Json host = Json::parse(host_config_json, nullptr, /*allow_exceptions=*/false);
+  if (!host.is_object()) return out;
+  auto list = host.find("Mounts");
+  if (list == host.end() || list->is_null()) return out;
+  if (!list->is_array()) {
+    return MakeError(Code::kInvalidArgument, "HostConfig.Mounts: want an array");
+  }
+  std::set<std::string> destinations;
+  for (const MountPoint& m : taken) destinations.insert(m.destination);
+  for (const Json& e : *list) {
+    if (!e.is_object()) return MakeError(Code::kInvalidArgument, "HostConfig.Mounts: want objects");
+    auto str = [&](const char* key) {
+      auto it = e.find(key);
+      return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string type = str("Type");
+    std::string target = str("Target");
+    auto invalid = [&](const std::string& why) {
+      return MakeError(Code::kInvalidArgument,
+                       fmt::format("invalid mount config for type \"{}\": {}", type, why));
+    };
+    if (type == "tmpfs") {
+      return MakeError(Code::kNotImplemented,
+                       "--mount type=tmpfs is not supported yet; use --tmpfs");
+    }
+    if (type != "bind" && type != "volume") return invalid("mount type unknown");
+    if (target.empty()) return invalid("field Target must not be empty");
+    BERTH_RETURN_IF_ERROR(CheckDestination(type, target));
+    MountPoint m;
+    m.type = type;
+    m.destination = CleanPath(target);
+    auto ro = e.find("ReadOnly");
+    m.rw = !(ro != e.end() && ro->is_boolean() && ro->get<bool>());
+    std::string source = str("Source");
+    if (type == "bind") {
+      if (source.empty()) return invalid("field Source must not be empty");
+      if (source[0] != '/') {
+        return invalid(fmt::format("invalid mount path: '{}' mount path must be absolute", source));
+      }
+      struct stat st {};
+      if (::stat(source.c_str(), &st) != 0) {
+        return invalid(fmt::format("bind source path does not exist: {}", source));
+      }
+      m.source = CleanPath(source);
+      m.propagation = "rprivate";
+    } else {
+      m.driver = "local";
+      if (source.empty()) {
+        m.anonymous = true;
+      } else {
+        BERTH_RETURN_IF_ERROR(volume::ValidateVolumeName(source));
+        m.name = source;
+      }
+      auto vo = e.find("VolumeOptions");
+      if (vo != e.end() && vo->is_object()) {
+        auto nocopy = vo->find("NoCopy");
+        if (nocopy != vo->end() && nocopy->is_boolean() && nocopy->get<bool>()) m.mode = "nocopy";
+      }
+    }
+    if (!destinations.insert(m.destination).second) {
+      return MakeError(Code::kInvalidArgument,
+                       fmt::format("Duplicate mount point: {}", m.destination));
+    }
     out.push_back(std::move(m));
   }
   return out;

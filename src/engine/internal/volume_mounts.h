@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -19,6 +20,14 @@ namespace berth::engine::internal {
 // path that a bind or named volume already covers gets nothing more.
 Result<std::vector<MountPoint>> ParseMountPoints(const std::vector<std::string>& binds,
                                                  const std::vector<std::string>& config_volumes);
+
+// HostConfig.Mounts (`--mount type=volume|bind,src=,dst=,readonly,volume-nocopy`), from the
+// HostConfig JSON as sent. Docker's words for bad input: "invalid mount config for type
+// \"bind\": field Source must not be empty", "... bind source path does not exist: /x" (unlike
+// -v, a missing bind source is refused), "... mount type unknown". type=tmpfs is NotImplemented.
+// Destinations already in `taken` are "Duplicate mount point: /d".
+Result<std::vector<MountPoint>> ParseApiMounts(std::string_view host_config_json,
+                                               const std::vector<MountPoint>& taken);
 
 // Lexical clean of an absolute path (Go's filepath.Clean): "/a//b/../c/" -> "/a/c".
 std::string CleanPath(const std::string& path);

@@ -46,6 +46,40 @@ TEST(ParseMountPointsTest, BadInputInDockersWords) {
   EXPECT_NE(msg({"vv:/"}).find("destination can't be '/'"), std::string::npos);
 }
 
+TEST(ParseApiMountsTest, VolumeBindAndErrors) {
+  auto got = ParseApiMounts(
+      R"({"Mounts":[{"Type":"volume","Source":"mv","Target":"/m/","ReadOnly":true},
+                    {"Type":"volume","Target":"/anon","VolumeOptions":{"NoCopy":true}},
+                    {"Type":"bind","Source":"/tmp","Target":"/b"}]})",
+      {});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[0].name, "mv");
+  EXPECT_EQ((*got)[0].destination, "/m");
+  EXPECT_FALSE((*got)[0].rw);
+  EXPECT_TRUE((*got)[1].anonymous);
+  EXPECT_EQ((*got)[1].mode, "nocopy");
+  EXPECT_EQ((*got)[2].type, "bind");
+  EXPECT_EQ((*got)[2].source, "/tmp");
+
+  auto msg = [](const char* json, std::vector<MountPoint> taken = {}) {
+    auto r = ParseApiMounts(json, taken);
+    EXPECT_FALSE(r.ok()) << json;
+    return r.ok() ? std::string() : r.error().message;
+  };
+  EXPECT_EQ(msg(R"({"Mounts":[{"Type":"bind","Source":"/no/such/dir","Target":"/b"}]})"),
+            "invalid mount config for type \"bind\": bind source path does not exist: "
+            "/no/such/dir");
+  EXPECT_EQ(msg(R"({"Mounts":[{"Type":"bind","Target":"/b"}]})"),
+            "invalid mount config for type \"bind\": field Source must not be empty");
+  EXPECT_EQ(msg(R"({"Mounts":[{"Type":"nfs","Target":"/b"}]})"),
+            "invalid mount config for type \"nfs\": mount type unknown");
+  MountPoint b;
+  b.destination = "/b";
+  EXPECT_EQ(msg(R"({"Mounts":[{"Type":"volume","Target":"/b"}]})", {b}),
+            "Duplicate mount point: /b");
+}
+
 TEST(CleanPathTest, Lexical) {
   EXPECT_EQ(CleanPath("/a//b/../c/"), "/a/c");
   EXPECT_EQ(CleanPath("/../x"), "/x");

@@ -24,12 +24,13 @@ TEST_F(ContainerVolumesTest, NamedVolumeCarriesDataToTheNextContainer) {
                           "echo hello > /data/f"});
   ASSERT_EQ(write.exit_code, 0) << write.output << Log(d_);
   EXPECT_EQ(ReadTrimmed(root_ + "/volumes/shared/_data/f"), "hello");
-  Run read = Docker(d_, {"run", "--rm", "-v", "shared:/data", "busybox", "cat", "/data/f"});
+  Run read = Docker(d_, {"run", "--rm", "-v", "shared:/data", "-v", "/anon", "busybox", "cat",
+                         "/data/f"});
   EXPECT_EQ(read.exit_code, 0) << read.output;
   EXPECT_EQ(read.output, "hello\n");
   Run berth = Berth(d_, {"run", "--rm", "-v", "shared:/d", "busybox", "cat", "/d/f"});
   EXPECT_EQ(berth.output, "hello\n") << berth.output;
-  // --rm never removes a named volume.
+  // --rm removes the anonymous volume, never a named one.
   EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "shared\n");
 }
 
@@ -164,6 +165,30 @@ TEST_F(ContainerVolumesTest, VolumesFromSharesAnotherContainersMounts) {
   EXPECT_EQ(Trim(Docker(d_, {"volume", "ls", "-q"}).output).size(), 64u + 1 + 2);
   ASSERT_EQ(Docker(d_, {"rm", "-v", "holder"}).exit_code, 0);
   EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "vf\n");
+}
+
+TEST_F(ContainerVolumesTest, MountFlagVolumesAndBinds) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run vol = Docker(d_, {"run", "--rm", "--mount", "type=volume,src=mv,dst=/m", "--mount",
+                        "type=volume,dst=/anon", "busybox", "sh", "-c", "echo m > /m/f"});
+  EXPECT_EQ(vol.exit_code, 0) << vol.output << Log(d_);
+  EXPECT_EQ(ReadTrimmed(root_ + "/volumes/mv/_data/f"), "m");
+  // --rm took the anonymous one.
+  EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "mv\n");
+  std::string host = dir_ + "/mhost";
+  ASSERT_TRUE(MakeDirs(host).ok());
+  Run ro = Docker(d_, {"run", "--rm", "--mount", "type=bind,src=" + host + ",dst=/b,readonly",
+                       "busybox", "touch", "/b/x"});
+  EXPECT_NE(ro.exit_code, 0) << ro.output;
+  EXPECT_NE(ro.output.find("Read-only file system"), std::string::npos) << ro.output;
+  Run missing = Docker(d_, {"run", "--rm", "--mount",
+                            "type=bind,src=" + dir_ + "/nope,dst=/b", "busybox", "true"});
+  EXPECT_EQ(missing.exit_code, 125) << missing.output;
+  EXPECT_NE(missing.output.find("bind source path does not exist: " + dir_ + "/nope"),
+            std::string::npos)
+      << missing.output;
+  EXPECT_FALSE(PathExists(dir_ + "/nope"));
+  EXPECT_EQ(Trim(Docker(d_, {"ps", "-aq"}).output), "");
 }
 
 TEST_F(ContainerVolumesTest, BadMountsExit125AndLeaveNothing) {
