@@ -1,9 +1,11 @@
 // Containers with volumes and bind mounts (-v NAME:/dst[:ro], -v /host:/dst, -v /dst) through
 // the stock docker CLI and berth: data shared through a named volume, read-only mounts, inspect's
 // Mounts, rm -v, diff without volume files, and bad -v input that leaves nothing behind.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -189,6 +191,29 @@ TEST_F(ContainerVolumesTest, MountFlagVolumesAndBinds) {
       << missing.output;
   EXPECT_FALSE(PathExists(dir_ + "/nope"));
   EXPECT_EQ(Trim(Docker(d_, {"ps", "-aq"}).output), "");
+}
+
+TEST_F(ContainerVolumesTest, ReferencesAndMountsSurviveADaemonRestart) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run create = Docker(d_, {"create", "--name", "keeper", "-v", "kept:/k", "busybox", "cat",
+                           "/k/f"});
+  ASSERT_EQ(create.exit_code, 0) << create.output << Log(d_);
+  std::string id = Trim(create.output);
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/volumes/kept/_data/f", "still here\n").ok());
+  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
+  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)).has_value());
+  Forget(d_.pid);
+  d_ = StartDaemon("d2", root_);
+  ASSERT_TRUE(WaitReady(d_));
+  Run in_use = Docker(d_, {"volume", "rm", "kept"});
+  EXPECT_EQ(in_use.exit_code, 1);
+  EXPECT_NE(in_use.output.find("volume is in use - [" + id + "]"), std::string::npos)
+      << in_use.output;
+  Run start = Docker(d_, {"start", "-a", "keeper"});
+  EXPECT_EQ(start.exit_code, 0) << start.output << Log(d_);
+  EXPECT_EQ(start.output, "still here\n");
+  ASSERT_EQ(Docker(d_, {"rm", "keeper"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"volume", "rm", "kept"}).exit_code, 0);
 }
 
 TEST_F(ContainerVolumesTest, BadMountsExit125AndLeaveNothing) {
