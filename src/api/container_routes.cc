@@ -56,6 +56,24 @@ std::string NetworkMode(const Container& c) {
   return c.host_config.network_mode.empty() ? "default" : c.host_config.network_mode;
 }
 
+// Docker's MountPoint list: Name and Driver only for volumes (omitempty).
+OJson MountsJson(const Container& c) {
+  OJson out = OJson::array();
+  for (const engine::MountPoint& m : c.mounts) {
+    OJson j;
+    j["Type"] = m.type;
+    if (!m.name.empty()) j["Name"] = m.name;
+    j["Source"] = m.source;
+    j["Destination"] = m.destination;
+    if (!m.driver.empty()) j["Driver"] = m.driver;
+    j["Mode"] = m.mode;
+    j["RW"] = m.rw;
+    j["Propagation"] = m.propagation;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 OJson StateJson(const Container& c) {
   const auto& s = c.state;
   return OJson{{"Status", s.status},
@@ -145,7 +163,7 @@ OJson InspectJson(const Container& c) {
   }
   j["HostConfig"] = HostConfigInGoOrder(host);
   j["GraphDriver"] = {{"Data", nullptr}, {"Name", "overlay2"}};
-  j["Mounts"] = OJson::array();
+  j["Mounts"] = MountsJson(c);
   j["Config"] = ConfigInGoOrder(ParsedOr(c.config_json, OJson::object()));
   std::string mode = NetworkMode(c);
   OJson networks = OJson::object();
@@ -199,7 +217,7 @@ OJson SummaryJson(const Container& c, image::ImageStore& images) {
                {"Status", StatusText(c)},
                {"HostConfig", {{"NetworkMode", NetworkMode(c)}}},
                {"NetworkSettings", {{"Networks", OJson::object()}}},
-               {"Mounts", OJson::array()}};
+               {"Mounts", MountsJson(c)}};
 }
 
 bool MatchesFilters(const Container& c, const std::map<std::string, std::vector<std::string>>& f,

@@ -7,6 +7,7 @@
 #include "api/observe_routes.h"
 #include "api/router.h"
 #include "api/system_routes.h"
+#include "api/volume_routes.h"
 
 namespace berth::api {
 
@@ -15,6 +16,7 @@ void RegisterEngineRoutes(Router& router, engine::Daemon& daemon) {
   RegisterImageRoutes(router, daemon.images(), &daemon.events());
   RegisterContainerRoutes(router, daemon.containers(), daemon.images(), &daemon.execs());
   RegisterExecRoutes(router, daemon.execs());
+  RegisterVolumeRoutes(router, daemon.volumes());
   RegisterContainerFsRoutes(router, daemon.container_fs());
   RegisterObserveRoutes(router, daemon.containers(), daemon.events(), daemon.probe());
 }

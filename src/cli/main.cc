@@ -141,6 +141,8 @@ int Run(const std::vector<std::string>& args, Environment& env) {
   AddExecCommands(app, *container, &selected);
   AddStatsCommands(app, *container, &selected);
   AddCpCommands(app, *container, &selected);
+  CLI::App* volume = app.add_subcommand("volume", "Manage volumes");
+  AddVolumeCommands(*volume, &selected);
   AllowExtrasEverywhere(app);
 
   std::vector<std::string> head = args;

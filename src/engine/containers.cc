@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,13 +23,17 @@
 #include "engine/events.h"
 #include "engine/internal/container_files.h"
 #include "engine/internal/container_rows.h"
+#include "engine/internal/volume_copy.h"
+#include "engine/internal/volume_mounts.h"
 #include "image/image_store.h"
 #include "oci/runtime_spec.h"
 #include "runtime/cgroup.h"
+#include "runtime/rootfs_access.h"
 #include "shim/client.h"
 #include "shim/json_log.h"
 #include "snapshot/snapshotter.h"
 #include "sql/database.h"
+#include "volume/volume_store.h"
 
 namespace berth::engine {
 
@@ -87,7 +92,7 @@ struct ContainerService::Impl {
   Status StopLocked(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock,
                     std::optional<int> timeout, std::string_view signal);
   Status RemoveLocked(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock,
-                      bool force);
+                      bool force, bool remove_volumes = false);
   void ApplyRestartPolicy(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock);
   Status SetPaused(std::string_view ref, bool pause);
   void RestartAfter(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock,
@@ -235,6 +240,70 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
   }
   c.host_config_json = host_json;
   c.host_config = std::move(host);
+  // Checked before anything is made: a bad -v leaves nothing behind.
+  BERTH_ASSIGN_OR_RETURN(c.mounts,
+                         internal::ParseMountPoints(c.host_config.binds, c.config.volumes));
+  {
+    // --mount: anonymous volumes of Config.Volumes at the same path give way to it.
+    std::vector<MountPoint> explicit_mounts;
+    for (const MountPoint& m : c.mounts) {
+      if (!m.anonymous) explicit_mounts.push_back(m);
+    }
+    BERTH_ASSIGN_OR_RETURN(std::vector<MountPoint> api_mounts,
+                           internal::ParseApiMounts(host_json, explicit_mounts));
+    for (MountPoint& m : api_mounts) {
+      std::erase_if(c.mounts, [&](const MountPoint& o2) {
+        return o2.anonymous && o2.destination == m.destination;
+      });
+      c.mounts.push_back(std::move(m));
+    }
+  }
+  // --volumes-from CONTAINER[:ro|rw]: its mounts, under this container's own binds and named
+  // volumes (those win a shared destination); they replace anonymous ones at the same path.
+  for (const std::string& spec : c.host_config.volumes_from) {
+    std::vector<std::string> parts = Split(spec, ':');
+    if (parts.empty() || parts[0].empty() || parts.size() > 2) {
+      return MakeError(Code::kInvalidArgument,
+                       fmt::format("invalid volumes-from specification: '{}'", spec));
+    }
+    std::optional<bool> rw;
+    if (parts.size() == 2) {
+      if (parts[1] != "ro" && parts[1] != "rw") {
+        return MakeError(Code::kInvalidArgument, fmt::format("invalid mode: {}", parts[1]));
+      }
+      rw = parts[1] == "rw";
+    }
+    // dockerd answers 404 here, which the docker CLI takes for a missing image and tries a
+    // pull; 400 with the same words reports the real cause.
+    auto from = Find(parts[0]);
+    if (!from) {
+      if (from.error().code != Code::kNotFound) return from.error();
+      return MakeError(Code::kInvalidArgument, from.error().message);
+    }
+    std::vector<MountPoint> theirs;
+    {
+      std::lock_guard from_lock((*from)->mu);
+      theirs = (*from)->c.mounts;
+    }
+    for (MountPoint m : theirs) {
+      auto same = std::find_if(c.mounts.begin(), c.mounts.end(), [&](const MountPoint& o2) {
+        return o2.destination == m.destination;
+      });
+      if (same != c.mounts.end() && !same->anonymous) continue;
+      m.anonymous = false;  // it belongs to the other container: never removed with this one
+      if (rw) m.rw = *rw;
+      if (same != c.mounts.end()) {
+        *same = std::move(m);
+      } else {
+        c.mounts.push_back(std::move(m));
+      }
+    }
+  }
+  bool has_volumes = std::any_of(c.mounts.begin(), c.mounts.end(),
+                                 [](const MountPoint& m) { return m.type == "volume"; });
+  if (has_volumes && o.volumes == nullptr) {
+    return MakeError(Code::kFailedPrecondition, "volumes are not available");
+  }
   std::vector<std::string> argv = c.config.entrypoint;
   argv.insert(argv.end(), c.config.cmd.begin(), c.config.cmd.end());
   if (argv.empty()) return MakeError(Code::kInvalidArgument, "No command specified");
@@ -251,6 +320,40 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
   BERTH_RETURN_IF_ERROR(MakeDirs(c.bundle + "/rootfs", 0711));
   auto undo_dir = Cleanup([&] { (void)RemoveAll(c.bundle); });
 
+  // Volumes next (named ones are created on first use), then the row and the volume
+  // references in one transaction: a failure removes the volumes made here.
+  std::vector<std::string> made_volumes;
+  auto undo_volumes = Cleanup([&] {
+    for (const std::string& v : made_volumes) (void)o.volumes->Remove(v, /*force=*/true);
+  });
+  UniqueFd root;  // the container's rootfs, mounted privately once a volume needs filling
+  for (MountPoint& m : c.mounts) {
+    if (m.type != "volume") continue;
+    if (!m.anonymous) {
+      auto existing = o.volumes->Get(m.name);
+      if (existing) {
+        m.source = existing->mountpoint;
+        continue;
+      }
+      if (existing.error().code != Code::kNotFound) return existing.error();
+    }
+    volume::CreateOptions vo;
+    vo.name = m.name;
+    BERTH_ASSIGN_OR_RETURN(volume::Volume v, o.volumes->Create(vo));
+    made_volumes.push_back(v.name);
+    m.name = v.name;
+    m.source = v.mountpoint;
+    // A new volume starts with what the image has at its path (unless "nocopy").
+    if (o.sys != nullptr && m.mode.find("nocopy") == std::string::npos) {
+      if (!root) {
+        BERTH_ASSIGN_OR_RETURN(auto specs, o.snapshots->Mounts(SnapshotKey(c.id)));
+        BERTH_ASSIGN_OR_RETURN(root, runtime::MountPrivately(specs, o.data_root + "/tmp", *o.sys));
+      }
+      BERTH_RETURN_IF_ERROR(internal::CopyImagePath(root.get(), m.destination, m.source,
+                                                    o.data_root + "/tmp", *o.sys));
+    }
+  }
+  root = UniqueFd();
   std::unique_lock lock(mu);
   if (!name.empty()) {
     if (auto n = names.find(std::string(name)); n != names.end()) {
@@ -263,7 +366,15 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
       if (!names.count(candidate)) c.name = candidate;
     }
   }
-  BERTH_RETURN_IF_ERROR(internal::InsertContainer(*o.db, c));
+  {
+    BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(*o.db));
+    BERTH_RETURN_IF_ERROR(internal::InsertContainer(*o.db, c));
+    for (const MountPoint& m : c.mounts) {
+      if (m.type == "volume") BERTH_RETURN_IF_ERROR(o.volumes->AddReference(m.name, c.id));
+    }
+    BERTH_RETURN_IF_ERROR(tx.Commit());
+  }
+  undo_volumes.Cancel();
   undo_snapshot.Cancel();
   undo_dir.Cancel();
   CreateResult result{c.id, {}};
@@ -389,6 +500,15 @@ Status ContainerService::Impl::WriteBundle(const Entry* e, Container& c, shim::S
   // --security-opt seccomp=...: the docker CLI sends the profile's JSON itself (it reads the
   // file client-side); BuildSpec takes it from there.
   BERTH_ASSIGN_OR_RETURN(oci::RuntimeSpec spec, BuildSpec(config, c.host_config, in));
+  for (const MountPoint& m : c.mounts) {
+    // Docker creates a missing bind source of -v (not of --mount) when the container starts.
+    if (m.type == "bind" && !PathExists(m.source)) {
+      BERTH_RETURN_IF_ERROR(MakeDirs(m.source, 0755));
+    }
+    std::vector<std::string> options = {"rbind"};
+    if (!m.rw) options.push_back("ro");
+    spec.mounts.push_back(oci::Mount{m.destination, "bind", m.source, std::move(options)});
+  }
   BERTH_ASSIGN_OR_RETURN(spec.process,
                          BuildProcess(config, c.host_config,
                                       LayerDirs(mounts, upper ? *upper : std::string())));
@@ -469,7 +589,8 @@ Status ContainerService::Impl::StartLocked(const std::shared_ptr<Entry>& e,
     // Not an exit: the program never ran, so next-exit waiters keep waiting (as with dockerd),
     // but an --rm container goes (dockerd's containerStart cleans it up too).
     e->cv.notify_all();
-    if (c.host_config.auto_remove) (void)RemoveLocked(e, lock, /*force=*/true);
+    // --rm takes the container's anonymous volumes with it, as Docker's.
+    if (c.host_config.auto_remove) (void)RemoveLocked(e, lock, /*force=*/true, true);
     if (err.code == Code::kNotFound || err.code == Code::kPermissionDenied) {
       return MakeError(Code::kInvalidArgument, err.message);
     }
@@ -575,7 +696,8 @@ void ContainerService::Impl::OnExit(const std::shared_ptr<Entry>& e,
   e->cv.notify_all();
   if (e->busy) return;  // a stop/remove in progress decides what happens next
   if (c.host_config.auto_remove) {
-    (void)RemoveLocked(e, lock, /*force=*/false);
+    // --rm takes the container's anonymous volumes with it, as Docker's.
+    (void)RemoveLocked(e, lock, /*force=*/false, /*remove_volumes=*/true);
     return;
   }
   ApplyRestartPolicy(e, lock);
@@ -733,7 +855,8 @@ Status ContainerService::Restart(std::string_view ref, std::optional<int> timeou
 }
 
 Status ContainerService::Impl::RemoveLocked(const std::shared_ptr<Entry>& e,
-                                            std::unique_lock<std::mutex>& lock, bool force) {
+                                            std::unique_lock<std::mutex>& lock, bool force,
+                                            bool remove_volumes) {
   Container& c = e->c;
   if (e->removed) return {};
   if (c.state.running() || c.state.status == "restarting") {
@@ -765,7 +888,20 @@ Status ContainerService::Impl::RemoveLocked(const std::shared_ptr<Entry>& e,
   }
   BERTH_RETURN_IF_ERROR(RemoveAll(RunDir(c.id)));
   BERTH_RETURN_IF_ERROR(RemoveAll(c.bundle));
-  BERTH_RETURN_IF_ERROR(internal::DeleteContainer(*o.db, c.id));
+  {
+    BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(*o.db));
+    BERTH_RETURN_IF_ERROR(internal::DeleteContainer(*o.db, c.id));
+    if (o.volumes != nullptr) {
+      if (auto refs = o.volumes->RemoveReferences(c.id); !refs) return refs.error();
+    }
+    BERTH_RETURN_IF_ERROR(tx.Commit());
+  }
+  if (remove_volumes && o.volumes != nullptr) {
+    for (const MountPoint& m : c.mounts) {
+      // As dockerd: an anonymous volume another container still uses stays.
+      if (m.type == "volume" && m.anonymous) (void)o.volumes->Remove(m.name);
+    }
+  }
   Emit(c, "destroy");
   e->removed = true;
   e->cv.notify_all();
@@ -778,10 +914,9 @@ Status ContainerService::Impl::RemoveLocked(const std::shared_ptr<Entry>& e,
 }
 
 Status ContainerService::Remove(std::string_view ref, bool force, bool remove_volumes) {
-  (void)remove_volumes;  // TODO(issue 4): anonymous volumes go with the container.
   BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
   std::unique_lock lock(e->mu);
-  return impl_->RemoveLocked(e, lock, force);
+  return impl_->RemoveLocked(e, lock, force, remove_volumes);
 }
 
 Result<WaitResult> ContainerService::Wait(std::string_view ref, WaitCondition condition,

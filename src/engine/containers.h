@@ -37,6 +37,12 @@ class Snapshotter;
 namespace berth::sql {
 class Database;
 }
+namespace berth::sys {
+class Syscalls;
+}
+namespace berth::volume {
+class VolumeStore;
+}
 
 namespace berth::engine {
 
@@ -57,6 +63,20 @@ struct ContainerState {
   bool running() const { return status == "running" || status == "paused"; }
 };
 
+// Docker's MountPoint: a volume or bind mount of a container (inspect's Mounts).
+struct MountPoint {
+  std::string type;         // "volume" or "bind"
+  std::string name;         // the volume's name ("" for a bind)
+  std::string source;       // host path: the volume's _data, or the bind source
+  std::string destination;  // absolute, cleaned, inside the container
+  std::string driver;       // "local" for volumes
+  std::string mode;         // as given after the second ':' ("z" for volumes by default)
+  bool rw = true;
+  std::string propagation;  // "rprivate" for binds
+  bool anonymous = false;   // removed with the container by `rm -v` / --rm
+  friend bool operator==(const MountPoint&, const MountPoint&) = default;
+};
+
 struct Container {
   std::string id;    // 64 hex
   std::string name;  // without the leading '/'
@@ -73,6 +93,7 @@ struct Container {
   std::vector<std::string> args;  // its arguments (Docker's Args)
   std::string bundle;             // <data-root>/containers/<id>
   std::string log_path;
+  std::vector<MountPoint> mounts;  // volumes and binds, resolved at create
 };
 
 struct ContainerServiceOptions {
@@ -87,6 +108,8 @@ struct ContainerServiceOptions {
   std::string cgroup_parent = "/berth";
   int host_cpus = 1;
   std::string kernel_release;
+  volume::VolumeStore* volumes = nullptr;  // -v volumes; required when a container has one
+  sys::Syscalls* sys = nullptr;  // for filling new volumes from the image; null: left empty
   EventBus* events = nullptr;  // container events go here (create, start, die, ...); optional
 };
 

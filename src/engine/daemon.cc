@@ -27,6 +27,7 @@
 #include "snapshot/overlay/overlay_snapshotter.h"
 #include "sql/database.h"
 #include "sys/linux_syscalls.h"
+#include "volume/volume_store.h"
 
 namespace berth::engine {
 namespace {
@@ -284,6 +285,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
       *d->db_, *d->content_, *d->snapshots_, *d->sys_,
       image::StoreOptions{c.data_root + "/tmp", /*chown=*/::geteuid() == 0, /*boot_id=*/""});
   BERTH_RETURN_IF_ERROR(d->images_->Init());
+  BERTH_ASSIGN_OR_RETURN(d->volumes_, volume::VolumeStore::Open(*d->db_, c.data_root + "/volumes"));
   // Nothing is in flight at start and every blob worth keeping is referenced (by an image or
   // a lease), so what an interrupted operation left is collected now, not a day later.
   BERTH_ASSIGN_OR_RETURN(content::GcStats gc, d->content_->GarbageCollect(std::chrono::seconds(0)));
@@ -302,6 +304,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   co.db = d->db_.get();
   co.snapshots = d->snapshots_.get();
   co.images = d->images_.get();
+  co.volumes = d->volumes_.get();
+  co.sys = d->sys_.get();
   co.data_root = c.data_root;
   co.exec_root = c.exec_root;
   co.shim_binary = ShimBinary();

@@ -44,6 +44,9 @@ class ImageStore;
 namespace berth::snapshot {
 class Snapshotter;
 }  // namespace berth::snapshot
+namespace berth::volume {
+class VolumeStore;
+}  // namespace berth::volume
 namespace berth::sys {
 class Syscalls;
 }  // namespace berth::sys
@@ -70,6 +73,7 @@ class Daemon {
   sql::Database& db() { return *db_; }
   SystemBackend& system() { return *system_; }
   image::ImageStore& images() { return *images_; }
+  volume::VolumeStore& volumes() { return *volumes_; }
   ContainerService& containers() { return *containers_; }
   ExecService& execs() { return *execs_; }
   ContainerFs& container_fs() { return *container_fs_; }
@@ -88,6 +92,7 @@ class Daemon {
   std::unique_ptr<content::Store> content_;
   std::unique_ptr<snapshot::Snapshotter> snapshots_;
   std::unique_ptr<image::ImageStore> images_;
+  std::unique_ptr<volume::VolumeStore> volumes_;
   std::unique_ptr<SystemBackend> system_;
   std::unique_ptr<EventBus> events_;
   std::unique_ptr<ContainerProbe> probe_;

@@ -102,6 +102,8 @@ void AddContainerCommands(CLI::App& root, CLI::App& container, Action* selected)
 void AddExecCommands(CLI::App& root, CLI::App& container, Action* selected);
 void AddStatsCommands(CLI::App& root, CLI::App& container, Action* selected);
 void AddCpCommands(CLI::App& root, CLI::App& container, Action* selected);
+// `volume` subcommands (volumes.cc).
+void AddVolumeCommands(CLI::App& volume, Action* selected);
 
 // docker's GetTimestamp for --since/--until: a Go duration ("10m") is that long before `now`
 // (Unix seconds), RFC 3339 becomes "seconds.nanos", anything else is sent as given.

@@ -10,6 +10,41 @@ namespace {
 
 using Json = nlohmann::json;
 
+Json MountsJson(const std::vector<MountPoint>& mounts) {
+  Json out = Json::array();
+  for (const MountPoint& m : mounts) {
+    out.push_back({{"type", m.type},
+                   {"name", m.name},
+                   {"source", m.source},
+                   {"destination", m.destination},
+                   {"driver", m.driver},
+                   {"mode", m.mode},
+                   {"rw", m.rw},
+                   {"propagation", m.propagation},
+                   {"anonymous", m.anonymous}});
+  }
+  return out;
+}
+
+std::vector<MountPoint> MountsFrom(const Json& j) {
+  std::vector<MountPoint> out;
+  if (!j.is_array()) return out;
+  for (const Json& e : j) {
+    MountPoint m;
+    m.type = e.value("type", std::string());
+    m.name = e.value("name", std::string());
+    m.source = e.value("source", std::string());
+    m.destination = e.value("destination", std::string());
+    m.driver = e.value("driver", std::string());
+    m.mode = e.value("mode", std::string());
+    m.rw = e.value("rw", true);
+    m.propagation = e.value("propagation", std::string());
+    m.anonymous = e.value("anonymous", false);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 std::string Record(const Container& c) {
   const auto& s = c.state;
   Json j = {{"created", c.created},
@@ -21,6 +56,7 @@ std::string Record(const Container& c) {
             {"args", c.args},
             {"bundle", c.bundle},
             {"log_path", c.log_path},
+            {"mounts", MountsJson(c.mounts)},
             {"state",
              {{"status", s.status},
               {"paused", s.paused},
@@ -57,6 +93,7 @@ Result<Container> FromRow(const std::string& id, const std::string& name,
     c.args = j.value("args", std::vector<std::string>{});
     c.bundle = j.value("bundle", std::string());
     c.log_path = j.value("log_path", std::string());
+    if (auto it = j.find("mounts"); it != j.end()) c.mounts = MountsFrom(*it);
     const Json& s = j.at("state");
     c.state.status = s.value("status", std::string("created"));
     c.state.paused = s.value("paused", false);

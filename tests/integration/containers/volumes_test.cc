@@ -1,0 +1,249 @@
+// Containers with volumes and bind mounts (-v NAME:/dst[:ro], -v /host:/dst, -v /dst) through
+// the stock docker CLI and berth: data shared through a named volume, read-only mounts, inspect's
+// Mounts, rm -v, diff without volume files, and bad -v input that leaves nothing behind.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "container_fixture.h"
+
+namespace berth {
+namespace {
+
+using testing::ContainerFixture;
+
+class ContainerVolumesTest : public ContainerFixture {};
+
+TEST_F(ContainerVolumesTest, NamedVolumeCarriesDataToTheNextContainer) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run write = Docker(d_, {"run", "--rm", "-v", "shared:/data", "busybox", "sh", "-c",
+                          "echo hello > /data/f"});
+  ASSERT_EQ(write.exit_code, 0) << write.output << Log(d_);
+  EXPECT_EQ(ReadTrimmed(root_ + "/volumes/shared/_data/f"), "hello");
+  Run read = Docker(d_, {"run", "--rm", "-v", "shared:/data", "-v", "/anon", "busybox", "cat",
+                         "/data/f"});
+  EXPECT_EQ(read.exit_code, 0) << read.output;
+  EXPECT_EQ(read.output, "hello\n");
+  Run berth = Berth(d_, {"run", "--rm", "-v", "shared:/d", "busybox", "cat", "/d/f"});
+  EXPECT_EQ(berth.output, "hello\n") << berth.output;
+  // --rm removes the anonymous volume, never a named one.
+  EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "shared\n");
+}
+
+TEST_F(ContainerVolumesTest, ReadOnlyMountRefusesWrites) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run ro = Docker(d_, {"run", "--rm", "-v", "rov:/data:ro", "busybox", "sh", "-c",
+                       "touch /data/x"});
+  EXPECT_NE(ro.exit_code, 0) << ro.output;
+  EXPECT_NE(ro.output.find("Read-only file system"), std::string::npos) << ro.output;
+  EXPECT_FALSE(PathExists(root_ + "/volumes/rov/_data/x"));
+}
+
+TEST_F(ContainerVolumesTest, BindMountSharesAHostDirectory) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  std::string host = dir_ + "/host";
+  ASSERT_TRUE(MakeDirs(host).ok());
+  ASSERT_TRUE(WriteFileAtomic(host + "/in", "from host\n").ok());
+  Run run = Docker(d_, {"run", "--rm", "-v", host + ":/h", "busybox", "sh", "-c",
+                        "cat /h/in; echo back > /h/out"});
+  EXPECT_EQ(run.exit_code, 0) << run.output << Log(d_);
+  EXPECT_EQ(run.output, "from host\n");
+  EXPECT_EQ(ReadTrimmed(host + "/out"), "back");
+  // A missing -v source is created, as Docker does.
+  std::string missing = dir_ + "/made/here";
+  Run made = Docker(d_, {"run", "--rm", "-v", missing + ":/m:ro", "busybox", "ls", "/m"});
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_TRUE(PathExists(missing));
+}
+
+TEST_F(ContainerVolumesTest, AnonymousVolumeInInspectAndRemovedByRmV) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run create = Docker(d_, {"create", "--name", "anon", "-v", "/data", "-v", "keep:/k",
+                           "busybox", "true"});
+  ASSERT_EQ(create.exit_code, 0) << create.output << Log(d_);
+  std::string id = Trim(create.output);
+  Run mounts = Docker(d_, {"inspect", "-f",
+                           "{{range .Mounts}}{{.Type}} {{len .Name}} {{.Destination}} {{.RW}} "
+                           "{{.Driver}};{{end}}",
+                           "anon"});
+  EXPECT_EQ(Trim(mounts.output), "volume 4 /k true local;volume 64 /data true local;")
+      << mounts.output;
+  std::string anon_name =
+      Trim(Docker(d_, {"inspect", "-f", "{{(index .Mounts 1).Name}}", "anon"}).output);
+  ASSERT_EQ(anon_name.size(), 64u);
+  Run binds = Docker(d_, {"inspect", "-f", "{{.HostConfig.Binds}}", "anon"});
+  EXPECT_EQ(Trim(binds.output), "[keep:/k]");
+
+  Run in_use = Docker(d_, {"volume", "rm", anon_name});
+  EXPECT_EQ(in_use.exit_code, 1);
+  EXPECT_NE(in_use.output.find("remove " + anon_name + ": volume is in use - [" + id + "]"),
+            std::string::npos)
+      << in_use.output;
+  Run dangling = Docker(d_, {"volume", "ls", "-q", "-f", "dangling=true"});
+  EXPECT_EQ(dangling.output, "");
+
+  ASSERT_EQ(Docker(d_, {"rm", "-v", "anon"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "keep\n");
+  EXPECT_FALSE(PathExists(root_ + "/volumes/" + anon_name));
+}
+
+TEST_F(ContainerVolumesTest, DiffAndCommitLeaveVolumeFilesOut) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run run = Docker(d_, {"run", "--name", "df", "-v", "dv:/data", "busybox", "sh", "-c",
+                        "echo x > /data/f; echo y > /y"});
+  ASSERT_EQ(run.exit_code, 0) << run.output << Log(d_);
+  Run diff = Docker(d_, {"diff", "df"});
+  EXPECT_EQ(diff.exit_code, 0) << diff.output;
+  EXPECT_NE(diff.output.find("A /y"), std::string::npos) << diff.output;
+  EXPECT_EQ(diff.output.find("/data/f"), std::string::npos) << diff.output;
+  ASSERT_EQ(Docker(d_, {"commit", "df", "withvol:1"}).exit_code, 0);
+  Run check = Docker(d_, {"run", "--rm", "withvol:1", "sh", "-c", "ls /data/f || echo none"});
+  EXPECT_NE(check.output.find("none"), std::string::npos) << check.output;
+  EXPECT_EQ(Docker(d_, {"rm", "df"}).exit_code, 0);
+}
+
+TEST_F(ContainerVolumesTest, NewVolumeStartsWithTheImageContentAtItsPath) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  // Named, at /bin: busybox's applet symlinks are copied as symlinks, and the shell still runs.
+  Run bin = Docker(d_, {"run", "--rm", "-v", "binv:/bin", "busybox", "sh", "-c", "echo ok"});
+  EXPECT_EQ(bin.exit_code, 0) << bin.output << Log(d_);
+  EXPECT_EQ(bin.output, "ok\n");
+  struct stat st {};
+  ASSERT_EQ(::lstat((root_ + "/volumes/binv/_data/sh").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  // Anonymous, at /tmp (1777) and /root (0700): the directory's own mode comes along.
+  Run create = Docker(d_, {"create", "--name", "modes", "-v", "/tmp", "-v", "/root",
+                           "-v", "nc:/etc:nocopy", "busybox", "true"});
+  ASSERT_EQ(create.exit_code, 0) << create.output << Log(d_);
+  auto source_of = [&](const std::string& dst) {
+    return Trim(Docker(d_, {"inspect", "-f",
+                            "{{range .Mounts}}{{if eq .Destination \"" + dst +
+                                "\"}}{{.Source}}{{end}}{{end}}",
+                            "modes"})
+                    .output);
+  };
+  std::string tmp_src = source_of("/tmp");
+  std::string root_src = source_of("/root");
+  ASSERT_EQ(::stat(tmp_src.c_str(), &st), 0) << tmp_src;
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  ASSERT_EQ(::stat(root_src.c_str(), &st), 0) << root_src;
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  // nocopy: left empty.
+  EXPECT_EQ(testing::CountEntries(root_ + "/volumes/nc/_data"), 0u);
+  EXPECT_EQ(Docker(d_, {"rm", "-v", "modes"}).exit_code, 0);
+  // An existing volume is not filled again.
+  ASSERT_EQ(::unlink((root_ + "/volumes/binv/_data/ls").c_str()), 0);
+  Run again = Docker(d_, {"run", "--rm", "-v", "binv:/bin", "busybox", "sh", "-c",
+                          "test -e /bin/ls && echo back || echo gone"});
+  EXPECT_EQ(again.output, "gone\n") << again.output;
+}
+
+TEST_F(ContainerVolumesTest, VolumesFromSharesAnotherContainersMounts) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  ASSERT_EQ(Docker(d_, {"create", "--name", "holder", "-v", "vf:/data", "-v", "/anon", "busybox",
+                        "true"})
+                .exit_code,
+            0);
+  Run write = Docker(d_, {"run", "--rm", "--volumes-from", "holder", "busybox", "sh", "-c",
+                          "echo shared > /data/f; echo a > /anon/a"});
+  EXPECT_EQ(write.exit_code, 0) << write.output << Log(d_);
+  EXPECT_EQ(ReadTrimmed(root_ + "/volumes/vf/_data/f"), "shared");
+  Run ro = Docker(d_, {"run", "--rm", "--volumes-from", "holder:ro", "busybox", "sh", "-c",
+                       "cat /anon/a; touch /data/x"});
+  EXPECT_NE(ro.exit_code, 0) << ro.output;
+  EXPECT_NE(ro.output.find("a\n"), std::string::npos) << ro.output;
+  EXPECT_NE(ro.output.find("Read-only file system"), std::string::npos) << ro.output;
+  Run missing = Docker(d_, {"run", "--rm", "--volumes-from", "nosuch", "busybox", "true"});
+  EXPECT_EQ(missing.exit_code, 125) << missing.output;
+  EXPECT_NE(missing.output.find("No such container: nosuch"), std::string::npos)
+      << missing.output;
+  // --rm of the borrowers left the holder's anonymous volume; rm -v takes it.
+  EXPECT_EQ(Trim(Docker(d_, {"volume", "ls", "-q"}).output).size(), 64u + 1 + 2);
+  ASSERT_EQ(Docker(d_, {"rm", "-v", "holder"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "vf\n");
+}
+
+TEST_F(ContainerVolumesTest, MountFlagVolumesAndBinds) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run vol = Docker(d_, {"run", "--rm", "--mount", "type=volume,src=mv,dst=/m", "--mount",
+                        "type=volume,dst=/anon", "busybox", "sh", "-c", "echo m > /m/f"});
+  EXPECT_EQ(vol.exit_code, 0) << vol.output << Log(d_);
+  EXPECT_EQ(ReadTrimmed(root_ + "/volumes/mv/_data/f"), "m");
+  // --rm took the anonymous one.
+  EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "mv\n");
+  std::string host = dir_ + "/mhost";
+  ASSERT_TRUE(MakeDirs(host).ok());
+  Run ro = Docker(d_, {"run", "--rm", "--mount", "type=bind,src=" + host + ",dst=/b,readonly",
+                       "busybox", "touch", "/b/x"});
+  EXPECT_NE(ro.exit_code, 0) << ro.output;
+  EXPECT_NE(ro.output.find("Read-only file system"), std::string::npos) << ro.output;
+  Run missing = Docker(d_, {"run", "--rm", "--mount",
+                            "type=bind,src=" + dir_ + "/nope,dst=/b", "busybox", "true"});
+  EXPECT_EQ(missing.exit_code, 125) << missing.output;
+  EXPECT_NE(missing.output.find("bind source path does not exist: " + dir_ + "/nope"),
+            std::string::npos)
+      << missing.output;
+  EXPECT_FALSE(PathExists(dir_ + "/nope"));
+  EXPECT_EQ(Trim(Docker(d_, {"ps", "-aq"}).output), "");
+}
+
+TEST_F(ContainerVolumesTest, ReferencesAndMountsSurviveADaemonRestart) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run create = Docker(d_, {"create", "--name", "keeper", "-v", "kept:/k", "busybox", "cat",
+                           "/k/f"});
+  ASSERT_EQ(create.exit_code, 0) << create.output << Log(d_);
+  std::string id = Trim(create.output);
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/volumes/kept/_data/f", "still here\n").ok());
+  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
+  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)).has_value());
+  Forget(d_.pid);
+  d_ = StartDaemon("d2", root_);
+  ASSERT_TRUE(WaitReady(d_));
+  Run in_use = Docker(d_, {"volume", "rm", "kept"});
+  EXPECT_EQ(in_use.exit_code, 1);
+  EXPECT_NE(in_use.output.find("volume is in use - [" + id + "]"), std::string::npos)
+      << in_use.output;
+  Run start = Docker(d_, {"start", "-a", "keeper"});
+  EXPECT_EQ(start.exit_code, 0) << start.output << Log(d_);
+  EXPECT_EQ(start.output, "still here\n");
+  ASSERT_EQ(Docker(d_, {"rm", "keeper"}).exit_code, 0);
+  EXPECT_EQ(Docker(d_, {"volume", "rm", "kept"}).exit_code, 0);
+}
+
+TEST_F(ContainerVolumesTest, BadMountsExit125AndLeaveNothing) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  struct Case {
+    std::vector<std::string> flags;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"-v", "badmode:/d:rx"}, "invalid mode: rx"},
+      {{"-v", "dup1:/d", "-v", "/tmp:/d"}, "Duplicate mount point: /d"},
+      {{"-v", "nm:rel"}, "mount path must be absolute"},
+      {{"-v", "a:b:c:d"}, "invalid volume specification: 'a:b:c:d'"},
+      {{"-v", "a/b:/d"}, "includes invalid characters for a local volume name"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"run", "--rm"};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    args.insert(args.end(), {"busybox", "true"});
+    Run r = Docker(d_, args);
+    EXPECT_EQ(r.exit_code, 125) << c.message << ": " << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+    Run b = Berth(d_, args);
+    EXPECT_EQ(b.exit_code, 125) << c.message << ": " << b.output;
+  }
+  EXPECT_EQ(Trim(Docker(d_, {"ps", "-aq"}).output), "");
+  EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "");
+  EXPECT_EQ(testing::CountEntries(root_ + "/volumes"), 0u);
+  EXPECT_EQ(testing::CountEntries(root_ + "/containers"), 0u);
+}
+
+}  // namespace
+}  // namespace berth
