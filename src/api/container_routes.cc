@@ -395,11 +395,16 @@ void RegisterContainerRoutes(Router& router, engine::ContainerService& cs,
       return MakeError(Code::kInvalidArgument,
                        fmt::format("invalid condition: \"{}\"", cond));
     }
-    BERTH_ASSIGN_OR_RETURN(auto c, cs.Get(req.Param("name")));
-    // Headers first, as dockerd does: the client knows the wait is in place before it starts
-    // the container.
-    BERTH_RETURN_IF_ERROR(w.StartStream(200, "application/json"));
-    auto r = cs.Wait(c.id, condition, [&w] { return w.ClientGone(); });
+    // Headers once the wait is in place, as dockerd does: a client that reads them before it
+    // starts the container (berth does) cannot miss the exit, nor find the container gone.
+    bool streaming = false;
+    auto r = cs.Wait(
+        req.Param("name"), condition, [&w] { return w.ClientGone(); },
+        [&]() -> Status {
+          streaming = true;
+          return w.StartStream(200, "application/json");
+        });
+    if (!r && !streaming) return r.error();  // no such container: an ordinary error reply
     OJson body;
     if (r) {
       // Error is about the wait itself, never the container's State.Error (dockerd's

@@ -72,6 +72,9 @@ struct Upgraded {
 class PendingResponse {
  public:
   virtual ~PendingResponse() = default;
+  // Blocks until the reply's status line and headers are in (berthd sends them once a wait is
+  // in place, before the exit it waits for). Await() then reads the rest.
+  virtual Status AwaitHeader() { return Ok(); }
   // Blocks until the whole reply is in.
   virtual Result<Response> Await() = 0;
 };

@@ -263,6 +263,10 @@ Status RunRun(Context& ctx, RunOptions& o) {
   }
   Result<std::unique_ptr<PendingResponse>> pending = api.Send(wait);
   if (!pending) return ReportRunError(ctx, command, pending.error(), 125);
+  // The wait is in place before the start: a program that ends at once is not missed.
+  if (Status st = (*pending)->AwaitHeader(); !st) {
+    return ReportRunError(ctx, command, st.error(), 125);
+  }
 
   std::unique_ptr<RawTerminal> raw;
   if (o.flags.tty && attach_in && env.in_is_terminal) raw = RawTerminal::Enter(env.in_fd);
@@ -362,6 +366,7 @@ Status AttachAndWait(Context& ctx, ApiClient& api, const std::string& name, bool
   // start -a waits for the next exit (wire notes); attach, already running, for not-running.
   if (start) wait.query = {{"condition", "next-exit"}};
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<PendingResponse> pending, api.Send(wait));
+  BERTH_RETURN_IF_ERROR(pending->AwaitHeader());
   std::unique_ptr<RawTerminal> raw;
   if (tty && in && env.in_is_terminal) raw = RawTerminal::Enter(env.in_fd);
   if (start) {

@@ -197,19 +197,30 @@ class SocketPending : public PendingResponse {
   SocketPending(std::unique_ptr<Connection> conn, Request request)
       : conn_(std::move(conn)), request_(std::move(request)) {}
 
-  Result<Response> Await() override {
-    http::response<http::string_body> res;
+  Status AwaitHeader() override {
+    if (parser_) return Ok();
+    parser_.emplace();
+    parser_->body_limit(1 << 20);
     boost::system::error_code ec;
-    http::read(conn_->socket, conn_->buffer, res, ec);
+    http::read_header(conn_->socket, conn_->buffer, *parser_, ec);
     if (ec) return IoError(request_, ec);
-    Response response = ToResponse(res.base());
-    response.body = std::move(res.body());
+    return Ok();
+  }
+
+  Result<Response> Await() override {
+    BERTH_RETURN_IF_ERROR(AwaitHeader());
+    boost::system::error_code ec;
+    if (!parser_->is_done()) http::read(conn_->socket, conn_->buffer, *parser_, ec);
+    if (ec) return IoError(request_, ec);
+    Response response = ToResponse(parser_->get().base());
+    response.body = std::move(parser_->get().body());
     return response;
   }
 
  private:
   std::unique_ptr<Connection> conn_;
   Request request_;
+  std::optional<http::response_parser<http::string_body>> parser_;
 };
 
 Result<std::unique_ptr<Connection>> Open(const HostSpec& host) {

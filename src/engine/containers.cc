@@ -920,10 +920,17 @@ Status ContainerService::Remove(std::string_view ref, bool force, bool remove_vo
 }
 
 Result<WaitResult> ContainerService::Wait(std::string_view ref, WaitCondition condition,
-                                          const std::function<bool()>& cancelled) {
+                                          const std::function<bool()>& cancelled,
+                                          const std::function<Status()>& registered) {
   BERTH_ASSIGN_OR_RETURN(auto e, impl_->Find(ref));
   std::unique_lock lock(e->mu);
   uint64_t exits = e->exits;
+  if (registered) {
+    // The entry is held and the exit count fixed: whatever happens from here is seen.
+    lock.unlock();
+    BERTH_RETURN_IF_ERROR(registered());
+    lock.lock();
+  }
   auto done = [&] {
     switch (condition) {
       case WaitCondition::kNotRunning:

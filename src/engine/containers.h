@@ -173,8 +173,12 @@ class ContainerService {
   Status Remove(std::string_view ref, bool force, bool remove_volumes);
   // Blocks until the condition holds; `cancelled` is polled so a client that goes away frees
   // the thread.
+  // `registered`, when given, is called once the wait is in place (the container found, the
+  // exit to wait for fixed), without the container's lock held: the API sends its 200 there,
+  // so a client that starts the container only after it cannot miss the exit or the removal.
   Result<WaitResult> Wait(std::string_view ref, WaitCondition condition,
-                          const std::function<bool()>& cancelled);
+                          const std::function<bool()>& cancelled,
+                          const std::function<Status()>& registered = {});
   // The container's stream (shim/protocol.h attach). Before the container starts, blocks until
   // Start has spawned its shim, so no output is lost (docker run attaches, then starts).
   Result<UniqueFd> Attach(std::string_view ref, bool in, bool out, bool err,
