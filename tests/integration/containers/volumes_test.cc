@@ -169,6 +169,60 @@ TEST_F(ContainerVolumesTest, VolumesFromSharesAnotherContainersMounts) {
   EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "vf\n");
 }
 
+// The announcement's hot upgrade: A (image v1) writes its data into its volume and stops; B,
+// a different image, started with --volumes-from A, reads exactly that data and extends it.
+TEST_F(ContainerVolumesTest, HotUpgradeThroughVolumesFrom) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  Run v2 = Docker(d_, {"run", "--name", "mkv2", "busybox", "touch", "/v2-marker"});
+  ASSERT_EQ(v2.exit_code, 0) << v2.output << Log(d_);
+  ASSERT_EQ(Docker(d_, {"commit", "mkv2", "app:v2"}).exit_code, 0);
+  Run a = Docker(d_, {"run", "--name", "dbA", "-v", "/var/lib/db", "busybox", "sh", "-c",
+                      "echo one > /var/lib/db/data"});
+  ASSERT_EQ(a.exit_code, 0) << a.output << Log(d_);
+  Run b = Docker(d_, {"run", "--rm", "--volumes-from", "dbA", "app:v2", "sh", "-c",
+                      "cat /var/lib/db/data && echo two >> /var/lib/db/data && ls /v2-marker"});
+  EXPECT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_EQ(b.output, "one\n/v2-marker\n");
+  Run again = Berth(d_, {"run", "--rm", "--volumes-from", "dbA", "busybox", "cat",
+                         "/var/lib/db/data"});
+  EXPECT_EQ(again.output, "one\ntwo\n") << again.output;
+}
+
+// The announcement's backup and restore: tar the volume of A from a helper container into a
+// bind-mounted host directory, restore it into a new container's volume, compare checksums.
+TEST_F(ContainerVolumesTest, BackupAndRestoreThroughABindMount) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  const std::string backup = dir_ + "/backup";
+  ASSERT_EQ(::mkdir(backup.c_str(), 0755), 0);
+  Run a = Docker(d_, {"run", "--name", "bkA", "-v", "/var/lib/db", "busybox", "sh", "-c",
+                      "mkdir /var/lib/db/t && seq 1 5000 > /var/lib/db/t/rows && "
+                      "ln -s t/rows /var/lib/db/link && chown 7:8 /var/lib/db/t/rows"});
+  ASSERT_EQ(a.exit_code, 0) << a.output << Log(d_);
+  Run tar = Docker(d_, {"run", "--rm", "--volumes-from", "bkA", "-v", backup + ":/backup",
+                        "busybox", "tar", "czf", "/backup/db.tgz", "/var/lib/db"});
+  ASSERT_EQ(tar.exit_code, 0) << tar.output;
+  EXPECT_TRUE(PathExists(backup + "/db.tgz"));
+  ASSERT_EQ(Docker(d_, {"create", "--name", "bkB", "-v", "/var/lib/db", "busybox", "true"})
+                .exit_code,
+            0);
+  Run restore = Docker(d_, {"run", "--rm", "--volumes-from", "bkB", "-v", backup + ":/backup",
+                            "busybox", "tar", "xzf", "/backup/db.tgz", "-C", "/"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.output;
+  const std::vector<std::string> sum = {"sh", "-c",
+                                        "cd /var/lib/db && md5sum t/rows && readlink link && "
+                                        "stat -c %u:%g t/rows"};
+  auto check = [&](const std::string& from) {
+    std::vector<std::string> args = {"run", "--rm", "--volumes-from", from, "busybox"};
+    args.insert(args.end(), sum.begin(), sum.end());
+    return Docker(d_, args);
+  };
+  Run original = check("bkA");
+  Run restored = check("bkB");
+  EXPECT_EQ(original.exit_code, 0) << original.output;
+  EXPECT_EQ(restored.output, original.output);
+  EXPECT_NE(original.output.find("t/rows\n7:8\n"), std::string::npos) << original.output;
+}
+
 TEST_F(ContainerVolumesTest, MountFlagVolumesAndBinds) {
   BERTH_SKIP_WITHOUT_DOCKER();
   Run vol = Docker(d_, {"run", "--rm", "--mount", "type=volume,src=mv,dst=/m", "--mount",
