@@ -223,6 +223,33 @@ TEST_F(ContainerVolumesTest, BackupAndRestoreThroughABindMount) {
   EXPECT_NE(original.output.find("t/rows\n7:8\n"), std::string::npos) << original.output;
 }
 
+// The announcement's sharing: two running containers on one named volume see each other's
+// writes at once; the one that has it :ro gets EROFS.
+TEST_F(ContainerVolumesTest, TwoRunningContainersShareANamedVolume) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  ASSERT_EQ(Docker(d_, {"run", "-d", "--name", "shw", "-v", "sharedlive:/data", "busybox",
+                        "sleep", "1000"})
+                .exit_code,
+            0)
+      << Log(d_);
+  ASSERT_EQ(Docker(d_, {"run", "-d", "--name", "shr", "-v", "sharedlive:/data:ro", "busybox",
+                        "sleep", "1000"})
+                .exit_code,
+            0);
+  Run w = Docker(d_, {"exec", "shw", "sh", "-c", "echo live > /data/f"});
+  EXPECT_EQ(w.exit_code, 0) << w.output;
+  Run r = Docker(d_, {"exec", "shr", "cat", "/data/f"});
+  EXPECT_EQ(r.output, "live\n");
+  Run refused = Docker(d_, {"exec", "shr", "sh", "-c", "echo no > /data/g"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("Read-only file system"), std::string::npos) << refused.output;
+  Run in_use = Docker(d_, {"volume", "rm", "sharedlive"});
+  EXPECT_NE(in_use.exit_code, 0);
+  EXPECT_NE(in_use.output.find("volume is in use"), std::string::npos) << in_use.output;
+  EXPECT_EQ(Docker(d_, {"rm", "-f", "shw", "shr"}).exit_code, 0);
+  EXPECT_EQ(ReadTrimmed(root_ + "/volumes/sharedlive/_data/f"), "live");  // outlives both
+}
+
 TEST_F(ContainerVolumesTest, MountFlagVolumesAndBinds) {
   BERTH_SKIP_WITHOUT_DOCKER();
   Run vol = Docker(d_, {"run", "--rm", "--mount", "type=volume,src=mv,dst=/m", "--mount",
