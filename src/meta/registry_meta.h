@@ -3,7 +3,7 @@
 // reference, tags, referrers (manifests with a `subject`), and upload sessions. SQLite (WAL)
 // through the shared sql::Database; PostgreSQL can implement the same interface later.
 //
-// Tables (created at Open if missing): repositories, blobs, blob_links, manifests,
+// Tables (created when opened, if missing): repositories, blobs, blob_links, manifests,
 // manifest_refs, tags, uploads. A manifest's bytes are a blob in storage/, like any other.
 //
 // Atomicity: each mutating call is one transaction. Callers that must keep a file operation
@@ -71,8 +71,6 @@ struct GcCandidate {
 
 class RegistryMeta {
  public:
-  // Borrows `db`, which must outlive this object.
-  static Result<std::unique_ptr<RegistryMeta>> Open(sql::Database& db);
   virtual ~RegistryMeta() = default;
 
   // --- blobs
@@ -140,5 +138,9 @@ class RegistryMeta {
   // whether it was forgotten; the caller then deletes the file in the same transaction.
   virtual Result<bool> ForgetBlobIfUnreferenced(const oci::Digest& digest, TimePoint before) = 0;
 };
+
+// The SQLite implementation (meta/sqlite_registry_meta.cc). Borrows `db`, which must outlive
+// the returned object; creates the tables if missing.
+Result<std::unique_ptr<RegistryMeta>> OpenSqliteRegistryMeta(sql::Database& db);
 
 }  // namespace berth::meta

@@ -64,8 +64,6 @@ class Upload {
 
 class BlobStore {
  public:
-  // Creates the directories if missing and removes leftovers in tmp/.
-  static Result<std::unique_ptr<BlobStore>> Open(const std::string& root);
   virtual ~BlobStore() = default;
 
   // NotFound if no such blob.
@@ -101,5 +99,9 @@ class BlobStore {
       const std::function<Status(const std::string& id,
                                  std::chrono::system_clock::time_point updated)>& fn) = 0;
 };
+
+// The filesystem driver (storage/filesystem_blob_store.cc): creates the directories under
+// `root` if missing and removes leftovers in tmp/.
+Result<std::unique_ptr<BlobStore>> OpenFilesystemBlobStore(const std::string& root);
 
 }  // namespace berth::storage
