@@ -1,0 +1,185 @@
+// berth-registry: the OCI distribution registry. `serve` opens the data root (blobs and
+// uploads on the file system, metadata in registry.db), listens and serves until SIGTERM or
+// SIGINT, collecting garbage on a schedule; `gc` collects once and exits. Flags may also come
+// from a TOML config file (--config), whose keys are the long flag names.
+#include <signal.h>
+#include <sys/file.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/unique_fd.h"
+#include "meta/registry_meta.h"
+#include "registry/http_server.h"
+#include "registry/registry.h"
+#include "sql/database.h"
+#include "storage/blob_store.h"
+
+namespace {
+
+using namespace berth;  // NOLINT: a main file
+
+struct Flags {
+  std::string listen = "127.0.0.1:5000";
+  std::string data_root = "/var/lib/berth-registry";
+  std::string log_level = "info";
+  int threads = 0;
+  int64_t gc_interval_seconds = 3600;
+  int64_t gc_grace_seconds = 3600;
+  int64_t upload_expiry_seconds = 24 * 3600;
+  bool access_log = false;
+};
+
+int Fail(const Error& error) {
+  std::fprintf(stderr, "berth-registry: %s\n", error.message.c_str());
+  return 1;
+}
+
+struct Opened {
+  UniqueFd lock;
+  std::unique_ptr<sql::Database> db;
+  std::unique_ptr<storage::BlobStore> blobs;
+  std::unique_ptr<meta::RegistryMeta> meta;
+  std::unique_ptr<registry::Registry> registry;
+};
+
+Result<Opened> Open(const Flags& flags) {
+  Opened o;
+  if (Status st = MakeDirs(flags.data_root, 0700); !st) return st.error();
+  auto lock = OpenFile(flags.data_root + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (!lock) return lock.error();
+  if (::flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
+    return MakeError(Code::kUnavailable,
+                     "data root " + flags.data_root + " is in use by another berth-registry");
+  }
+  o.lock = std::move(*lock);
+  auto db = sql::Database::Open(flags.data_root + "/registry.db");
+  if (!db) return db.error();
+  o.db = std::move(*db);
+  // An acknowledged push must survive a power loss, not only a crash: fsync at each commit.
+  if (Status st = o.db->Exec("PRAGMA synchronous=FULL;"); !st) return st.error();
+  auto blobs = storage::OpenFilesystemBlobStore(flags.data_root);
+  if (!blobs) return blobs.error();
+  o.blobs = std::move(*blobs);
+  auto meta = meta::OpenSqliteRegistryMeta(*o.db);
+  if (!meta) return meta.error();
+  o.meta = std::move(*meta);
+  registry::RegistryOptions options;
+  options.gc_grace = std::chrono::seconds(flags.gc_grace_seconds);
+  options.upload_expiry = std::chrono::seconds(flags.upload_expiry_seconds);
+  o.registry = std::make_unique<registry::Registry>(*o.db, *o.blobs, *o.meta, options);
+  return o;
+}
+
+void RunGc(registry::Registry& r) {
+  auto report = r.CollectGarbage();
+  if (!report) {
+    spdlog::error("gc: {}", report.error().message);
+    return;
+  }
+  if (report->blobs_removed || report->uploads_removed) {
+    spdlog::info("gc: removed {} blobs ({} bytes) and {} uploads", report->blobs_removed,
+                 report->bytes_removed, report->uploads_removed);
+  }
+}
+
+int Serve(const Flags& flags) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto opened = Open(flags);
+  if (!opened) return Fail(opened.error());
+  registry::Registry& reg = *opened->registry;
+
+  registry::HttpServerOptions options;
+  options.threads = flags.threads;
+  if (flags.access_log) {
+    options.on_response = [](const registry::HttpExchange& ex, std::chrono::microseconds took) {
+      spdlog::info("access remote={} method={} target=\"{}\" status={} took_us={}", ex.remote(),
+                   ex.method(), ex.target(), ex.status(), took.count());
+    };
+  }
+  registry::HttpServer server([&reg](registry::HttpExchange& ex) { return reg.Handle(ex); },
+                              options);
+  auto bound = server.Listen(flags.listen);
+  if (!bound) return Fail(bound.error());
+  if (Status st = server.Start(); !st) return Fail(st.error());
+  std::printf("listening on %s\n", bound->c_str());
+  std::fflush(stdout);
+  spdlog::info("berth-registry serving on {} with data root {}", *bound, flags.data_root);
+
+  auto next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(flags.gc_interval_seconds);
+  for (;;) {
+    auto wait = std::chrono::duration_cast<std::chrono::seconds>(next_gc - std::chrono::steady_clock::now());
+    timespec ts{std::max<time_t>(0, static_cast<time_t>(wait.count())), 0};
+    int sig = flags.gc_interval_seconds > 0 ? ::sigtimedwait(&stop_signals, nullptr, &ts)
+                                            : ::sigwaitinfo(&stop_signals, nullptr);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig < 0 && errno == EAGAIN) {
+      RunGc(reg);
+      next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(flags.gc_interval_seconds);
+    }
+  }
+  spdlog::info("berth-registry: shutting down");
+  server.Stop();
+  return 0;
+}
+
+int Gc(const Flags& flags) {
+  auto opened = Open(flags);
+  if (!opened) return Fail(opened.error());
+  auto report = opened->registry->CollectGarbage();
+  if (!report) return Fail(report.error());
+  std::printf("removed %lld blobs (%lld bytes) and %lld uploads\n",
+              static_cast<long long>(report->blobs_removed),
+              static_cast<long long>(report->bytes_removed),
+              static_cast<long long>(report->uploads_removed));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"berth-registry: an OCI distribution registry"};
+  app.set_config("--config", "", "TOML file with flag values (keys are the long flag names)");
+  app.require_subcommand(1);
+  app.add_option("--data-root", flags.data_root, "where blobs, uploads and metadata live")
+      ->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "debug, info, warn or error")->capture_default_str();
+  app.add_option("--gc-grace", flags.gc_grace_seconds,
+                 "seconds a pushed blob is kept while no manifest references it")
+      ->capture_default_str();
+  app.add_option("--upload-expiry", flags.upload_expiry_seconds,
+                 "seconds after which an idle upload is removed")
+      ->capture_default_str();
+  CLI::App* serve = app.add_subcommand("serve", "serve the registry");
+  serve->add_option("--listen", flags.listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--threads", flags.threads, "threads serving requests (0: one per CPU)");
+  serve->add_option("--gc-interval", flags.gc_interval_seconds,
+                    "seconds between garbage collections (0: never)")
+      ->capture_default_str();
+  serve->add_flag("--access-log", flags.access_log, "log every request");
+  CLI::App* gc = app.add_subcommand("gc", "collect garbage once and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  auto level = log::ParseLevel(flags.log_level);
+  if (!level) return Fail(level.error());
+  log::Init(*level);
+  if (serve->parsed()) return Serve(flags);
+  if (gc->parsed()) return Gc(flags);
+  return 2;
+}
