@@ -548,6 +548,27 @@ TEST_F(SqliteRegistryMetaTest, ForgetBlobRollsBackWithTheCallersTransaction) {
   EXPECT_EQ(*meta_->LinkedBlobSize("r", d), 6);
 }
 
+TEST_F(SqliteRegistryMetaTest, ReadsKeepNoSnapshotOpenBetweenCalls) {
+  // The hot reads keep their prepared statements between calls. A statement left un-reset
+  // after its first row would hold a read snapshot and block WAL checkpoints of every
+  // other connection.
+  Digest layer = Blob("r", "layer");
+  ManifestRecord m = Manifest("r", "manifest");
+  ASSERT_TRUE(meta_->PutManifest("r", m, {{layer}, {}}, "v1", kT0).ok());
+  ASSERT_TRUE(meta_->LinkedBlobSize("r", layer).ok());
+  ASSERT_TRUE(meta_->BlobSize(layer).ok());
+  ASSERT_TRUE(meta_->GetManifest("r", std::string("v1")).ok());
+  ASSERT_TRUE(meta_->GetManifest("r", m.digest).ok());
+
+  auto other = sql::Database::Open(dir_ + "/registry.db");
+  ASSERT_TRUE(other) << other.error().message;
+  auto checkpoint = (*other)->Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_TRUE(checkpoint);
+  auto row = checkpoint->Step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(checkpoint->ColumnInt(0), 0) << "checkpoint blocked by a reader";
+}
+
 TEST_F(SqliteRegistryMetaTest, ConcurrentPushesAreSerialised) {
   constexpr int kThreads = 4;
   constexpr int kPushes = 25;
