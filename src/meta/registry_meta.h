@@ -114,7 +114,7 @@ class RegistryMeta {
                                                 const Page& page) = 0;
   virtual Result<std::vector<std::string>> Repositories(const Page& page) = 0;
   // Manifests in `repository` whose subject is `subject`, optionally only those of
-  // `artifact_type`, ordered by digest.
+  // `artifact_type`, ordered by digest. Empty (not NotFound) for an unknown repository.
   virtual Result<std::vector<ManifestRecord>> Referrers(
       const std::string& repository, const oci::Digest& subject,
       const std::optional<std::string>& artifact_type) = 0;
@@ -125,6 +125,7 @@ class RegistryMeta {
   virtual Status CreateUpload(const UploadRecord& upload) = 0;
   // NotFound if unknown.
   virtual Result<UploadRecord> GetUpload(const std::string& id) = 0;
+  // NotFound if unknown (already deleted: the caller may ignore it).
   virtual Status DeleteUpload(const std::string& id) = 0;
   virtual Result<std::vector<UploadRecord>> UploadsStartedBefore(TimePoint t) = 0;
 

@@ -37,6 +37,10 @@ class Database {
   Result<Statement> Prepare(std::string_view sql);
   int64_t LastInsertRowId() const;
   int Changes() const;
+  // Whether a transaction (a Transaction, or a SAVEPOINT opened outside one) is open on the
+  // connection. Hold Lock() while acting on the answer: another thread's Transaction holds
+  // the lock for its whole life, so under the lock the answer is about this thread's work.
+  bool InTransaction() const;
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}

@@ -53,5 +53,28 @@ TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(sel->ColumnText(0), "kept");
 }
 
+TEST(DatabaseTest, InTransactionFollowsTransactionsAndSavepoints) {
+  auto db = Database::Open(":memory:");
+  ASSERT_TRUE(db);
+  EXPECT_FALSE((*db)->InTransaction());
+  {
+    auto tx = Transaction::Begin(**db);
+    ASSERT_TRUE(tx);
+    EXPECT_TRUE((*db)->InTransaction());
+    ASSERT_TRUE(tx->Commit().ok());
+    EXPECT_FALSE((*db)->InTransaction());
+  }
+  {
+    auto tx = Transaction::Begin(**db);
+    ASSERT_TRUE(tx);
+    EXPECT_TRUE((*db)->InTransaction());
+  }
+  EXPECT_FALSE((*db)->InTransaction()) << "after the destructor's rollback";
+  ASSERT_TRUE((*db)->Exec("SAVEPOINT s").ok());
+  EXPECT_TRUE((*db)->InTransaction());
+  ASSERT_TRUE((*db)->Exec("RELEASE s").ok());
+  EXPECT_FALSE((*db)->InTransaction());
+}
+
 }  // namespace
 }  // namespace berth::sql
