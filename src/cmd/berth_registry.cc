@@ -19,6 +19,7 @@
 #include "base/unique_fd.h"
 #include "meta/registry_meta.h"
 #include "registry/http_server.h"
+#include "registry/metrics.h"
 #include "registry/registry.h"
 #include "sql/database.h"
 #include "storage/blob_store.h"
@@ -44,6 +45,7 @@ int Fail(const Error& error) {
 }
 
 struct Opened {
+  registry::Metrics metrics;
   UniqueFd lock;
   std::unique_ptr<sql::Database> db;
   std::unique_ptr<storage::BlobStore> blobs;
@@ -51,8 +53,9 @@ struct Opened {
   std::unique_ptr<registry::Registry> registry;
 };
 
-Result<Opened> Open(const Flags& flags) {
-  Opened o;
+Result<std::unique_ptr<Opened>> Open(const Flags& flags) {
+  auto opened = std::make_unique<Opened>();
+  Opened& o = *opened;
   if (Status st = MakeDirs(flags.data_root, 0700); !st) return st.error();
   auto lock = OpenFile(flags.data_root + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (!lock) return lock.error();
@@ -73,10 +76,11 @@ Result<Opened> Open(const Flags& flags) {
   if (!meta) return meta.error();
   o.meta = std::move(*meta);
   registry::RegistryOptions options;
+  options.metrics = &o.metrics;
   options.gc_grace = std::chrono::seconds(flags.gc_grace_seconds);
   options.upload_expiry = std::chrono::seconds(flags.upload_expiry_seconds);
   o.registry = std::make_unique<registry::Registry>(*o.db, *o.blobs, *o.meta, options);
-  return o;
+  return opened;
 }
 
 void RunGc(registry::Registry& r) {
@@ -101,16 +105,21 @@ int Serve(const Flags& flags) {
 
   auto opened = Open(flags);
   if (!opened) return Fail(opened.error());
-  registry::Registry& reg = *opened->registry;
+  registry::Registry& reg = *(*opened)->registry;
+  registry::Metrics& metrics = (*opened)->metrics;
 
   registry::HttpServerOptions options;
   options.threads = flags.threads;
-  if (flags.access_log) {
-    options.on_response = [](const registry::HttpExchange& ex, std::chrono::microseconds took) {
+  bool access_log = flags.access_log;
+  options.on_response = [&metrics, access_log](const registry::HttpExchange& ex,
+                                               std::chrono::microseconds took) {
+    metrics.Observe(ex.method(), ex.status(), took);
+    if (access_log) {
+      // The target only: credentials travel in headers, which are never logged.
       spdlog::info("access remote={} method={} target=\"{}\" status={} took_us={}", ex.remote(),
                    ex.method(), ex.target(), ex.status(), took.count());
-    };
-  }
+    }
+  };
   registry::HttpServer server([&reg](registry::HttpExchange& ex) { return reg.Handle(ex); },
                               options);
   auto bound = server.Listen(flags.listen);
@@ -140,7 +149,7 @@ int Serve(const Flags& flags) {
 int Gc(const Flags& flags) {
   auto opened = Open(flags);
   if (!opened) return Fail(opened.error());
-  auto report = opened->registry->CollectGarbage();
+  auto report = (*opened)->registry->CollectGarbage();
   if (!report) return Fail(report.error());
   std::printf("removed %lld blobs (%lld bytes) and %lld uploads\n",
               static_cast<long long>(report->blobs_removed),

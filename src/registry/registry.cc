@@ -16,6 +16,7 @@
 #include "registry/errors.h"
 #include "registry/internal/asio.h"
 #include "registry/manifest_info.h"
+#include "registry/metrics.h"
 #include "registry/v2_path.h"
 #include "sql/database.h"
 #include "storage/blob_store.h"
@@ -720,6 +721,9 @@ struct Registry::Impl {
     std::string_view method = ex.method();
     if (ex.path() == "/healthz") {
       co_return (void)co_await ex.Respond(200, "text/plain", "ok\n");
+    }
+    if (ex.path() == "/metrics" && options.metrics) {
+      co_return (void)co_await ex.Respond(200, "text/plain; version=0.0.4", options.metrics->Render());
     }
     ex.SetHeader("Docker-Distribution-API-Version", "registry/2.0");
     auto route = ParseV2Path(ex.path());

@@ -27,7 +27,11 @@ class RegistryMeta;
 
 namespace berth::registry {
 
+class Metrics;
+
 struct RegistryOptions {
+  // Served at /metrics when set (borrowed).
+  const Metrics* metrics = nullptr;
   size_t max_manifest_bytes = 4 << 20;
   // Threads for work that blocks (fsync at upload commit, GC).
   int blocking_threads = 2;
@@ -54,7 +58,7 @@ class Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  // Serves /v2/... and /healthz; anything else is 404.
+  // Serves /v2/..., /healthz and /metrics; anything else is 404.
   Awaitable<void> Handle(HttpExchange& exchange);
 
   // Removes unreferenced blobs older than the grace period and expired uploads. Safe while
