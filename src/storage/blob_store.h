@@ -4,6 +4,7 @@
 //
 // Layout under root:
 //   blobs/sha256/<first two hex>/<hex>   committed blobs, immutable, mode 0644
+//   blobs/sha512/<first two hex>/<hex>   the same for blobs committed with a sha512 digest
 //   uploads/<id>/data                     bytes received so far for upload <id>
 //   uploads/<id>/hashstate                (optional) whatever lets a resumed upload skip rehashing
 //   tmp/                                  files being published (removed at Open)

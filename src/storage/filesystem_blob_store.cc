@@ -122,8 +122,7 @@ struct HashState {
 };
 
 struct StoreState {
-  std::string root;  // for messages only; every access goes through root_fd
-  UniqueFd root_fd;
+  UniqueFd root_fd;  // every access is relative to it
 
   std::mutex mu;
   std::set<std::string> held;                    // guarded by mu: ids given out by Acquire
@@ -159,8 +158,9 @@ struct StoreState {
     const int root_dir = root_fd.get();
     const std::string dir = BlobDir(digest);
     BERTH_ASSIGN_OR_RETURN(bool created, internal::MakeDirAt(root_dir, dir));
-    if (created)
+    if (created) {  // the new directory's entry must be durable too
       BERTH_RETURN_IF_ERROR(internal::FsyncDirAt(root_dir, AlgorithmDir(digest.algorithm())));
+    }
     BERTH_ASSIGN_OR_RETURN(bool moved,
                            internal::RenameNoReplaceAt(root_dir, from, BlobPath(digest)));
     if (moved) BERTH_RETURN_IF_ERROR(internal::FsyncDirAt(root_dir, dir));
@@ -534,7 +534,6 @@ Result<std::unique_ptr<BlobStore>> OpenFilesystemBlobStore(const std::string& ro
   Status made = MakeDirs(root);
   if (!made) return std::move(made).error().WithContext(what);
   auto state = std::make_shared<StoreState>();
-  state->root = root;
   Result<UniqueFd> fd = OpenFile(root, O_RDONLY | O_DIRECTORY);
   if (!fd) return std::move(fd).error().WithContext(what);
   state->root_fd = std::move(*fd);
