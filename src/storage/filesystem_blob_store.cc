@@ -21,6 +21,7 @@
 // is not held lives in memory (StoreState::hash_states), tagged with the offset it covers, so
 // N chunked PATCHes hash each byte once; after a restart the first Acquire rehashes the data.
 // Nothing is written to uploads/<id>/hashstate (the header allows it; a restart rereads).
+// One process per root: Acquire's exclusivity and the hash states are in this process only.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -150,6 +151,12 @@ struct StoreState {
     } else {
       hash_states.erase(id);
     }
+  }
+
+  // Drops a saved hash state left by an upload removed behind the store's back.
+  void Forget(const std::string& id) {
+    std::lock_guard lock(mu);
+    hash_states.erase(id);
   }
 
   // Moves the complete, fsynced file `from` (under uploads/ or tmp/) to the blob path of
@@ -443,6 +450,7 @@ class FilesystemBlobStore final : public BlobStore {
       (void)::unlinkat(root(), dir.c_str(), AT_REMOVEDIR);
       return std::move(fd).error().WithContext("create upload " + id);
     }
+    state_->Forget(id);
     return Ok();
   }
 

@@ -440,6 +440,17 @@ TEST_F(FilesystemBlobStoreTest, SavedHashStateIsDroppedWhenTheDataChangedSize) {
   EXPECT_EQ(up->CurrentDigest(), oci::Digest::Of("aaaabb"));
 }
 
+// An upload removed behind the store's back and created again starts from a clean state.
+TEST_F(FilesystemBlobStoreTest, CreateUploadForgetsTheStateOfAnEarlierUploadOfThatId) {
+  MakeUpload("again", "aaaa");
+  ASSERT_TRUE(Succeeded(RemoveAll(UploadDir("again"))));
+  ASSERT_TRUE(Succeeded(store_->CreateUpload("again")));
+  ASSERT_TRUE(Succeeded(WriteFileAtomic(UploadDir("again") + "/data", "bbbb")));
+  auto up = MustAcquire("again");
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(up->CurrentDigest(), oci::Digest::Of("bbbb"));
+}
+
 TEST_F(FilesystemBlobStoreTest, CommitWithTheWrongDigestRemovesTheUploadAndStoresNothing) {
   MakeUpload("bad", "real bytes");
   const oci::Digest claimed = oci::Digest::Of("other bytes");
