@@ -72,6 +72,12 @@ Digester::~Digester() = default;
 Digester::Digester(Digester&&) noexcept = default;
 Digester& Digester::operator=(Digester&&) noexcept = default;
 
+Digester Digester::Clone() const {
+  Digester copy(algorithm_);
+  BERTH_CHECK(EVP_MD_CTX_copy_ex(copy.impl_->ctx, impl_->ctx) == 1);
+  return copy;
+}
+
 void Digester::Update(const void* data, size_t size) {
   BERTH_CHECK(EVP_DigestUpdate(impl_->ctx, data, size) == 1);
 }

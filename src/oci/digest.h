@@ -52,6 +52,9 @@ class Digester {
   Digester& operator=(Digester&&) noexcept;
   void Update(const void* data, size_t size);
   void Update(std::string_view data) { Update(data.data(), data.size()); }
+  // An independent digester in the same state (EVP_MD_CTX_copy_ex): finishing the copy gives
+  // the digest so far while this one goes on, and each can be updated without the other.
+  Digester Clone() const;
   // Digest of everything so far. The digester can not be updated afterwards.
   Digest Finish();
   Algorithm algorithm() const { return algorithm_; }

@@ -17,6 +17,26 @@ TEST(DigestTest, StreamingEqualsOneShot) {
   EXPECT_EQ(d.Finish(), Digest::Of("hello world"));
 }
 
+TEST(DigestTest, CloneFinishesWithoutEndingTheOriginal) {
+  Digester d;
+  d.Update("hello ");
+  Digester copy = d.Clone();
+  EXPECT_EQ(copy.Finish(), Digest::Of("hello "));
+  d.Update("world");
+  EXPECT_EQ(d.Finish(), Digest::Of("hello world"));
+}
+
+TEST(DigestTest, CloneIsIndependentOfTheOriginal) {
+  Digester d(Algorithm::kSha512);
+  d.Update("abc");
+  Digester copy = d.Clone();
+  copy.Update("def");
+  d.Update("xyz");
+  EXPECT_EQ(copy.algorithm(), Algorithm::kSha512);
+  EXPECT_EQ(copy.Finish(), Digest::Of("abcdef", Algorithm::kSha512));
+  EXPECT_EQ(d.Finish(), Digest::Of("abcxyz", Algorithm::kSha512));
+}
+
 TEST(DigestTest, Sha512Accepted) {
   Digest d = Digest::Of("abc", Algorithm::kSha512);
   EXPECT_EQ(d.hex().size(), 128u);

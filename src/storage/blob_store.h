@@ -4,6 +4,7 @@
 //
 // Layout under root:
 //   blobs/sha256/<first two hex>/<hex>   committed blobs, immutable, mode 0644
+//   blobs/sha512/<first two hex>/<hex>   the same for blobs committed with a sha512 digest
 //   uploads/<id>/data                     bytes received so far for upload <id>
 //   uploads/<id>/hashstate                (optional) whatever lets a resumed upload skip rehashing
 //   tmp/                                  files being published (removed at Open)
@@ -53,12 +54,19 @@ class Upload {
   virtual int64_t Offset() const = 0;
   // Appends at Offset(); the bytes are written (not fsynced) when it returns.
   virtual Status Append(std::string_view data) = 0;
-  // Appends up to `max` bytes read from `fd` (a socket) with splice/read; returns how many,
-  // 0 at EOF. Lets the server move large bodies without an extra copy where it can.
+  // Appends up to `max` (> 0) bytes read from `fd` (a socket, blocking or not; a pipe or file
+  // works too) and returns how many. It reads until it has `max` bytes, the peer has closed,
+  // or a non-blocking `fd` has nothing more to give (EAGAIN), so:
+  //   n > 0         n bytes were appended (fewer than `max` at EOF or on EAGAIN);
+  //   0             EOF only: the peer closed and nothing was read;
+  //   Unavailable   "would block": a non-blocking `fd` had no data; wait for readability.
+  // On any other error the bytes appended before it stay (Offset() counts them).
   virtual Result<size_t> AppendFrom(int fd, size_t max) = 0;
   // Cuts the data back to `offset` (<= Offset()), e.g. after a request body that ended early.
   virtual Status Truncate(int64_t offset) = 0;
-  // sha256 (or the algorithm given) of the bytes so far, without ending the upload.
+  // sha256 (or the algorithm given) of the bytes so far, without ending the upload. sha256 is
+  // kept as the bytes arrive; another algorithm rereads the data. An empty Digest (valid()
+  // false) if the data could not be read (logged).
   virtual oci::Digest CurrentDigest(oci::Algorithm algorithm = oci::Algorithm::kSha256) = 0;
 };
 
