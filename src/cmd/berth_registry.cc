@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
   CLI::App app{"berth-registry: an OCI distribution registry"};
   app.set_config("--config", "", "TOML file with flag values (keys are the long flag names)");
   app.require_subcommand(1);
+  app.fallthrough();  // global flags may follow the subcommand: `serve --data-root DIR`
   app.add_option("--data-root", flags.data_root, "where blobs, uploads and metadata live")
       ->capture_default_str();
   app.add_option("--log-level", flags.log_level, "debug, info, warn or error")->capture_default_str();
