@@ -1,6 +1,7 @@
 // Content discovery: the upstream suite's checks (03_discovery_test.go): tag listing with n and
 // last (and, ours, the Link header), the referrers API with OCI-Subject and the artifactType
 // filter.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -37,41 +38,51 @@ std::vector<std::string> Tags(const HttpResponse& r) {
 // ---- Tags ----
 
 // Upstream setup: one manifest pushed under the tags test0..test3.
-class TagListTest : public RegistryTest {
+class RegistryTagListTest : public RegistryTest {
  protected:
   void SetUp() override {
     RegistryTest::SetUp();
     if (IsSkipped()) return;
     repo_ = Repo();
-    Content manifest;
-    ASSERT_TRUE(PushImage(repo_, "test0", ImageSpec(), &manifest));
+    ASSERT_TRUE(PushImage(repo_, "test0", ImageSpec(), &manifest_));
     for (const char* tag : {"test1", "test2", "test3"}) {
-      ASSERT_TRUE(PushManifest(repo_, tag, manifest)) << tag;
+      ASSERT_TRUE(PushManifest(repo_, tag, manifest_)) << tag;
     }
   }
   HttpResponse List(const std::string& query = "") {
     return Do("GET", "/v2/" + repo_ + "/tags/list" + query);
   }
   std::string repo_;
+  Content manifest_;
 };
 
-TEST_F(TagListTest, ListIs200WithNameAndSortedTags) {
+TEST_F(RegistryTagListTest, ListIs200WithNameAndTheFourTags) {
   HttpResponse r = List();
   ASSERT_TRUE(IsStatus(r, 200));
   nlohmann::json j = ParseJson(r.body);
   ASSERT_TRUE(j.is_object()) << r.body;
   EXPECT_EQ(j.value("name", ""), repo_);
-  EXPECT_EQ(Tags(r), (std::vector<std::string>{"test0", "test1", "test2", "test3"}));
+  std::vector<std::string> tags = Tags(r);
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags, (std::vector<std::string>{"test0", "test1", "test2", "test3"}));
 }
 
-TEST_F(TagListTest, NLimitsTheNumberOfTags) {
+// Ours (upstream does not check): the spec says the tags MUST be in lexical order.
+TEST_F(RegistryTagListTest, ListIsInLexicalOrder) {
+  ASSERT_TRUE(PushManifest(repo_, "Alpha", manifest_));  // upper case sorts first
+  HttpResponse r = List();
+  ASSERT_TRUE(IsStatus(r, 200));
+  EXPECT_EQ(Tags(r), (std::vector<std::string>{"Alpha", "test0", "test1", "test2", "test3"}));
+}
+
+TEST_F(RegistryTagListTest, NLimitsTheNumberOfTags) {
   HttpResponse r = List("?n=2");
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(Tags(r), (std::vector<std::string>{"test0", "test1"}));
 }
 
 // Upstream's check only asks for a 200 here; the spec says the list starts after `last`.
-TEST_F(TagListTest, LastStartsTheListAfterThatTag) {
+TEST_F(RegistryTagListTest, LastStartsTheListAfterThatTag) {
   HttpResponse r = List("?n=2&last=test1");
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(Tags(r), (std::vector<std::string>{"test2", "test3"}));
@@ -82,7 +93,7 @@ TEST_F(TagListTest, LastStartsTheListAfterThatTag) {
 
 // Ours: a Link header (MAY) is RFC 5988 with rel="next" and leads to the rest; n=0 is an empty
 // list without Link (MUST).
-TEST_F(TagListTest, LinkHeaderLeadsToTheNextPage) {
+TEST_F(RegistryTagListTest, LinkHeaderLeadsToTheNextPage) {
   HttpResponse r = List("?n=2");
   ASSERT_TRUE(IsStatus(r, 200));
   if (r.HasHeader("Link")) {
@@ -107,7 +118,7 @@ TEST_F(TagListTest, LinkHeaderLeadsToTheNextPage) {
 // the type as config media type, one with artifactType), an index of type "food.stand", and of
 // two artifacts of type B pushed after the subject; artifact C refers to manifest[3], which is
 // never pushed. Each PUT with a subject must answer OCI-Subject.
-class ReferrersTest : public RegistryTest {
+class RegistryReferrersTest : public RegistryTest {
  protected:
   void SetUp() override {
     RegistryTest::SetUp();
@@ -208,17 +219,17 @@ class ReferrersTest : public RegistryTest {
   std::vector<std::string> subject_headers_, expected_subject_headers_;
 };
 
-TEST_F(ReferrersTest, PutOfManifestWithSubjectAnswersOciSubject) {
+TEST_F(RegistryReferrersTest, PutOfManifestWithSubjectAnswersOciSubject) {
   EXPECT_EQ(subject_headers_, expected_subject_headers_);
 }
 
-TEST_F(ReferrersTest, ReferrersOfUnknownDigestIsEmptyIndex) {
+TEST_F(RegistryReferrersTest, ReferrersOfUnknownDigestIsEmptyIndex) {
   HttpResponse r = Referrers(Sha256("hello world"));
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_TRUE(Index(r).empty()) << r.body;
 }
 
-TEST_F(ReferrersTest, ReferrersListsTheFiveWithTheirAnnotations) {
+TEST_F(RegistryReferrersTest, ReferrersListsTheFiveWithTheirAnnotations) {
   HttpResponse r = Referrers(subject_.digest);
   ASSERT_TRUE(IsStatus(r, 200));
   nlohmann::json manifests = Index(r);
@@ -228,7 +239,7 @@ TEST_F(ReferrersTest, ReferrersListsTheFiveWithTheirAnnotations) {
 
 // Upstream accepts an unfiltered answer (5, with a warning); with OCI-Filters-Applied it must be
 // the two of type A. Ours: berth-registry must filter.
-TEST_F(ReferrersTest, ArtifactTypeFilterGivesTypeAOnlyWithFiltersAppliedHeader) {
+TEST_F(RegistryReferrersTest, ArtifactTypeFilterGivesTypeAOnlyWithFiltersAppliedHeader) {
   HttpResponse r = Referrers(subject_.digest, kTypeA);
   ASSERT_TRUE(IsStatus(r, 200));
   nlohmann::json manifests = Index(r);
@@ -243,7 +254,7 @@ TEST_F(ReferrersTest, ArtifactTypeFilterGivesTypeAOnlyWithFiltersAppliedHeader) 
   CheckDescriptors(manifests);
 }
 
-TEST_F(ReferrersTest, ReferrersOfMissingSubjectListsItsReferrer) {
+TEST_F(RegistryReferrersTest, ReferrersOfMissingSubjectListsItsReferrer) {
   HttpResponse r = Referrers(missing_subject_.digest);
   ASSERT_TRUE(IsStatus(r, 200));
   nlohmann::json manifests = Index(r);
@@ -254,7 +265,7 @@ TEST_F(ReferrersTest, ReferrersOfMissingSubjectListsItsReferrer) {
 // Upstream "Teardown": manifests and the tag deleted (2xx, 404 or 405), the subject's config
 // and layer blobs (2xx or 405: they are there), then "References teardown": the referrers'
 // blobs (2xx, 404 or 405); manifests before or after blobs as OCI_DELETE_MANIFEST_BEFORE_BLOBS.
-TEST_F(ReferrersTest, TeardownDeletesManifestsTagsAndBlobs) {
+TEST_F(RegistryReferrersTest, TeardownDeletesManifestsTagsAndBlobs) {
   auto delete_manifests = [&] {
     for (const std::string& ref :
          {index_.digest, subject_.digest, a_config_.digest, a_layer_.digest,

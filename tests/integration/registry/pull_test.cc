@@ -10,7 +10,7 @@ namespace {
 
 // The upstream pull setup: two config blobs and a layer pushed by POST then PUT, manifest[0]
 // pushed by the tag "tagtest0", manifest[1] by its digest.
-class PullTest : public RegistryTest {
+class RegistryPullTest : public RegistryTest {
  protected:
   void SetUp() override {
     RegistryTest::SetUp();
@@ -41,7 +41,7 @@ class PullTest : public RegistryTest {
   std::string dummy_digest_ = Sha256("hello world");
 };
 
-TEST_F(PullTest, SetupStoresBlobsAndManifestsByTagAndByDigest) {
+TEST_F(RegistryPullTest, SetupStoresBlobsAndManifestsByTagAndByDigest) {
   for (const Content* c : {&configs_[0], &configs_[1], &layer_}) {
     EXPECT_TRUE(IsStatus(Do("HEAD", BlobPath(repo_, c->digest)), 200)) << c->digest;
   }
@@ -51,13 +51,13 @@ TEST_F(PullTest, SetupStoresBlobsAndManifestsByTagAndByDigest) {
   }
 }
 
-TEST_F(PullTest, HeadOfMissingBlobIs404) {
+TEST_F(RegistryPullTest, HeadOfMissingBlobIs404) {
   EXPECT_TRUE(IsStatus(Do("HEAD", BlobPath(repo_, dummy_digest_)), 404));
 }
 
 // Upstream checks Docker-Content-Digest only if present; the spec says a HEAD MUST carry it and
 // Content-Length.
-TEST_F(PullTest, HeadOfBlobIs200WithDigestAndLength) {
+TEST_F(RegistryPullTest, HeadOfBlobIs200WithDigestAndLength) {
   HttpResponse r = Do("HEAD", BlobPath(repo_, configs_[0].digest));
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(r.Header("Docker-Content-Digest"), configs_[0].digest);
@@ -65,22 +65,22 @@ TEST_F(PullTest, HeadOfBlobIs200WithDigestAndLength) {
   EXPECT_EQ(r.body, "");
 }
 
-TEST_F(PullTest, GetOfMissingBlobIs404) {
+TEST_F(RegistryPullTest, GetOfMissingBlobIs404) {
   EXPECT_TRUE(IsStatus(Do("GET", BlobPath(repo_, dummy_digest_)), 404));
 }
 
-TEST_F(PullTest, GetOfBlobIs200WithItsBytes) {
+TEST_F(RegistryPullTest, GetOfBlobIs200WithItsBytes) {
   HttpResponse r = Do("GET", BlobPath(repo_, configs_[0].digest));
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(r.body, configs_[0].bytes);
   EXPECT_EQ(r.Header("Docker-Content-Digest"), configs_[0].digest);
 }
 
-TEST_F(PullTest, HeadOfMissingManifestIs404) {
+TEST_F(RegistryPullTest, HeadOfMissingManifestIs404) {
   EXPECT_TRUE(IsStatus(Do("HEAD", ManifestPath(repo_, kNonexistentManifest)), 404));
 }
 
-TEST_F(PullTest, HeadOfManifestByDigestIs200) {
+TEST_F(RegistryPullTest, HeadOfManifestByDigestIs200) {
   for (const Content& m : manifests_) {
     HttpResponse r = Do("HEAD", ManifestPath(repo_, m.digest), {{"Accept", kOciManifest}});
     ASSERT_TRUE(IsStatus(r, 200)) << m.digest;
@@ -89,17 +89,17 @@ TEST_F(PullTest, HeadOfManifestByDigestIs200) {
   }
 }
 
-TEST_F(PullTest, HeadOfManifestByTagIs200WithItsDigest) {
+TEST_F(RegistryPullTest, HeadOfManifestByTagIs200WithItsDigest) {
   HttpResponse r = Do("HEAD", ManifestPath(repo_, kTag), {{"Accept", kOciManifest}});
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(r.Header("Docker-Content-Digest"), manifests_[0].digest);
 }
 
-TEST_F(PullTest, GetOfMissingManifestIs404) {
+TEST_F(RegistryPullTest, GetOfMissingManifestIs404) {
   EXPECT_TRUE(IsStatus(Do("GET", ManifestPath(repo_, kNonexistentManifest)), 404));
 }
 
-TEST_F(PullTest, GetOfManifestByDigestIs200WithItsBytes) {
+TEST_F(RegistryPullTest, GetOfManifestByDigestIs200WithItsBytes) {
   for (const Content& m : manifests_) {
     HttpResponse r = Do("GET", ManifestPath(repo_, m.digest), {{"Accept", kOciManifest}});
     ASSERT_TRUE(IsStatus(r, 200)) << m.digest;
@@ -109,7 +109,7 @@ TEST_F(PullTest, GetOfManifestByDigestIs200WithItsBytes) {
   }
 }
 
-TEST_F(PullTest, GetOfManifestByTagIs200WithItsBytes) {
+TEST_F(RegistryPullTest, GetOfManifestByTagIs200WithItsBytes) {
   HttpResponse r = Do("GET", ManifestPath(repo_, kTag), {{"Accept", kOciManifest}});
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(r.body, manifests_[0].bytes);
@@ -118,7 +118,7 @@ TEST_F(PullTest, GetOfManifestByTagIs200WithItsBytes) {
 
 // Upstream "Error codes": a GET of manifests/sha256:totallywrong is a 400 with an OCI error body,
 // or a 404.
-TEST_F(PullTest, MalformedDigestIs400WithOciErrorOr404) {
+TEST_F(RegistryPullTest, MalformedDigestIs400WithOciErrorOr404) {
   HttpResponse r = Do("GET", ManifestPath(repo_, "sha256:totallywrong"));
   ASSERT_TRUE(IsStatusIn(r, {400, 404}));
   if (r.status == 400) {
@@ -128,7 +128,7 @@ TEST_F(PullTest, MalformedDigestIs400WithOciErrorOr404) {
 
 // Upstream "Teardown": manifests deleted (2xx or 405) before or after the blobs (2xx, 404 or
 // 405), as OCI_DELETE_MANIFEST_BEFORE_BLOBS says.
-TEST_F(PullTest, TeardownDeletesManifestsAndBlobs) {
+TEST_F(RegistryPullTest, TeardownDeletesManifestsAndBlobs) {
   auto delete_manifests = [&] {
     for (const Content& m : manifests_) {
       HttpResponse r = Do("DELETE", ManifestPath(repo_, m.digest));

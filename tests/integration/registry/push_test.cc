@@ -9,7 +9,7 @@
 namespace berth::registry_conformance {
 namespace {
 
-using PushTest = RegistryTest;
+using RegistryPushTest = RegistryTest;
 
 std::string Range(size_t first, size_t last) {
   return std::to_string(first) + "-" + std::to_string(last);
@@ -17,7 +17,7 @@ std::string Range(size_t first, size_t last) {
 
 // ---- Blob upload streamed ----
 
-TEST_F(PushTest, StreamedPatchWithoutContentRangeIs202) {
+TEST_F(RegistryPushTest, StreamedPatchWithoutContentRangeIs202) {
   Content blob = RandomBlob(42);
   HttpResponse post = StartUpload(Repo());
   ASSERT_FALSE(post.Header("Location").empty()) << Describe(post);
@@ -27,7 +27,7 @@ TEST_F(PushTest, StreamedPatchWithoutContentRangeIs202) {
   EXPECT_FALSE(patch.Header("Location").empty());
 }
 
-TEST_F(PushTest, StreamedUploadClosedByPutWithDigestIs201) {
+TEST_F(RegistryPushTest, StreamedUploadClosedByPutWithDigestIs201) {
   std::string repo = Repo();
   Content blob = RandomBlob(42);
   HttpResponse post = StartUpload(repo);
@@ -44,11 +44,11 @@ TEST_F(PushTest, StreamedUploadClosedByPutWithDigestIs201) {
 
 // ---- Blob upload monolithic ----
 
-TEST_F(PushTest, GetOfMissingBlobIs404) {
+TEST_F(RegistryPushTest, GetOfMissingBlobIs404) {
   EXPECT_TRUE(IsStatus(Do("GET", BlobPath(Repo(), Sha256("hello world"))), 404));
 }
 
-TEST_F(PushTest, PostWithDigestAndBodyIs201Or202WithLocation) {
+TEST_F(RegistryPushTest, PostWithDigestAndBodyIs201Or202WithLocation) {
   Content config = MakeConfig();
   HttpResponse r = Do("POST", WithQuery(UploadsPath(Repo()), "digest", config.digest),
                       {{"Content-Type", "application/octet-stream"}}, config.bytes);
@@ -57,7 +57,7 @@ TEST_F(PushTest, PostWithDigestAndBodyIs201Or202WithLocation) {
 }
 
 // 201: the blob is there; 202: the registry only opened a session, so the blob is not.
-TEST_F(PushTest, BlobOfPostWithDigestIsThereIf201AndAbsentIf202) {
+TEST_F(RegistryPushTest, BlobOfPostWithDigestIsThereIf201AndAbsentIf202) {
   std::string repo = Repo();
   Content config = MakeConfig();
   HttpResponse post = Do("POST", WithQuery(UploadsPath(repo), "digest", config.digest),
@@ -72,13 +72,13 @@ TEST_F(PushTest, BlobOfPostWithDigestIsThereIf201AndAbsentIf202) {
   }
 }
 
-TEST_F(PushTest, PostOpensSessionWith202AndLocation) {
+TEST_F(RegistryPushTest, PostOpensSessionWith202AndLocation) {
   HttpResponse r = StartUpload(Repo());
   EXPECT_TRUE(IsStatus(r, 202));
   EXPECT_FALSE(r.Header("Location").empty());
 }
 
-TEST_F(PushTest, PutOfBlobAfterPostIs201WithLocation) {
+TEST_F(RegistryPushTest, PutOfBlobAfterPostIs201WithLocation) {
   Content config = MakeConfig();
   HttpResponse post = StartUpload(Repo());
   ASSERT_TRUE(IsStatus(post, 202));
@@ -89,7 +89,7 @@ TEST_F(PushTest, PutOfBlobAfterPostIs201WithLocation) {
   EXPECT_EQ(put.Header("Docker-Content-Digest"), config.digest);
 }
 
-TEST_F(PushTest, GetOfBlobPushedByPostThenPutIs200) {
+TEST_F(RegistryPushTest, GetOfBlobPushedByPostThenPutIs200) {
   std::string repo = Repo();
   Content config = MakeConfig();
   ASSERT_TRUE(PushBlob(repo, config));
@@ -98,7 +98,7 @@ TEST_F(PushTest, GetOfBlobPushedByPostThenPutIs200) {
   EXPECT_EQ(get.body, config.bytes);
 }
 
-TEST_F(PushTest, PutOfLayerBlobAfterPostIs201WithLocation) {
+TEST_F(RegistryPushTest, PutOfLayerBlobAfterPostIs201WithLocation) {
   Content layer = RandomBlob(200);
   HttpResponse post = StartUpload(Repo());
   ASSERT_TRUE(IsStatus(post, 202));
@@ -108,7 +108,7 @@ TEST_F(PushTest, PutOfLayerBlobAfterPostIs201WithLocation) {
   EXPECT_FALSE(put.Header("Location").empty());
 }
 
-TEST_F(PushTest, GetOfPushedLayerIs200WithItsBytes) {
+TEST_F(RegistryPushTest, GetOfPushedLayerIs200WithItsBytes) {
   std::string repo = Repo();
   Content layer = RandomBlob(200);
   ASSERT_TRUE(PushBlob(repo, layer));
@@ -121,7 +121,7 @@ TEST_F(PushTest, GetOfPushedLayerIs200WithItsBytes) {
 
 // A 42-byte blob in two chunks (22 + 20 bytes) as upstream, grown when the registry announces an
 // OCI-Chunk-Min-Length above the first chunk.
-class ChunkedPushTest : public RegistryTest {
+class RegistryChunkedPushTest : public RegistryTest {
  protected:
   // POST (Content-Length 0); sizes the blob from OCI-Chunk-Min-Length.
   HttpResponse Open() {
@@ -149,13 +149,13 @@ class ChunkedPushTest : public RegistryTest {
   std::string chunk1_, chunk2_;
 };
 
-TEST_F(ChunkedPushTest, OutOfOrderChunkIs416) {
+TEST_F(RegistryChunkedPushTest, OutOfOrderChunkIs416) {
   HttpResponse post = Open();
   ASSERT_FALSE(post.Header("Location").empty()) << Describe(post);
   EXPECT_TRUE(IsStatus(Patch(post.Header("Location"), chunk2_, chunk1_.size()), 416));
 }
 
-TEST_F(ChunkedPushTest, FirstChunkIs202WithItsRange) {
+TEST_F(RegistryChunkedPushTest, FirstChunkIs202WithItsRange) {
   HttpResponse post = Open();
   ASSERT_FALSE(post.Header("Location").empty()) << Describe(post);
   HttpResponse patch = Patch(post.Header("Location"), chunk1_, 0);
@@ -165,15 +165,17 @@ TEST_F(ChunkedPushTest, FirstChunkIs202WithItsRange) {
 }
 
 // The first chunk sent again to the session's first Location: its range starts before the end.
-TEST_F(ChunkedPushTest, RetriedFirstChunkIs416) {
+TEST_F(RegistryChunkedPushTest, RetriedFirstChunkIs416) {
   HttpResponse post = Open();
   ASSERT_FALSE(post.Header("Location").empty()) << Describe(post);
   ASSERT_TRUE(IsStatus(Patch(post.Header("Location"), chunk1_, 0), 202));
   EXPECT_TRUE(IsStatus(Patch(post.Header("Location"), chunk1_, 0), 416));
 }
 
-// Upstream "Get on stale blob upload should return 204 with a range and location".
-TEST_F(ChunkedPushTest, UploadStatusAfter416Is204WithRangeAndLocation) {
+// Upstream "Get on stale blob upload should return 204 with a range and location": the status
+// GET goes to the POST's Location, which the spec says stays valid ("any preceding POST or
+// PATCH").
+TEST_F(RegistryChunkedPushTest, UploadStatusAfter416Is204WithRangeAndLocation) {
   HttpResponse post = Open();
   ASSERT_FALSE(post.Header("Location").empty()) << Describe(post);
   ASSERT_TRUE(IsStatus(Patch(post.Header("Location"), chunk1_, 0), 202));
@@ -184,13 +186,16 @@ TEST_F(ChunkedPushTest, UploadStatusAfter416Is204WithRangeAndLocation) {
   EXPECT_EQ(status.Header("Range"), Range1());
 }
 
-// The second chunk goes to the Location of the status GET, then a PUT with no body closes.
-TEST_F(ChunkedPushTest, SecondChunkIs202AndClosingPutWithDigestIs201) {
+// The second chunk goes to the Location of a status GET (at the first PATCH's Location), then a
+// PUT with no body closes the session.
+TEST_F(RegistryChunkedPushTest, SecondChunkIs202AndClosingPutWithDigestIs201) {
   HttpResponse post = Open();
   ASSERT_FALSE(post.Header("Location").empty()) << Describe(post);
-  ASSERT_TRUE(IsStatus(Patch(post.Header("Location"), chunk1_, 0), 202));
-  HttpResponse status = Do("GET", post.Header("Location"));
+  HttpResponse first = Patch(post.Header("Location"), chunk1_, 0);
+  ASSERT_TRUE(IsStatus(first, 202));
+  HttpResponse status = Do("GET", first.Header("Location"));
   ASSERT_TRUE(IsStatus(status, 204));
+  EXPECT_EQ(status.Header("Range"), Range1());
   HttpResponse patch = Patch(status.Header("Location"), chunk2_, chunk1_.size());
   ASSERT_TRUE(IsStatus(patch, 202)) << "PATCH request with second chunk";
   EXPECT_FALSE(patch.Header("Location").empty());
@@ -203,7 +208,7 @@ TEST_F(ChunkedPushTest, SecondChunkIs202AndClosingPutWithDigestIs201) {
 }
 
 // The spec lets the final chunk come with the closing PUT, with its Content-Range.
-TEST_F(ChunkedPushTest, FinalChunkInClosingPutIs201) {
+TEST_F(RegistryChunkedPushTest, FinalChunkInClosingPutIs201) {
   HttpResponse post = Open();
   ASSERT_FALSE(post.Header("Location").empty()) << Describe(post);
   HttpResponse patch = Patch(post.Header("Location"), chunk1_, 0);
@@ -218,14 +223,14 @@ TEST_F(ChunkedPushTest, FinalChunkInClosingPutIs201) {
 
 // ---- Cross-repository blob mount ----
 
-TEST_F(PushTest, MountOfUnknownBlobWithoutFromOpensSession) {
+TEST_F(RegistryPushTest, MountOfUnknownBlobWithoutFromOpensSession) {
   std::string target = Repo("crossmount");
   HttpResponse r = Do("POST", WithQuery(UploadsPath(target), "mount", Sha256("hello world")));
   ASSERT_TRUE(IsStatus(r, 202));
   EXPECT_FALSE(r.Header("Location").empty());
 }
 
-TEST_F(PushTest, MountFromAnotherRepositoryIs201Or202) {
+TEST_F(RegistryPushTest, MountFromAnotherRepositoryIs201Or202) {
   std::string source = Repo("source");
   Content blob = RandomBlob(42);
   ASSERT_TRUE(PushBlob(source, blob));
@@ -237,7 +242,7 @@ TEST_F(PushTest, MountFromAnotherRepositoryIs201Or202) {
 
 // Upstream's two conditional checks: after a 201 the blob is at Location in the target
 // repository; after a 202 Location is an upload session of the target repository.
-TEST_F(PushTest, MountedBlobIsPullableIf201ElseSessionIsOpen) {
+TEST_F(RegistryPushTest, MountedBlobIsPullableIf201ElseSessionIsOpen) {
   std::string source = Repo("source");
   std::string target = Repo("crossmount");
   Content blob = RandomBlob(42);
@@ -259,7 +264,7 @@ TEST_F(PushTest, MountedBlobIsPullableIf201ElseSessionIsOpen) {
 // After a mount with from= gave 201, a mount of the same blob into the same repository without
 // from=: 201 with OCI_AUTOMATIC_CROSSMOUNT=true, 202 with =false (upstream); unset, either, as
 // long as the answer holds (201: the blob is at Location; 202: Location is a session).
-TEST_F(PushTest, MountWithoutFromFollowsAutomaticCrossmountSetting) {
+TEST_F(RegistryPushTest, MountWithoutFromFollowsAutomaticCrossmountSetting) {
   std::string source = Repo("source");
   std::string target = Repo("crossmount");
   Content blob = RandomBlob(42);
@@ -282,7 +287,7 @@ TEST_F(PushTest, MountWithoutFromFollowsAutomaticCrossmountSetting) {
 }
 
 // Ours: the same into a repository that never saw the blob.
-TEST_F(PushTest, MountWithoutFromIntoNewRepositoryIs201WithBlobOr202WithSession) {
+TEST_F(RegistryPushTest, MountWithoutFromIntoNewRepositoryIs201WithBlobOr202WithSession) {
   std::string source = Repo("source");
   std::string target = Repo("fresh");
   Content blob = RandomBlob(42);
@@ -305,11 +310,11 @@ TEST_F(PushTest, MountWithoutFromIntoNewRepositoryIs201WithBlobOr202WithSession)
 
 // ---- Manifest upload ----
 
-TEST_F(PushTest, GetOfMissingManifestIs404) {
+TEST_F(RegistryPushTest, GetOfMissingManifestIs404) {
   EXPECT_TRUE(IsStatus(Do("GET", ManifestPath(Repo(), ".INVALID_MANIFEST_NAME")), 404));
 }
 
-TEST_F(PushTest, ManifestPutUnderFourTagsIs201WithLocationAndDigest) {
+TEST_F(RegistryPushTest, ManifestPutUnderFourTagsIs201WithLocationAndDigest) {
   std::string repo = Repo();
   ManifestSpec spec = ImageSpec();
   ASSERT_TRUE(PushBlob(repo, spec.config));
@@ -325,7 +330,7 @@ TEST_F(PushTest, ManifestPutUnderFourTagsIs201WithLocationAndDigest) {
 
 // Upstream only warns when this fails; the spec says the list of blobs MAY be empty, so we
 // require it. The manifest has no mediaType field either (as upstream's).
-TEST_F(PushTest, ManifestWithNoLayersIs201) {
+TEST_F(RegistryPushTest, ManifestWithNoLayersIs201) {
   std::string repo = Repo();
   ManifestSpec spec = ImageSpec(0);
   spec.media_type.reset();
@@ -337,7 +342,7 @@ TEST_F(PushTest, ManifestWithNoLayersIs201) {
   EXPECT_FALSE(r.Header("Location").empty());
 }
 
-TEST_F(PushTest, GetOfPushedManifestByDigestIs200) {
+TEST_F(RegistryPushTest, GetOfPushedManifestByDigestIs200) {
   std::string repo = Repo();
   Content manifest;
   ASSERT_TRUE(PushImage(repo, "test0", ImageSpec(), &manifest));
@@ -347,7 +352,7 @@ TEST_F(PushTest, GetOfPushedManifestByDigestIs200) {
 }
 
 // Upstream "Teardown" of the push checks.
-TEST_F(PushTest, TeardownDeletesManifestsAndBlobs) {
+TEST_F(RegistryPushTest, TeardownDeletesManifestsAndBlobs) {
   std::string repo = Repo();
   ManifestSpec spec = ImageSpec();
   Content manifest;
