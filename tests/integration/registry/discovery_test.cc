@@ -158,6 +158,9 @@ class RegistryReferrersTest : public RegistryTest {
     annotations_ = {{a_config_.digest, "test config a"}, {a_layer_.digest, "test layer a"},
                     {b_config_.digest, "test config b"}, {b_layer_.digest, "test layer b"},
                     {index_.digest, "test index"}};
+    for (const Content* m : {&a_config_, &a_layer_, &b_config_, &b_layer_, &index_}) {
+      sizes_[m->digest] = m->size();
+    }
     artifact_types_ = {{a_config_.digest, kTypeA}, {a_layer_.digest, kTypeA},
                        {b_config_.digest, kTypeB}, {b_layer_.digest, kTypeB},
                        {index_.digest, kTypeIndex}};
@@ -196,7 +199,7 @@ class RegistryReferrersTest : public RegistryTest {
     return j["manifests"];
   }
 
-  // Each descriptor is one we pushed, with its artifactType and its one annotation.
+  // Each descriptor is one we pushed, with its media type, size, artifactType and annotation.
   void CheckDescriptors(const nlohmann::json& manifests) {
     std::set<std::string> seen;
     for (const auto& d : manifests) {
@@ -204,6 +207,9 @@ class RegistryReferrersTest : public RegistryTest {
       EXPECT_TRUE(seen.insert(digest).second) << "listed twice: " << digest;
       ASSERT_TRUE(annotations_.count(digest)) << "not a referrer of the subject: " << d.dump();
       EXPECT_EQ(d.value("artifactType", ""), artifact_types_[digest]) << d.dump();
+      EXPECT_EQ(d.value("mediaType", ""), digest == index_.digest ? kOciIndex : kOciManifest)
+          << d.dump();
+      EXPECT_EQ(d.value("size", size_t{0}), sizes_[digest]) << d.dump();
       ASSERT_TRUE(d.contains("annotations") && d["annotations"].is_object()) << d.dump();
       EXPECT_EQ(d["annotations"].size(), 1u) << d.dump();
       EXPECT_EQ(d["annotations"].value(kAnnotation, ""), annotations_[digest]) << d.dump();
@@ -214,6 +220,7 @@ class RegistryReferrersTest : public RegistryTest {
   ManifestSpec subject_spec_;
   Content subject_, missing_subject_, a_config_, a_layer_, b_config_, b_layer_, c_layer_, index_;
   std::map<std::string, std::string> annotations_, artifact_types_;
+  std::map<std::string, size_t> sizes_;
   std::string a_config_blob_digest_ = Sha256("NHL Peanut Butter on my NHL bagel");
   std::string b_config_blob_digest_ = Sha256("NBA Strawberry Jam on my NBA croissant");
   std::vector<std::string> subject_headers_, expected_subject_headers_;

@@ -61,7 +61,7 @@ TEST_F(RegistryManagementTest, SetupListsBothTagsBeforeDeleting) {
 }
 
 // 202, or 400 UNSUPPORTED / 405 if tag deletion is disabled. Once deleted, the tag is a 404 (the
-// spec); the manifest itself stays (ours: only the tag was deleted).
+// spec). Whether the manifest goes with it is left open, as upstream does.
 TEST_F(RegistryManagementTest, DeleteOfTagIs202Or400UnsupportedOr405) {
   HttpResponse r = Do("DELETE", ManifestPath(repo_, "tagtest0"));
   ASSERT_TRUE(IsStatusIn(r, {202, 400, 405}));
@@ -72,7 +72,6 @@ TEST_F(RegistryManagementTest, DeleteOfTagIs202Or400UnsupportedOr405) {
   }
   if (r.status == 202) {
     EXPECT_TRUE(IsStatus(Do("GET", ManifestPath(repo_, "tagtest0")), 404));
-    EXPECT_TRUE(IsStatus(Do("GET", ManifestPath(repo_, manifest_.digest)), 200));
   }
 }
 
@@ -85,7 +84,7 @@ TEST_F(RegistryManagementTest, GetOfDeletedManifestIs404) {
   HttpResponse deleted = DeleteTagThenManifest();
   HttpResponse r = Do("GET", ManifestPath(repo_, manifest_.digest));
   ASSERT_TRUE(IsStatusIn(r, {404, 200}));
-  if (deleted.status == 202 || tag_delete_.status == 202) {
+  if (deleted.status == 202 || (tag_delete_.status == 202 && deleted.status == 404)) {
     EXPECT_TRUE(IsStatus(r, 404)) << "after a delete that was accepted";
   }
 }

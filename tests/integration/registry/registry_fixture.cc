@@ -140,7 +140,8 @@ void RegistryEnvironment::SetUp() {
   ::testing::AssertionResult started = ::testing::AssertionSuccess();
   if (target.empty() || target == "berth-registry") {
     Shared().target = Target::kBerthRegistry;
-    std::string binary = BERTH_REGISTRY_PATH;
+    std::string binary = Env("BERTH_REGISTRY_BINARY");  // e.g. a release build elsewhere
+    if (binary.empty()) binary = BERTH_REGISTRY_PATH;
     if (binary.empty()) {
       Shared().skip_reason =
           "berth-registry is not built in this tree (the cmd module, or its berth-registry "
@@ -250,7 +251,9 @@ void RegistryEnvironment::TearDown() {
       ADD_FAILURE() << "the registry did not exit within 10 s of SIGTERM";
     } else if (Shared().target == Target::kBerthRegistry) {
       EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-          << "SIGTERM must end berth-registry with exit status 0; wait status " << *status
+          << "SIGTERM must end berth-registry with exit status 0; it ended with "
+          << (WIFEXITED(*status) ? "exit status " + std::to_string(WEXITSTATUS(*status))
+                                 : "signal " + std::to_string(WTERMSIG(*status)))
           << "\nlog tail:\n"
           << LogTail();
     }

@@ -3,6 +3,7 @@
 // RegistryEnvironment starts one registry for the whole binary on a fresh temp data root and
 // stops it at the end (SIGTERM, then SIGKILL): berth-registry by default, Debian's
 // docker-registry with BERTH_CONFORMANCE_TARGET=docker-registry (to check the tests themselves).
+// BERTH_REGISTRY_BINARY overrides the berth-registry built in this tree.
 // The child gets PR_SET_PDEATHSIG, so it dies with the test binary even if that crashes.
 // RegistryTest gives each test an HttpClient and repository names of its own, so tests share
 // no state and run alone or in any order (ctest runs each in its own process, with its own
