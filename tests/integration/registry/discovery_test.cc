@@ -102,7 +102,8 @@ TEST_F(RegistryTagListTest, LinkHeaderLeadsToTheNextPage) {
     auto open = link.find('<');
     auto close = link.find('>');
     ASSERT_TRUE(open != std::string::npos && close != std::string::npos && open < close) << link;
-    HttpResponse next = Do("GET", HttpClient::RelativePath(link.substr(open + 1, close - open - 1)));
+    HttpResponse next =
+        Do("GET", HttpClient::RelativePath(link.substr(open + 1, close - open - 1)));
     ASSERT_TRUE(IsStatus(next, 200));
     EXPECT_EQ(Tags(next), (std::vector<std::string>{"test2", "test3"}));
   }
@@ -154,15 +155,20 @@ class RegistryReferrersTest : public RegistryTest {
     b_config_ = config_artifact(blob_b, "test config b");
     b_layer_ = layer_artifact(blob_b, kTypeB, subject_, "test layer b");
     c_layer_ = layer_artifact(blob_b, kTypeB, missing_subject_, nullptr);
-    index_ = MakeIndex({{a_config_, a_layer_}, subject_, kTypeIndex, {{kAnnotation, "test index"}}});
-    annotations_ = {{a_config_.digest, "test config a"}, {a_layer_.digest, "test layer a"},
-                    {b_config_.digest, "test config b"}, {b_layer_.digest, "test layer b"},
+    index_ =
+        MakeIndex({{a_config_, a_layer_}, subject_, kTypeIndex, {{kAnnotation, "test index"}}});
+    annotations_ = {{a_config_.digest, "test config a"},
+                    {a_layer_.digest, "test layer a"},
+                    {b_config_.digest, "test config b"},
+                    {b_layer_.digest, "test layer b"},
                     {index_.digest, "test index"}};
     for (const Content* m : {&a_config_, &a_layer_, &b_config_, &b_layer_, &index_}) {
       sizes_[m->digest] = m->size();
     }
-    artifact_types_ = {{a_config_.digest, kTypeA}, {a_layer_.digest, kTypeA},
-                       {b_config_.digest, kTypeB}, {b_layer_.digest, kTypeB},
+    artifact_types_ = {{a_config_.digest, kTypeA},
+                       {a_layer_.digest, kTypeA},
+                       {b_config_.digest, kTypeB},
+                       {b_layer_.digest, kTypeB},
                        {index_.digest, kTypeIndex}};
 
     ASSERT_TRUE(PushBlob(repo_, empty));
@@ -287,7 +293,8 @@ TEST_F(RegistryReferrersTest, TeardownDeletesManifestsTagsAndBlobs) {
     HttpResponse r = Do("DELETE", BlobPath(repo_, c->digest));
     EXPECT_TRUE(r.status / 100 == 2 || r.status == 405) << c->digest << ": " << Describe(r);
   }
-  for (const std::string& digest : {EmptyJson().digest, a_config_blob_digest_, b_config_blob_digest_}) {
+  for (const std::string& digest :
+       {EmptyJson().digest, a_config_blob_digest_, b_config_blob_digest_}) {
     HttpResponse r = Do("DELETE", BlobPath(repo_, digest));
     EXPECT_TRUE(r.status / 100 == 2 || r.status == 404 || r.status == 405)
         << digest << ": " << Describe(r);

@@ -97,6 +97,14 @@ TEST_F(RegistryErrorsTest, ManifestPutUnderWrongDigestIs400DigestInvalid) {
   EXPECT_TRUE(IsStatus(Do("GET", ManifestPath(repo, wrong)), 404));
 }
 
+// Upstream's older "Error codes" check, as a PUT: a reference that is neither tag nor digest.
+TEST_F(RegistryErrorsTest, ManifestPutUnderMalformedDigestIs400WithOciError) {
+  HttpResponse r =
+      PutManifest(Repo(), "sha256:totallywrong", MakeContent("blablabla", kOciManifest));
+  ASSERT_TRUE(IsStatus(r, 400));
+  EXPECT_TRUE(HasError(r));
+}
+
 // ---- Blobs ----
 
 TEST_F(RegistryErrorsTest, BlobPutWithWrongDigestIs400DigestInvalidAndNothingIsStored) {
@@ -166,8 +174,8 @@ TEST_F(RegistryErrorsTest, UploadIdUsedUnderAnotherRepositoryIs404BlobUploadUnkn
   ASSERT_EQ(location.rfind(UploadsPath(mine), 0), 0u) << location;
   std::string foreign = UploadsPath(other) + location.substr(UploadsPath(mine).size());
   Content blob = RandomBlob(42);
-  HttpResponse patch = Do("PATCH", foreign, {{"Content-Type", "application/octet-stream"}},
-                          blob.bytes);
+  HttpResponse patch =
+      Do("PATCH", foreign, {{"Content-Type", "application/octet-stream"}}, blob.bytes);
   EXPECT_TRUE(IsStatus(patch, 404));
   EXPECT_TRUE(HasError(patch, "BLOB_UPLOAD_UNKNOWN"));
   HttpResponse get = Do("GET", foreign);
@@ -194,10 +202,10 @@ class RegistryContentRangeTest : public RegistryTest {
   std::string SessionWithTenBytes() {
     HttpResponse post = StartUpload(Repo());
     EXPECT_TRUE(IsStatus(post, 202));
-    HttpResponse patch = Do("PATCH", post.Header("Location"),
-                            {{"Content-Type", "application/octet-stream"},
-                             {"Content-Range", "0-9"}},
-                            blob_.bytes.substr(0, 10));
+    HttpResponse patch =
+        Do("PATCH", post.Header("Location"),
+           {{"Content-Type", "application/octet-stream"}, {"Content-Range", "0-9"}},
+           blob_.bytes.substr(0, 10));
     EXPECT_TRUE(IsStatus(patch, 202));
     return patch.Header("Location");
   }
@@ -229,8 +237,7 @@ TEST_F(RegistryContentRangeTest, ChunkThatOverlapsIs416) {
 TEST_F(RegistryContentRangeTest, FinalChunkOutOfOrderInClosingPutIs416) {
   std::string location = SessionWithTenBytes();
   HttpResponse put = Do("PUT", WithQuery(location, "digest", blob_.digest),
-                        {{"Content-Type", "application/octet-stream"},
-                         {"Content-Range", "12-39"}},
+                        {{"Content-Type", "application/octet-stream"}, {"Content-Range", "12-39"}},
                         blob_.bytes.substr(12));
   EXPECT_TRUE(IsStatus(put, 416));
 }
@@ -258,8 +265,9 @@ TEST_F(RegistryHeadersTest, DockerContentDigestIsOnBlobAndManifestResponses) {
   ManifestSpec spec = ImageSpec();
   HttpResponse post = StartUpload(repo);
   ASSERT_TRUE(IsStatus(post, 202));
-  HttpResponse blob_put = Do("PUT", WithQuery(post.Header("Location"), "digest", spec.config.digest),
-                             {{"Content-Type", "application/octet-stream"}}, spec.config.bytes);
+  HttpResponse blob_put =
+      Do("PUT", WithQuery(post.Header("Location"), "digest", spec.config.digest),
+         {{"Content-Type", "application/octet-stream"}}, spec.config.bytes);
   ASSERT_TRUE(IsStatus(blob_put, 201));
   EXPECT_EQ(blob_put.Header("Docker-Content-Digest"), spec.config.digest) << "blob PUT";
   ASSERT_TRUE(PushBlob(repo, spec.layers[0]));

@@ -1,9 +1,9 @@
 #include "http_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include <curl/curl.h>
 
 namespace berth::registry_conformance {
 namespace {
@@ -48,9 +48,7 @@ std::string HttpResponse::Header(std::string_view name) const {
   return it == headers.end() || it->second.empty() ? "" : it->second.front();
 }
 
-bool HttpResponse::HasHeader(std::string_view name) const {
-  return headers.count(Lower(name)) > 0;
-}
+bool HttpResponse::HasHeader(std::string_view name) const { return headers.count(Lower(name)) > 0; }
 
 HttpClient::HttpClient(std::string base_url)
     : base_url_(std::move(base_url)), curl_(curl_easy_init()) {}
@@ -72,8 +70,8 @@ HttpResponse HttpClient::Do(const HttpRequest& request) {
     return response;
   }
   curl_easy_reset(curl);
-  std::string url = request.url.find("://") == std::string::npos ? base_url_ + request.url
-                                                                  : request.url;
+  std::string url =
+      request.url.find("://") == std::string::npos ? base_url_ + request.url : request.url;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

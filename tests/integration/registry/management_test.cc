@@ -99,8 +99,7 @@ TEST_F(RegistryManagementTest, TagListReflectsManifestDeletion) {
 TEST_F(RegistryManagementTest, DeleteOfBlobsIs202Or404Or405) {
   DeleteTagThenManifest();
   for (const Content* c : {&spec_.config, &spec_.layers[0]}) {
-    EXPECT_TRUE(IsStatusIn(Do("DELETE", BlobPath(repo_, c->digest)), {202, 404, 405}))
-        << c->digest;
+    EXPECT_TRUE(IsStatusIn(Do("DELETE", BlobPath(repo_, c->digest)), {202, 404, 405})) << c->digest;
   }
 }
 

@@ -234,9 +234,9 @@ TEST_F(RegistryPushTest, MountFromAnotherRepositoryIs201Or202) {
   std::string source = Repo("source");
   Content blob = RandomBlob(42);
   ASSERT_TRUE(PushBlob(source, blob));
-  HttpResponse r =
-      Do("POST", WithQuery(WithQuery(UploadsPath(Repo("crossmount")), "mount", blob.digest),
-                           "from", source));
+  HttpResponse r = Do(
+      "POST",
+      WithQuery(WithQuery(UploadsPath(Repo("crossmount")), "mount", blob.digest), "from", source));
   EXPECT_TRUE(IsStatusIn(r, {201, 202}));
 }
 
@@ -247,8 +247,8 @@ TEST_F(RegistryPushTest, MountedBlobIsPullableIf201ElseSessionIsOpen) {
   std::string target = Repo("crossmount");
   Content blob = RandomBlob(42);
   ASSERT_TRUE(PushBlob(source, blob));
-  HttpResponse r = Do(
-      "POST", WithQuery(WithQuery(UploadsPath(target), "mount", blob.digest), "from", source));
+  HttpResponse r =
+      Do("POST", WithQuery(WithQuery(UploadsPath(target), "mount", blob.digest), "from", source));
   ASSERT_TRUE(IsStatusIn(r, {201, 202}));
   std::string location = HttpClient::RelativePath(r.Header("Location"));
   if (r.status == 201) {
@@ -269,8 +269,8 @@ TEST_F(RegistryPushTest, MountWithoutFromFollowsAutomaticCrossmountSetting) {
   std::string target = Repo("crossmount");
   Content blob = RandomBlob(42);
   ASSERT_TRUE(PushBlob(source, blob));
-  HttpResponse first = Do(
-      "POST", WithQuery(WithQuery(UploadsPath(target), "mount", blob.digest), "from", source));
+  HttpResponse first =
+      Do("POST", WithQuery(WithQuery(UploadsPath(target), "mount", blob.digest), "from", source));
   if (first.status != 201) GTEST_SKIP() << "the mount with from= was not a 201 (upstream skips)";
   HttpResponse r = Do("POST", WithQuery(UploadsPath(target), "mount", blob.digest));
   if (auto automatic = AutomaticCrossmount()) {

@@ -20,7 +20,7 @@
 // OCI_TAG_LIST); we always push. A test may make several upstream checks (each upstream setup and
 // teardown step is one check; the fixtures' SetUp makes the setup checks again).
 //
-// Against Debian's docker-registry 2.8.2 (BERTH_CONFORMANCE_TARGET=docker-registry), 24 of our 80
+// Against Debian's docker-registry 2.8.2 (BERTH_CONFORMANCE_TARGET=docker-registry), 24 of our 81
 // tests fail, all for what docker-registry does, none for the tests:
 //  Upstream checks (13, one per test; upstream, run the same way, fails the same 13):
 //   RegistryPullTest.MalformedDigestIs400WithOciErrorOr404: 500 UNKNOWN for

@@ -88,7 +88,7 @@ class RegistryTest : public ::testing::Test {
   // the spec's table, and one of them is `code` (any code if empty).
   static ::testing::AssertionResult HasError(const HttpResponse& r, std::string_view code = "");
 
-  static bool DeleteManifestBeforeBlobs();          // OCI_DELETE_MANIFEST_BEFORE_BLOBS
+  static bool DeleteManifestBeforeBlobs();           // OCI_DELETE_MANIFEST_BEFORE_BLOBS
   static std::optional<bool> AutomaticCrossmount();  // OCI_AUTOMATIC_CROSSMOUNT
 
   std::unique_ptr<HttpClient> client_;
