@@ -8,11 +8,10 @@
 //   management_test.cc  Content Management  (04_management_test.go)
 //   errors_test.cc      ours: error codes and bodies, names, headers, manifest types
 // Upstream's tests share state in order; ours each build their own content in their own
-// repository, so any one runs alone. Upstream checks that only run against a registry filled
-// beforehand (OCI_TAG_NAME, OCI_TAG_LIST: "Get tag name from environment", "Populate registry
-// with test tags (no push)") have no counterpart: we always push.
+// repository, so any one runs alone.
 //
 // Run: registry_conformance_test (berth-registry, if built in this tree)
+//      BERTH_REGISTRY_BINARY=/path/to/berth-registry registry_conformance_test
 //      BERTH_CONFORMANCE_TARGET=docker-registry registry_conformance_test
 //
 // Coverage: 77 of upstream's 79 checks. The other 2 ("Get tag name from environment", "Populate
@@ -22,7 +21,8 @@
 //
 // Against Debian's docker-registry 2.8.2 (BERTH_CONFORMANCE_TARGET=docker-registry), 24 of our 81
 // tests fail, all for what docker-registry does, none for the tests:
-//  Upstream checks (13, one per test; upstream, run the same way, fails the same 13):
+//  Upstream checks (13, one per test; reading upstream's code, it fails the same 13 against
+//  docker-registry, as it asks the same of it):
 //   RegistryPullTest.MalformedDigestIs400WithOciErrorOr404: 500 UNKNOWN for
 //     manifests/sha256:totallywrong (it looks the "tag" up on disk).
 //   RegistryChunkedPushTest.OutOfOrderChunkIs416: 202, it takes the chunk at any Content-Range.
