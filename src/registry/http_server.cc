@@ -295,7 +295,11 @@ class Exchange final : public HttpExchange {
       fmt::format_to(std::back_inserter(h), "Content-Length: {}\r\n", length);
     }
     fmt::format_to(std::back_inserter(h), "Date: {}\r\n", HttpDate());
-    if (close_) h += "Connection: close\r\n";
+    if (close_) {
+      h += "Connection: close\r\n";
+    } else if (parser_.get().version() < 11) {
+      h += "Connection: keep-alive\r\n";  // HTTP/1.0 closes unless told otherwise
+    }
     h += "\r\n";
     return h;
   }

@@ -157,6 +157,19 @@ TEST_F(HttpServerTest, KeepAliveBodiesHeadersAndDecoding) {
   EXPECT_EQ(r.body, "GET ");
 }
 
+TEST_F(HttpServerTest, Http10KeepAliveIsConfirmed) {
+  Start(Echo);
+  RawClient c(port_);
+  c.Send("HEAD /x HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
+  auto r = c.Read(/*head=*/true);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["connection"], "keep-alive");
+  c.Send("GET /y HTTP/1.0\r\n\r\n");
+  r = c.Read();
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(c.ClosedWithin(2000));
+}
+
 TEST_F(HttpServerTest, ExpectContinueIsAnsweredWhenTheBodyIsRead) {
   Start(Echo);
   RawClient c(port_);

@@ -60,6 +60,12 @@ std::string NameRefDetail(const std::string& name, const std::string& ref) {
   return j.dump();
 }
 
+std::string ReferenceDetail(const std::string& ref) {
+  ordered_json j;
+  j["reference"] = ref;
+  return j.dump();
+}
+
 std::string NewUploadId() {
   std::string h = RandomHex(16);
   return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4),
@@ -506,7 +512,14 @@ struct Registry::Impl {
       co_return true;
     }
     if (!IsValidTagName(ref)) {
-      co_await Fail(ex, Err(400, ErrorCode::kManifestInvalid, fmt::format("invalid tag \"{}\"", ref)));
+      // No manifest can have such a tag: reading it is "unknown" (as the conformance suite
+      // expects), pushing it is invalid.
+      if (ex.method() == "PUT") {
+        co_await Fail(ex, Err(400, ErrorCode::kManifestInvalid, fmt::format("invalid tag \"{}\"", ref)));
+      } else {
+        co_await Fail(ex, Err(404, ErrorCode::kManifestUnknown, "manifest unknown to registry",
+                              ReferenceDetail(ref)));
+      }
       co_return false;
     }
     co_return true;
