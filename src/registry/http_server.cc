@@ -169,7 +169,10 @@ class Exchange final : public HttpExchange {
   const Pairs& query() const override { return query_; }
   std::string_view remote() const override { return remote_; }
   std::optional<uint64_t> content_length() const override { return content_length_; }
-  bool body_done() const override { return parser_.is_done(); }
+  bool body_done() const override {
+    if (content_length_ && !parser_.chunked()) return body_read_ == *content_length_;
+    return parser_.is_done();
+  }
   bool responded() const override { return status_ != 0; }
   int status() const override { return status_; }
   // Whether the connection must close after this exchange.
@@ -177,7 +180,7 @@ class Exchange final : public HttpExchange {
   uint64_t body_read() const { return body_read_; }
 
   Awaitable<Result<size_t>> ReadBody(char* buf, size_t size) override {
-    if (parser_.is_done() || size == 0) co_return size_t{0};
+    if (body_done() || size == 0) co_return size_t{0};
     if (broken_) co_return MakeError(Code::kCancelled, "request body already failed");
     if (expect_continue_ && !continue_sent_) {
       continue_sent_ = true;
@@ -188,6 +191,7 @@ class Exchange final : public HttpExchange {
                                 net::redirect_error(use_awaitable, ec));
       if (ec) co_return Fail(ec);
     }
+    if (content_length_ && !parser_.chunked()) co_return co_await ReadFixedBody(buf, size);
     for (;;) {
       auto& body = parser_.get().body();
       body.data = buf;
@@ -200,6 +204,38 @@ class Exchange final : public HttpExchange {
       if (ec && ec != http::error::need_buffer) co_return Fail(ec);
       body_read_ += n;
       if (n > 0 || parser_.is_done()) co_return n;
+    }
+  }
+
+  // A body of known length is read straight from the socket into the caller's buffer: no
+  // parser copy, no timer or epoll registration unless the socket is actually empty. Bytes
+  // that arrived with the header are taken from the read buffer first.
+  Awaitable<Result<size_t>> ReadFixedBody(char* buf, size_t size) {
+    uint64_t left = *content_length_ - body_read_;
+    if (left == 0) co_return size_t{0};
+    size_t want = static_cast<size_t>(std::min<uint64_t>(left, size));
+    if (buffer_.size() > 0) {
+      size_t n = net::buffer_copy(net::buffer(buf, want), buffer_.data());
+      buffer_.consume(n);
+      co_return Took(n);
+    }
+    auto& socket = stream_.socket();
+    for (;;) {
+      ssize_t n = ::recv(socket.native_handle(), buf, want, MSG_DONTWAIT);
+      if (n > 0) co_return Took(static_cast<size_t>(n));
+      if (n == 0) co_return Fail(net::error::eof);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        co_return Fail(error_code(errno, boost::system::system_category()));
+      }
+      // Nothing yet: wait (with the idle timeout) through the stream.
+      stream_.expires_after(options_.idle_timeout);
+      error_code ec;
+      size_t got = co_await stream_.async_read_some(net::buffer(buf, want),
+                                                    net::redirect_error(use_awaitable, ec));
+      stream_.expires_never();
+      if (got > 0) co_return Took(got);
+      if (ec) co_return Fail(ec);
     }
   }
 
@@ -268,6 +304,11 @@ class Exchange final : public HttpExchange {
   }
 
  private:
+  size_t Took(size_t n) {
+    body_read_ += n;
+    return n;
+  }
+
   Error Fail(const error_code& ec) {
     broken_ = true;
     close_ = true;
@@ -280,7 +321,7 @@ class Exchange final : public HttpExchange {
     // Keep the connection only if the client wants it and the rest of the body (if any)
     // can be drained cheaply afterwards.
     if (!parser_.get().keep_alive()) close_ = true;
-    if (!parser_.is_done()) {
+    if (!body_done()) {
       if (!content_length_ || (expect_continue_ && !continue_sent_) ||
           *content_length_ - body_read_ > kMaxDrain) {
         close_ = true;
