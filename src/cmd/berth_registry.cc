@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "auth/htpasswd.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/unique_fd.h"
@@ -37,7 +38,17 @@ struct Flags {
   int64_t gc_grace_seconds = 3600;
   int64_t upload_expiry_seconds = 24 * 3600;
   bool access_log = false;
+  std::string htpasswd;
+  std::string htpasswd_read_only;
+  bool allow_anonymous = false;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
 };
+
+bool IsLoopback(const std::string& listen) {
+  return listen.starts_with("127.") || listen.starts_with("[::1]:") || listen.starts_with("localhost:");
+}
 
 int Fail(const Error& error) {
   std::fprintf(stderr, "berth-registry: %s\n", error.message.c_str());
@@ -46,6 +57,7 @@ int Fail(const Error& error) {
 
 struct Opened {
   registry::Metrics metrics;
+  std::unique_ptr<auth::HtpasswdAuthenticator> authenticator;
   UniqueFd lock;
   std::unique_ptr<sql::Database> db;
   std::unique_ptr<storage::BlobStore> blobs;
@@ -77,6 +89,12 @@ Result<std::unique_ptr<Opened>> Open(const Flags& flags) {
   o.meta = std::move(*meta);
   registry::RegistryOptions options;
   options.metrics = &o.metrics;
+  if (!flags.htpasswd.empty() || !flags.htpasswd_read_only.empty()) {
+    auto a = auth::HtpasswdAuthenticator::Load(flags.htpasswd, flags.htpasswd_read_only);
+    if (!a) return a.error();
+    o.authenticator = std::move(*a);
+    options.authenticator = o.authenticator.get();
+  }
   options.gc_grace = std::chrono::seconds(flags.gc_grace_seconds);
   options.upload_expiry = std::chrono::seconds(flags.upload_expiry_seconds);
   o.registry = std::make_unique<registry::Registry>(*o.db, *o.blobs, *o.meta, options);
@@ -103,6 +121,12 @@ int Serve(const Flags& flags) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  if (flags.htpasswd.empty() && flags.htpasswd_read_only.empty() && !IsLoopback(flags.listen) &&
+      !flags.allow_anonymous) {
+    return Fail(MakeError(Code::kInvalidArgument,
+                          "refusing anonymous access on " + flags.listen +
+                              ": give --htpasswd FILE, listen on loopback, or pass --allow-anonymous"));
+  }
   auto opened = Open(flags);
   if (!opened) return Fail(opened.error());
   registry::Registry& reg = *(*opened)->registry;
@@ -110,6 +134,9 @@ int Serve(const Flags& flags) {
 
   registry::HttpServerOptions options;
   options.threads = flags.threads;
+  options.tls_cert_file = flags.tls_cert;
+  options.tls_key_file = flags.tls_key;
+  options.tls_client_ca_file = flags.tls_client_ca;
   bool access_log = flags.access_log;
   options.on_response = [&metrics, access_log](const registry::HttpExchange& ex,
                                                std::chrono::microseconds took) {
@@ -127,7 +154,7 @@ int Serve(const Flags& flags) {
   if (Status st = server.Start(); !st) return Fail(st.error());
   std::printf("listening on %s\n", bound->c_str());
   std::fflush(stdout);
-  spdlog::info("berth-registry serving on {} with data root {}", *bound, flags.data_root);
+  spdlog::info("berth-registry serving {} on {} with data root {}", flags.tls_cert.empty() ? "HTTP" : "HTTPS", *bound, flags.data_root);
 
   auto next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(flags.gc_interval_seconds);
   for (;;) {
@@ -183,6 +210,16 @@ int main(int argc, char** argv) {
                     "seconds between garbage collections (0: never)")
       ->capture_default_str();
   serve->add_flag("--access-log", flags.access_log, "log every request");
+  serve->add_option("--htpasswd", flags.htpasswd,
+                    "htpasswd file (bcrypt) of users who may pull, push and delete");
+  serve->add_option("--htpasswd-read-only", flags.htpasswd_read_only,
+                    "htpasswd file (bcrypt) of users who may only pull");
+  serve->add_flag("--allow-anonymous", flags.allow_anonymous,
+                  "serve without authentication on a non-loopback address");
+  serve->add_option("--tls-cert", flags.tls_cert, "PEM certificate chain: serve HTTPS");
+  serve->add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert");
+  serve->add_option("--tls-client-ca", flags.tls_client_ca,
+                    "PEM CA certificates: clients must present a certificate one of them signed");
   CLI::App* gc = app.add_subcommand("gc", "collect garbage once and exit");
   CLI11_PARSE(app, argc, argv);
 

@@ -12,12 +12,17 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <type_traits>
+#include <vector>
 
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
 #include "base/log.h"
 #include "registry/internal/asio.h"
+
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace berth::registry {
 
@@ -136,10 +141,18 @@ HttpExchange::Pairs ParseQuery(std::string_view q) {
 }
 
 using Parser = http::request_parser<http::buffer_body>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+beast::tcp_stream& Tcp(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& Tcp(TlsStream& s) { return s.next_layer(); }
+
+template <class Stream>
 class Exchange final : public HttpExchange {
  public:
-  Exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, Parser& parser,
+  Exchange(Stream& stream, beast::flat_buffer& buffer, Parser& parser,
            const HttpServerOptions& options, std::string remote)
       : stream_(stream), buffer_(buffer), parser_(parser), options_(options),
         remote_(std::move(remote)) {
@@ -186,7 +199,7 @@ class Exchange final : public HttpExchange {
       continue_sent_ = true;
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       error_code ec;
-      stream_.expires_after(options_.idle_timeout);
+      Tcp(stream_).expires_after(options_.idle_timeout);
       co_await net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                                 net::redirect_error(use_awaitable, ec));
       if (ec) co_return Fail(ec);
@@ -196,7 +209,7 @@ class Exchange final : public HttpExchange {
       auto& body = parser_.get().body();
       body.data = buf;
       body.size = size;
-      stream_.expires_after(options_.idle_timeout);
+      Tcp(stream_).expires_after(options_.idle_timeout);
       error_code ec;
       co_await http::async_read_some(stream_, buffer_, parser_,
                                      net::redirect_error(use_awaitable, ec));
@@ -219,7 +232,16 @@ class Exchange final : public HttpExchange {
       buffer_.consume(n);
       co_return Took(n);
     }
-    auto& socket = stream_.socket();
+    if constexpr (kIsTls<Stream>) {
+      Tcp(stream_).expires_after(options_.idle_timeout);
+      error_code ec;
+      size_t got = co_await stream_.async_read_some(net::buffer(buf, want),
+                                                    net::redirect_error(use_awaitable, ec));
+      Tcp(stream_).expires_never();
+      if (got > 0) co_return Took(got);
+      co_return Fail(ec ? ec : error_code(net::error::eof));
+    }
+    auto& socket = Tcp(stream_).socket();
     for (;;) {
       ssize_t n = ::recv(socket.native_handle(), buf, want, MSG_DONTWAIT);
       if (n > 0) co_return Took(static_cast<size_t>(n));
@@ -229,11 +251,11 @@ class Exchange final : public HttpExchange {
         co_return Fail(error_code(errno, boost::system::system_category()));
       }
       // Nothing yet: wait (with the idle timeout) through the stream.
-      stream_.expires_after(options_.idle_timeout);
+      Tcp(stream_).expires_after(options_.idle_timeout);
       error_code ec;
       size_t got = co_await stream_.async_read_some(net::buffer(buf, want),
                                                     net::redirect_error(use_awaitable, ec));
-      stream_.expires_never();
+      Tcp(stream_).expires_never();
       if (got > 0) co_return Took(got);
       if (ec) co_return Fail(ec);
     }
@@ -250,14 +272,14 @@ class Exchange final : public HttpExchange {
                             std::string_view body) override {
     std::string head = Head(status, content_type, body.size());
     error_code ec;
-    stream_.expires_after(options_.idle_timeout);
+    Tcp(stream_).expires_after(options_.idle_timeout);
     if (head_ || body.empty()) {
       co_await net::async_write(stream_, net::buffer(head), net::redirect_error(use_awaitable, ec));
     } else {
       std::array<net::const_buffer, 2> bufs{net::buffer(head), net::buffer(body.data(), body.size())};
       co_await net::async_write(stream_, bufs, net::redirect_error(use_awaitable, ec));
     }
-    stream_.expires_never();
+    Tcp(stream_).expires_never();
     if (ec) {
       close_ = true;
       co_return MakeError(Code::kCancelled, "writing the response: " + ec.message());
@@ -269,15 +291,36 @@ class Exchange final : public HttpExchange {
                                 int64_t length) override {
     std::string head = Head(status, content_type, static_cast<uint64_t>(length));
     error_code ec;
-    stream_.expires_after(options_.idle_timeout);
+    Tcp(stream_).expires_after(options_.idle_timeout);
     co_await net::async_write(stream_, net::buffer(head), net::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
+    Tcp(stream_).expires_never();
     if (ec) {
       close_ = true;
       co_return MakeError(Code::kCancelled, "writing the response: " + ec.message());
     }
     if (head_) co_return Ok();
-    auto& socket = stream_.socket();
+    if constexpr (kIsTls<Stream>) {
+      // No sendfile through TLS: read and encrypt in user space.
+      std::vector<char> buf(256 << 10);
+      int64_t pos = offset, end = offset + length;
+      while (pos < end) {
+        ssize_t n = ::pread(fd, buf.data(), static_cast<size_t>(std::min<int64_t>(end - pos, static_cast<int64_t>(buf.size()))), pos);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        Tcp(stream_).expires_after(options_.idle_timeout);
+        co_await net::async_write(stream_, net::buffer(buf.data(), static_cast<size_t>(n)),
+                                  net::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        pos += n;
+      }
+      Tcp(stream_).expires_never();
+      if (pos < end) {
+        close_ = true;
+        co_return MakeError(Code::kCancelled, "sending the body: connection closed or short file");
+      }
+      co_return Ok();
+    }
+    auto& socket = Tcp(stream_).socket();
     socket.native_non_blocking(true, ec);
     off_t off = static_cast<off_t>(offset);
     int64_t left = length;
@@ -345,7 +388,7 @@ class Exchange final : public HttpExchange {
     return h;
   }
 
-  beast::tcp_stream& stream_;
+  Stream& stream_;
   beast::flat_buffer& buffer_;
   Parser& parser_;
   const HttpServerOptions& options_;
@@ -363,12 +406,13 @@ class Exchange final : public HttpExchange {
   std::string headers_;
 };
 
-Awaitable<void> WriteSimple(beast::tcp_stream& stream, int status, std::string_view message) {
+template <class Stream>
+Awaitable<void> WriteSimple(Stream& stream, int status, std::string_view message) {
   std::string r = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
       status, Reason(status), message.size(), message);
   error_code ec;
-  stream.expires_after(std::chrono::seconds(5));
+  Tcp(stream).expires_after(std::chrono::seconds(5));
   co_await net::async_write(stream, net::buffer(r), net::redirect_error(use_awaitable, ec));
 }
 
@@ -381,6 +425,7 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
+  std::unique_ptr<net::ssl::context> tls;  // set when serving HTTPS
 
   Impl(HttpHandler h, HttpServerOptions o)
       : handler(std::move(h)), options(std::move(o)),
@@ -412,14 +457,40 @@ struct HttpServer::Impl {
       auto ep = socket.remote_endpoint(ec);
       if (!ec) remote = fmt::format("{}:{}", ep.address().to_string(), ep.port());
     }
-    beast::tcp_stream stream(std::move(socket));
+    if (!tls) {
+      beast::tcp_stream stream(std::move(socket));
+      co_await Serve(stream, remote);
+      error_code ec;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream.socket().close(ec);
+      co_return;
+    }
+    TlsStream stream(beast::tcp_stream(std::move(socket)), *tls);
+    error_code ec;
+    stream.next_layer().expires_after(options.header_timeout);
+    co_await stream.async_handshake(net::ssl::stream_base::server,
+                                    net::redirect_error(use_awaitable, ec));
+    if (ec) {
+      spdlog::debug("registry: TLS handshake with {} failed: {}", remote, ec.message());
+    } else {
+      co_await Serve(stream, remote);
+      stream.next_layer().expires_after(std::chrono::seconds(2));
+      co_await stream.async_shutdown(net::redirect_error(use_awaitable, ec));
+    }
+    stream.next_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream.next_layer().socket().close(ec);
+  }
+
+  // Requests on one connection until it closes.
+  template <class Stream>
+  Awaitable<void> Serve(Stream& stream, const std::string& remote) {
     beast::flat_buffer buffer;
     try {
       for (;;) {
         Parser parser;
         parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
         parser.body_limit(std::numeric_limits<uint64_t>::max());
-        stream.expires_after(options.header_timeout);
+        Tcp(stream).expires_after(options.header_timeout);
         error_code ec;
         co_await http::async_read_header(stream, buffer, parser,
                                          net::redirect_error(use_awaitable, ec));
@@ -429,19 +500,20 @@ struct HttpServer::Impl {
           } else if (ec == beast::error::timeout) {
             if (buffer.size() > 0) co_await WriteSimple(stream, 408, "request header timed out\n");
           } else if (ec != http::error::end_of_stream && ec != net::error::eof &&
-                     ec != net::error::connection_reset && ec != net::error::operation_aborted) {
+                     ec != net::error::connection_reset && ec != net::error::operation_aborted &&
+                     ec != net::ssl::error::stream_truncated) {
             co_await WriteSimple(stream, 400, "malformed request: " + ec.message() + "\n");
           }
           break;
         }
-        stream.expires_never();
+        Tcp(stream).expires_never();
         auto start = std::chrono::steady_clock::now();
-        Exchange exchange(stream, buffer, parser, options, remote);
+        Exchange<Stream> exchange(stream, buffer, parser, options, remote);
         try {
           co_await handler(exchange);
         } catch (const std::exception& e) {
           spdlog::error("registry: handler for {} {} threw: {}", exchange.method(), exchange.target(),
-                   e.what());
+                        e.what());
         }
         if (!exchange.responded()) {
           (void)co_await exchange.Respond(500, "text/plain", "internal error\n");
@@ -466,9 +538,38 @@ struct HttpServer::Impl {
     } catch (const std::exception& e) {
       spdlog::debug("registry: connection from {} ended: {}", remote, e.what());
     }
+  }
+
+  Status SetUpTls() {
+    if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+      if (!options.tls_client_ca_file.empty()) {
+        return MakeError(Code::kInvalidArgument, "a client CA needs --tls-cert and --tls-key");
+      }
+      return Ok();
+    }
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return MakeError(Code::kInvalidArgument, "TLS needs both a certificate and a key");
+    }
+    auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
     error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream.socket().close(ec);
+    ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                         net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                         net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
+                     ec);
+    ctx->use_certificate_chain_file(options.tls_cert_file, ec);
+    if (ec) return MakeError(Code::kInvalidArgument, "TLS certificate " + options.tls_cert_file + ": " + ec.message());
+    ctx->use_private_key_file(options.tls_key_file, net::ssl::context::pem, ec);
+    if (ec) return MakeError(Code::kInvalidArgument, "TLS key " + options.tls_key_file + ": " + ec.message());
+    if (!options.tls_client_ca_file.empty()) {
+      ctx->load_verify_file(options.tls_client_ca_file, ec);
+      if (ec) {
+        return MakeError(Code::kInvalidArgument,
+                         "TLS client CA " + options.tls_client_ca_file + ": " + ec.message());
+      }
+      ctx->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert, ec);
+    }
+    tls = std::move(ctx);
+    return Ok();
   }
 };
 
@@ -519,6 +620,7 @@ Result<std::string> HttpServer::Listen(std::string_view address) {
 
 Status HttpServer::Start() {
   if (impl_->acceptors.empty()) return MakeError(Code::kFailedPrecondition, "no listener");
+  if (Status st = impl_->SetUpTls(); !st) return st;
   for (auto& acceptor : impl_->acceptors) {
     net::co_spawn(impl_->io, impl_->Accept(*acceptor), net::detached);
   }

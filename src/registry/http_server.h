@@ -84,6 +84,11 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   size_t max_header_bytes = 64 << 10;
   std::string server_header = "berth-registry";
+  // HTTPS when both are set (PEM files). With a client CA, clients must present a
+  // certificate it signed.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
   // Called after each response (access log, metrics).
   std::function<void(const HttpExchange&, std::chrono::microseconds)> on_response;
 };
@@ -98,6 +103,7 @@ class HttpServer {
   // Binds "HOST:PORT" ("127.0.0.1:5000", "[::1]:0", ":5000" for all addresses). Returns the
   // bound address with the real port.
   Result<std::string> Listen(std::string_view address);
+  // Loads the TLS files, if any (InvalidArgument naming a bad one), and starts serving.
   Status Start();
   // Stops accepting, closes every connection, joins the threads.
   void Stop();

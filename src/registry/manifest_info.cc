@@ -49,8 +49,13 @@ Result<ManifestInfo> AnalyzeManifest(std::string_view bytes, std::string_view co
     if (!it->is_string()) return Invalid("mediaType is not a string");
     declared = it->get<std::string>();
   }
+  // Only a manifest media type in the Content-Type says anything (clients send
+  // application/json, application/octet-stream, even form encodings).
   std::string header(BareType(content_type));
-  if (header == "application/json" || header == "application/octet-stream") header.clear();
+  if (header != kOciManifest && header != kOciIndex && header != kDockerManifest &&
+      header != kDockerList && !header.starts_with("application/vnd.docker.distribution.manifest.v1")) {
+    header.clear();
+  }
   if (!declared.empty() && !header.empty() && declared != header) {
     return Invalid("mediaType " + declared + " does not match the Content-Type " + header);
   }

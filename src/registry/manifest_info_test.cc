@@ -79,6 +79,8 @@ TEST(ManifestInfoTest, RefusesWhatIsNotAManifest) {
                 .error()
                 .code,
             Code::kInvalidArgument);
+  // A Content-Type that is no manifest type says nothing.
+  EXPECT_TRUE(AnalyzeManifest(Manifest(), "application/x-www-form-urlencoded").ok());
   // A mediaType that contradicts the Content-Type.
   EXPECT_FALSE(AnalyzeManifest(Manifest(), "application/vnd.oci.image.index.v1+json").ok());
   // A malformed digest.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "auth/htpasswd.h"
 #include "base/strings.h"
 #include "meta/registry_meta.h"
 #include "oci/digest.h"
@@ -739,6 +740,21 @@ struct Registry::Impl {
       co_return (void)co_await ex.Respond(200, "text/plain; version=0.0.4", options.metrics->Render());
     }
     ex.SetHeader("Docker-Distribution-API-Version", "registry/2.0");
+    if (options.authenticator) {
+      std::string authorization(ex.Header("Authorization"));
+      auto access = options.authenticator->Cached(authorization);
+      if (!access) {
+        access = co_await Blocking([&] { return options.authenticator->Verify(authorization); });
+      }
+      if (*access == auth::Access::kDenied) {
+        ex.SetHeader("WWW-Authenticate", "Basic realm=\"berth-registry\"");
+        co_return co_await Fail(ex, Err(401, ErrorCode::kUnauthorized, "authentication required"));
+      }
+      bool writes = method != "GET" && method != "HEAD";
+      if (writes && *access != auth::Access::kReadWrite) {
+        co_return co_await Fail(ex, Err(403, ErrorCode::kDenied, "requested access to the resource is denied"));
+      }
+    }
     auto route = ParseV2Path(ex.path());
     if (!route) {
       co_return co_await Fail(ex, Err(404, ErrorCode::kUnsupported, "no such endpoint"));

@@ -24,6 +24,9 @@ class BlobStore;
 namespace berth::meta {
 class RegistryMeta;
 }  // namespace berth::meta
+namespace berth::auth {
+class HtpasswdAuthenticator;
+}  // namespace berth::auth
 
 namespace berth::registry {
 
@@ -32,6 +35,9 @@ class Metrics;
 struct RegistryOptions {
   // Served at /metrics when set (borrowed).
   const Metrics* metrics = nullptr;
+  // When set (borrowed), every /v2/ request needs basic credentials: 401 UNAUTHORIZED
+  // without valid ones, 403 DENIED for a read-only user's push or delete. Unset: anonymous.
+  auth::HtpasswdAuthenticator* authenticator = nullptr;
   size_t max_manifest_bytes = 4 << 20;
   // Threads for work that blocks (fsync at upload commit, GC).
   int blocking_threads = 2;
