@@ -1,6 +1,7 @@
 #include "registry/registry.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
@@ -285,6 +286,16 @@ struct Registry::Impl {
 
   // Appends the request body to `upload`. On error the response has been sent.
   Awaitable<bool> ReceiveBody(HttpExchange& ex, storage::Upload& upload) {
+    if (auto length = ex.content_length(); length && *length > 0) {
+      // Refuse what cannot fit before taking any of it (a Content-Length of a terabyte).
+      auto available = blobs.AvailableBytes();
+      if (available.ok() && static_cast<int64_t>(std::min<uint64_t>(*length, INT64_MAX)) > *available) {
+        co_await Fail(ex, Err(413, ErrorCode::kSizeInvalid,
+                              fmt::format("a body of {} bytes does not fit: {} bytes are free", *length,
+                                          *available)));
+        co_return false;
+      }
+    }
     std::vector<char> buf(kBodyChunk);
     for (;;) {
       auto n = co_await ex.ReadBody(buf.data(), buf.size());
@@ -428,7 +439,15 @@ struct Registry::Impl {
     }
     auto upload = blobs.Acquire(id);
     if (!upload) co_return co_await Fail(ex, Internal(upload.error()));
-    if (!co_await ReceiveBody(ex, **upload)) co_return;
+    if (!co_await ReceiveBody(ex, **upload)) {
+      // A single-request push that failed leaves nothing behind (no session to resume).
+      upload->reset();
+      (void)co_await Blocking([&]() -> Status {
+        (void)blobs.DeleteUpload(id);
+        return meta.DeleteUpload(id);
+      });
+      co_return;
+    }
     co_await FinishUpload(ex, name, std::move(*upload), *monolithic);
   }
 

@@ -3,7 +3,11 @@
 // The API's behaviour itself is covered by tests/integration/registry (the conformance suite).
 #include "registry/registry.h"
 
+#include <arpa/inet.h>
 #include <crypt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <curl/curl.h>
 
 #include <chrono>
@@ -16,6 +20,7 @@
 #include "auth/htpasswd.h"
 #include "base/file.h"
 #include "base/strings.h"
+#include "base/unique_fd.h"
 #include "meta/registry_meta.h"
 #include "oci/digest.h"
 #include "sql/database.h"
@@ -279,6 +284,39 @@ TEST_F(RegistryTest, GarbageCollectionKeepsReferencedAndRecentBlobs) {
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->uploads_removed, 1);
   EXPECT_EQ(Request("GET", base_ + location).status, 404);
+}
+
+TEST_F(RegistryTest, ATerabyteBodyIsRefusedUpFrontAndNothingIsKept) {
+  Serve();
+  std::string port = base_.substr(base_.rfind(':') + 1);
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::atoi(port.c_str())));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string digest = oci::Digest::Of("x").ToString();
+  ASSERT_TRUE(WriteAll(fd.get(), "POST /v2/me/huge/blobs/uploads/?digest=" + digest +
+                                     " HTTP/1.1\r\nHost: h\r\nContent-Length: 1099511627776\r\n\r\nabc")
+                  .ok());
+  std::string reply;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0) reply.append(buf, static_cast<size_t>(n));
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 413 ")) << reply;
+  EXPECT_NE(reply.find("SIZE_INVALID"), std::string::npos) << reply;
+  // Nothing stored: no blob, no upload session; the server still answers.
+  EXPECT_EQ(Request("HEAD", base_ + "/v2/me/huge/blobs/" + digest).status, 404);
+  auto uploads = meta_->UploadsStartedBefore(std::chrono::system_clock::now() + std::chrono::hours(1));
+  ASSERT_TRUE(uploads.ok());
+  EXPECT_TRUE(uploads->empty());
+  int count = 0;
+  ASSERT_TRUE(blobs_->WalkUploads([&](const std::string&, auto) {
+                ++count;
+                return Ok();
+              }).ok());
+  EXPECT_EQ(count, 0);
+  EXPECT_EQ(Request("GET", base_ + "/v2/").status, 200);
 }
 
 }  // namespace

@@ -106,6 +106,8 @@ class BlobStore {
   virtual Status WalkUploads(
       const std::function<Status(const std::string& id,
                                  std::chrono::system_clock::time_point updated)>& fn) = 0;
+  // Bytes that can still be written (to refuse an upload that cannot fit before taking it).
+  virtual Result<int64_t> AvailableBytes() = 0;
 };
 
 // The filesystem driver (storage/filesystem_blob_store.cc): creates the directories under

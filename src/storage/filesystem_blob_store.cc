@@ -24,6 +24,7 @@
 // One process per root: Acquire's exclusivity and the hash states are in this process only.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -349,6 +350,12 @@ class FilesystemUpload final : public Upload {
 class FilesystemBlobStore final : public BlobStore {
  public:
   explicit FilesystemBlobStore(std::shared_ptr<StoreState> state) : state_(std::move(state)) {}
+
+  Result<int64_t> AvailableBytes() override {
+    struct statvfs vfs {};
+    if (::fstatvfs(root(), &vfs) != 0) return ErrnoError("statvfs of the blob store");
+    return static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
+  }
 
   Result<BlobInfo> Stat(const oci::Digest& digest) override {
     BERTH_RETURN_IF_ERROR(CheckDigest(digest));

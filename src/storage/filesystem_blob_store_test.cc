@@ -4,9 +4,11 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdint>
 #include <latch>
 #include <map>
@@ -104,6 +106,17 @@ class FilesystemBlobStoreTest : public testing::Test {
 };
 
 // ---- Blobs ----
+
+TEST_F(FilesystemBlobStoreTest, AvailableBytesIsWhatStatvfsSays) {
+  auto available = store_->AvailableBytes();
+  ASSERT_TRUE(Succeeded(available));
+  struct statvfs vfs {};
+  ASSERT_EQ(::statvfs(root_.c_str(), &vfs), 0);
+  int64_t expected = static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
+  EXPECT_GT(*available, 0);
+  // Other writers on the machine move it a little between the two calls.
+  EXPECT_LT(std::llabs(*available - expected), int64_t{1} << 30);
+}
 
 TEST_F(FilesystemBlobStoreTest, PutBlobThenStatReadOpenDelete) {
   const std::string data = "{\"schemaVersion\":2}";
