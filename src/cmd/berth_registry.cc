@@ -4,9 +4,11 @@
 // from a TOML config file (--config), whose keys are the long flag names.
 #include <signal.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <string>
@@ -75,6 +77,11 @@ Result<std::unique_ptr<Opened>> Open(const Flags& flags) {
     return MakeError(Code::kUnavailable,
                      "data root " + flags.data_root + " is in use by another berth-registry");
   }
+  // The pid, for `berth-registry gc` to find the server that holds the lock.
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock->get(), 0) != 0 || ::pwrite(lock->get(), pid.data(), pid.size(), 0) < 0) {
+    return ErrnoError("write " + flags.data_root + "/lock");
+  }
   o.lock = std::move(*lock);
   auto db = sql::Database::Open(flags.data_root + "/registry.db");
   if (!db) return db.error();
@@ -101,15 +108,22 @@ Result<std::unique_ptr<Opened>> Open(const Flags& flags) {
   return opened;
 }
 
-void RunGc(registry::Registry& r) {
+std::string ReportText(const registry::GcReport& r) {
+  return "removed " + std::to_string(r.blobs_removed) + " blobs (" + std::to_string(r.bytes_removed) +
+         " bytes) and " + std::to_string(r.uploads_removed) + " uploads\n";
+}
+
+// Collects garbage; the outcome goes to the log and, for `berth-registry gc`, to gc.report.
+void RunGc(registry::Registry& r, const std::string& data_root) {
   auto report = r.CollectGarbage();
+  std::string text = report ? ReportText(*report) : "error: " + report.error().message + "\n";
   if (!report) {
     spdlog::error("gc: {}", report.error().message);
-    return;
+  } else if (report->blobs_removed || report->uploads_removed) {
+    spdlog::info("gc: {}", text.substr(0, text.size() - 1));
   }
-  if (report->blobs_removed || report->uploads_removed) {
-    spdlog::info("gc: removed {} blobs ({} bytes) and {} uploads", report->blobs_removed,
-                 report->bytes_removed, report->uploads_removed);
+  if (Status st = ReplaceFile(data_root + "/gc.report", text, 0600); !st) {
+    spdlog::warn("gc: {}", st.error().message);
   }
 }
 
@@ -118,6 +132,7 @@ int Serve(const Flags& flags) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);  // `berth-registry gc` asks for a collection
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -163,8 +178,9 @@ int Serve(const Flags& flags) {
     int sig = flags.gc_interval_seconds > 0 ? ::sigtimedwait(&stop_signals, nullptr, &ts)
                                             : ::sigwaitinfo(&stop_signals, nullptr);
     if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGUSR1) RunGc(reg, flags.data_root);
     if (sig < 0 && errno == EAGAIN) {
-      RunGc(reg);
+      RunGc(reg, flags.data_root);
       next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(flags.gc_interval_seconds);
     }
   }
@@ -173,16 +189,32 @@ int Serve(const Flags& flags) {
   return 0;
 }
 
+// Collects once. If a server holds the data root, it is asked to collect (SIGUSR1) and its
+// report is printed: only the server may remove uploads and keep its caches right.
 int Gc(const Flags& flags) {
   auto opened = Open(flags);
-  if (!opened) return Fail(opened.error());
-  auto report = (*opened)->registry->CollectGarbage();
-  if (!report) return Fail(report.error());
-  std::printf("removed %lld blobs (%lld bytes) and %lld uploads\n",
-              static_cast<long long>(report->blobs_removed),
-              static_cast<long long>(report->bytes_removed),
-              static_cast<long long>(report->uploads_removed));
-  return 0;
+  if (opened) {
+    auto report = (*opened)->registry->CollectGarbage();
+    if (!report) return Fail(report.error());
+    std::fputs(ReportText(*report).c_str(), stdout);
+    return 0;
+  }
+  if (opened.error().code != Code::kUnavailable) return Fail(opened.error());
+  auto pid_text = ReadFile(flags.data_root + "/lock");
+  pid_t pid = pid_text ? static_cast<pid_t>(std::atol(pid_text->c_str())) : 0;
+  if (pid <= 1) return Fail(opened.error());
+  std::string report_path = flags.data_root + "/gc.report";
+  (void)::unlink(report_path.c_str());
+  if (::kill(pid, SIGUSR1) != 0) return Fail(ErrnoError("signal berth-registry " + std::to_string(pid)));
+  for (int i = 0; i < 6000; ++i) {
+    if (auto report = ReadFile(report_path); report) {
+      std::fputs(report->c_str(), stdout);
+      return report->starts_with("error") ? 1 : 0;
+    }
+    ::usleep(10'000);
+  }
+  return Fail(MakeError(Code::kUnavailable, "berth-registry " + std::to_string(pid) +
+                                                " did not report a collection within 60 s"));
 }
 
 }  // namespace
