@@ -252,6 +252,11 @@ Result<CreateResult> ContainerService::Impl::Create(std::string_view name,
     BERTH_ASSIGN_OR_RETURN(std::vector<MountPoint> api_mounts,
                            internal::ParseApiMounts(host_json, explicit_mounts));
     for (MountPoint& m : api_mounts) {
+      if (m.type == "tmpfs") {
+        // --mount type=tmpfs is --tmpfs with options from TmpfsOptions, as in moby.
+        c.host_config.tmpfs[m.destination] = m.mode;
+        continue;
+      }
       std::erase_if(c.mounts, [&](const MountPoint& o2) {
         return o2.anonymous && o2.destination == m.destination;
       });

@@ -144,11 +144,7 @@ Result<std::vector<MountPoint>> ParseApiMounts(std::string_view host_config_json
       return MakeError(Code::kInvalidArgument,
                        fmt::format("invalid mount config for type \"{}\": {}", type, why));
     };
-    if (type == "tmpfs") {
-      return MakeError(Code::kNotImplemented,
-                       "--mount type=tmpfs is not supported yet; use --tmpfs");
-    }
-    if (type != "bind" && type != "volume") return invalid("mount type unknown");
+    if (type != "bind" && type != "volume" && type != "tmpfs") return invalid("mount type unknown");
     if (target.empty()) return invalid("field Target must not be empty");
     BERTH_RETURN_IF_ERROR(CheckDestination(type, target));
     MountPoint m;
@@ -157,7 +153,32 @@ Result<std::vector<MountPoint>> ParseApiMounts(std::string_view host_config_json
     auto ro = e.find("ReadOnly");
     m.rw = !(ro != e.end() && ro->is_boolean() && ro->get<bool>());
     std::string source = str("Source");
-    if (type == "bind") {
+    if (type == "tmpfs") {
+      // As moby's ConvertTmpfsOptions: the same options --tmpfs takes, in m.mode.
+      if (!source.empty()) return invalid("field Source must not be specified");
+      std::vector<std::string> options;
+      if (!m.rw) options.push_back("ro");
+      auto to = e.find("TmpfsOptions");
+      if (to != e.end() && to->is_object()) {
+        auto mode = to->find("Mode");
+        if (mode != to->end() && mode->is_number_unsigned() && mode->get<uint32_t>() != 0) {
+          options.push_back(fmt::format("mode={:o}", mode->get<uint32_t>()));
+        }
+        auto size = to->find("SizeBytes");
+        if (size != to->end() && size->is_number_integer() && size->get<int64_t>() != 0) {
+          int64_t n = size->get<int64_t>();
+          if (n < 0) return invalid("size must not be negative");
+          std::string suffix;
+          for (const char* unit : {"k", "m", "g"}) {
+            if (n % 1024 != 0) break;
+            n /= 1024;
+            suffix = unit;
+          }
+          options.push_back(fmt::format("size={}{}", n, suffix));
+        }
+      }
+      m.mode = Join(options, ",");
+    } else if (type == "bind") {
       if (source.empty()) return invalid("field Source must not be empty");
       if (source[0] != '/') {
         return invalid(fmt::format("invalid mount path: '{}' mount path must be absolute", source));

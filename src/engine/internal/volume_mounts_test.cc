@@ -46,6 +46,21 @@ TEST(ParseMountPointsTest, BadInputInDockersWords) {
   EXPECT_NE(msg({"vv:/"}).find("destination can't be '/'"), std::string::npos);
 }
 
+TEST(ParseApiMountsTest, TmpfsBecomesTmpfsOptions) {
+  auto got = ParseApiMounts(
+      R"({"Mounts":[{"Type":"tmpfs","Target":"/t/","ReadOnly":true,"TmpfsOptions":{"SizeBytes":67108864,"Mode":448}},
+                    {"Type":"tmpfs","Target":"/u","TmpfsOptions":{"SizeBytes":1000}},
+                    {"Type":"tmpfs","Target":"/v"}]})",
+      {});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[0].type, "tmpfs");
+  EXPECT_EQ((*got)[0].destination, "/t");
+  EXPECT_EQ((*got)[0].mode, "ro,mode=700,size=64m");
+  EXPECT_EQ((*got)[1].mode, "size=1000");
+  EXPECT_EQ((*got)[2].mode, "");
+}
+
 TEST(ParseApiMountsTest, VolumeBindAndErrors) {
   auto got = ParseApiMounts(
       R"({"Mounts":[{"Type":"volume","Source":"mv","Target":"/m/","ReadOnly":true},
@@ -72,6 +87,8 @@ TEST(ParseApiMountsTest, VolumeBindAndErrors) {
             "/no/such/dir");
   EXPECT_EQ(msg(R"({"Mounts":[{"Type":"bind","Target":"/b"}]})"),
             "invalid mount config for type \"bind\": field Source must not be empty");
+  EXPECT_EQ(msg(R"({"Mounts":[{"Type":"tmpfs","Source":"x","Target":"/t"}]})"),
+            "invalid mount config for type \"tmpfs\": field Source must not be specified");
   EXPECT_EQ(msg(R"({"Mounts":[{"Type":"nfs","Target":"/b"}]})"),
             "invalid mount config for type \"nfs\": mount type unknown");
   MountPoint b;

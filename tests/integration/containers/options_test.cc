@@ -103,6 +103,25 @@ TEST_F(OptionsTest, TmpfsHasItsOptionsAndDockersDefaults) {
   EXPECT_EQ(Trim(Docker(d_, {"ps", "-aq"}).output), "");
 }
 
+TEST_F(OptionsTest, MountTypeTmpfsIsATmpfsWithItsSizeAndMode) {
+  for (bool docker : {true, false}) {
+    SCOPED_TRACE(docker ? "docker" : "berth");
+    Run r = Cli(docker, {"run", "--rm", "--mount", "type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=0700",
+                         "--mount", "type=tmpfs,dst=/ro,readonly", "busybox", "sh", "-c",
+                         "grep -E ' /(t|ro) ' /proc/mounts | cut -d' ' -f1-4; stat -c %a /t; "
+                         "dd if=/dev/zero of=/t/f bs=1k count=2048 2>/dev/null || echo full; "
+                         "touch /ro/x 2>/dev/null || echo read-only"});
+    EXPECT_EQ(r.exit_code, 0) << r.output << Log(d_);
+    EXPECT_EQ(r.output,
+              "tmpfs /ro tmpfs ro,nosuid,nodev,noexec,relatime\n"
+              "tmpfs /t tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,mode=700\n"
+              "700\nfull\nread-only\n");
+  }
+  Run bad = Docker(d_, {"run", "--rm", "--mount", "type=tmpfs,source=x,destination=/t", "busybox", "true"});
+  EXPECT_EQ(bad.exit_code, 125) << bad.output;
+  EXPECT_NE(bad.output.find("field Source must not be specified"), std::string::npos) << bad.output;
+}
+
 TEST_F(OptionsTest, UlimitsAreSeenInsideAndBadOnesRefused) {
   for (bool docker : {true, false}) {
     SCOPED_TRACE(docker ? "docker" : "berth");
