@@ -88,6 +88,30 @@ struct ContainerService::Impl {
                              std::vector<snapshot::MountSpec> mounts, shim::ShimOptions& so);
   void Watch(const std::shared_ptr<Entry>& e, UniqueFd wait_fd);
   void OnExit(const std::shared_ptr<Entry>& e, const shim::ExitStatus& status);
+  // Mount / Unmount of the container's named volumes in the volume store (only volumes with
+  // driver options do anything).
+  Status MountVolumes(const Container& c) {
+    if (o.volumes == nullptr) return {};
+    std::vector<std::string> done;
+    for (const MountPoint& m : c.mounts) {
+      if (m.type != "volume" || m.name.empty()) continue;
+      if (auto st = o.volumes->Mount(m.name, c.id); !st) {
+        for (const std::string& n : done) (void)o.volumes->Unmount(n, c.id);
+        return st;
+      }
+      done.push_back(m.name);
+    }
+    return {};
+  }
+  void UnmountVolumes(const Container& c) {
+    if (o.volumes == nullptr) return;
+    for (const MountPoint& m : c.mounts) {
+      if (m.type != "volume" || m.name.empty()) continue;
+      if (auto st = o.volumes->Unmount(m.name, c.id); !st) {
+        spdlog::warn("container {}: {}", c.id, st.error().message);
+      }
+    }
+  }
   Status KillLocked(Entry& e, int sig, bool all);
   Status StopLocked(const std::shared_ptr<Entry>& e, std::unique_lock<std::mutex>& lock,
                     std::optional<int> timeout, std::string_view signal);
@@ -601,14 +625,21 @@ Status ContainerService::Impl::StartLocked(const std::shared_ptr<Entry>& e,
     }
     return err;
   };
-  if (auto st = WriteBundle(e.get(), c, so); !st) return fail(st.error());
+  // Volumes made with driver options are mounted while a container runs (the local driver's
+  // Mount); each failure path below gives them back.
+  if (auto st = MountVolumes(c); !st) return fail(st.error());
+  auto fail_unmounting = [&](const Error& err) -> Status {
+    UnmountVolumes(c);
+    return fail(err);
+  };
+  if (auto st = WriteBundle(e.get(), c, so); !st) return fail_unmounting(st.error());
   auto spawned = shim::Spawn(o.shim_binary, c.bundle);
-  if (!spawned) return fail(spawned.error());
+  if (!spawned) return fail_unmounting(spawned.error());
   shim::Client client(run_dir);
   auto wait_fd = client.OpenWait();
   if (!wait_fd) {
     (void)client.Kill(SIGKILL, true);
-    return fail(wait_fd.error());
+    return fail_unmounting(wait_fd.error());
   }
   // Attaches that came before start connect to the new shim before the program runs.
   ++e->spawns;
@@ -623,7 +654,7 @@ Status ContainerService::Impl::StartLocked(const std::shared_ptr<Entry>& e,
     (void)shim::Client::ReadWait(wait_fd->get());
     lock.lock();
     c.state.finished_at = NowUnixNanos();
-    return fail(started.error());
+    return fail_unmounting(started.error());
   }
   c.state.status = "running";
   c.state.paused = false;
@@ -689,6 +720,7 @@ void ContainerService::Impl::OnExit(const std::shared_ptr<Entry>& e,
   c.state.oom_killed = status.oom_killed;
   c.state.finished_at = status.finished_at ? status.finished_at : NowUnixNanos();
   if (!status.error.empty()) c.state.error = status.error;
+  UnmountVolumes(c);
   if (auto st = Persist(c); !st) spdlog::error("container {}: {}", c.id, st.error().message);
   if (c.state.oom_killed) Emit(c, "oom");
   Emit(c, "die",
@@ -1106,6 +1138,10 @@ Status ContainerService::Restore() {
       if (fd) {
         c.state.pid = state->pid;
         if (c.state.status != "paused") c.state.status = "running";
+        // Its option volumes are still mounted: count it as their user again.
+        if (auto st = impl_->MountVolumes(c); !st) {
+          spdlog::warn("container {}: {}", c.id, st.error().message);
+        }
         impl_->Watch(e, std::move(*fd));
         continue;
       }

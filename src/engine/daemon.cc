@@ -285,7 +285,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
       *d->db_, *d->content_, *d->snapshots_, *d->sys_,
       image::StoreOptions{c.data_root + "/tmp", /*chown=*/::geteuid() == 0, /*boot_id=*/""});
   BERTH_RETURN_IF_ERROR(d->images_->Init());
-  BERTH_ASSIGN_OR_RETURN(d->volumes_, volume::VolumeStore::Open(*d->db_, c.data_root + "/volumes"));
+  BERTH_ASSIGN_OR_RETURN(d->volumes_, volume::VolumeStore::Open(*d->db_, c.data_root + "/volumes",
+                                                                nullptr, d->sys_.get()));
   // Nothing is in flight at start and every blob worth keeping is referenced (by an image or
   // a lease), so what an interrupted operation left is collected now, not a day later.
   BERTH_ASSIGN_OR_RETURN(content::GcStats gc, d->content_->GarbageCollect(std::chrono::seconds(0)));
@@ -324,6 +325,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
                                                    *d->sys_, c.data_root + "/tmp");
   if (auto st = d->containers_->Restore(); !st) {
     spdlog::error("restoring containers: {}", st.error().message);
+  }
+  // Volumes with mount options that no restored running container holds are unmounted.
+  if (auto st = d->volumes_->UnmountIdle(); !st) {
+    spdlog::warn("unmounting idle volumes: {}", st.error().message);
   }
   spdlog::info("daemon state at {} (id {})", c.data_root, d->id_);
   return d;

@@ -1,7 +1,10 @@
 #include "volume/volume_store.h"
 
 #include <dirent.h>
+#include <sys/mount.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -13,6 +16,8 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "sql/database.h"
+#include "sys/syscalls.h"
+#include "volume/internal/mount_options.h"
 
 namespace berth::volume {
 namespace {
@@ -80,7 +85,8 @@ Status ValidateVolumeName(const std::string& name) {
 }
 
 Result<std::unique_ptr<VolumeStore>> VolumeStore::Open(sql::Database& db, std::string root,
-                                                       std::function<int64_t()> now) {
+                                                       std::function<int64_t()> now,
+                                                       sys::Syscalls* sys) {
   if (!now) now = [] { return NowUnixNanos(); };
   BERTH_RETURN_IF_ERROR(db.Exec(
       "CREATE TABLE IF NOT EXISTS volumes("
@@ -93,7 +99,7 @@ Result<std::unique_ptr<VolumeStore>> VolumeStore::Open(sql::Database& db, std::s
       " container TEXT NOT NULL,"
       " PRIMARY KEY(volume, container));"
       "CREATE INDEX IF NOT EXISTS volume_refs_container ON volume_refs(container)"));
-  std::unique_ptr<VolumeStore> store(new VolumeStore(db, std::move(root), std::move(now)));
+  std::unique_ptr<VolumeStore> store(new VolumeStore(db, std::move(root), std::move(now), sys));
   BERTH_RETURN_IF_ERROR(store->SweepOrphans());
   return store;
 }
@@ -110,6 +116,7 @@ Status VolumeStore::SweepOrphans() {
   for (const std::string& n : entries) {
     BERTH_ASSIGN_OR_RETURN(auto found, Find(n));
     if (found) continue;
+    if (IsMountPoint(root_ + "/" + n + "/_data")) continue;  // never remove through a mount
     if (Status s = RemoveAll(root_ + "/" + n); !s) return s.error().WithContext("sweep volumes");
   }
   return Ok();
@@ -157,6 +164,23 @@ Result<Volume> VolumeStore::Create(const CreateOptions& opts) {
     if (key != "type" && key != "device" && key != "o" && key != "size") {
       return MakeError(Code::kInvalidArgument, fmt::format("invalid option key: \"{}\"", key));
     }
+  }
+  // As moby's local driver: type and device go together, o needs both; size needs quotas.
+  auto has = [&](const char* k) { return opts.options.count(k) != 0; };
+  for (const auto& [opt, needs] : std::vector<std::pair<const char*, std::vector<const char*>>>{
+           {"device", {"type"}}, {"type", {"device"}}, {"o", {"device", "type"}}}) {
+    if (!has(opt)) continue;
+    for (const char* n : needs) {
+      if (!has(n)) {
+        return MakeError(Code::kInvalidArgument, fmt::format("missing required option: \"{}\"", n));
+      }
+    }
+  }
+  if (has("size")) {
+    return MakeError(Code::kInvalidArgument, "quota size requested but no quota support");
+  }
+  if (has("type") && sys_ == nullptr) {
+    return MakeError(Code::kFailedPrecondition, "volumes with mount options are not available here");
   }
   bool anonymous = opts.name.empty();
   std::string name = anonymous ? RandomHex(32) : opts.name;
@@ -238,6 +262,14 @@ Result<std::vector<Volume>> VolumeStore::List(const ListFilter& filter) {
 }
 
 Status VolumeStore::RemoveLocked(const Volume& v) {
+  // Never remove through a mount: a bind-mounted host directory would be emptied.
+  if (IsMountPoint(v.mountpoint)) {
+    if (sys_ != nullptr) (void)sys_->Umount2(v.mountpoint, MNT_DETACH);
+    if (IsMountPoint(v.mountpoint)) {
+      return MakeError(Code::kConflict, fmt::format("remove {}: volume is still mounted at {}",
+                                                    v.name, v.mountpoint));
+    }
+  }
   // Row first: once it is gone the volume is gone; a leftover directory is swept at Open().
   BERTH_ASSIGN_OR_RETURN(auto st, db_.Prepare("DELETE FROM volumes WHERE name = ?"));
   st.Bind(1, v.name);
@@ -306,6 +338,99 @@ Result<std::vector<std::string>> VolumeStore::RemoveReferences(const std::string
   del.Bind(1, container_id);
   BERTH_RETURN_IF_ERROR(del.Run());
   return names;
+}
+
+bool VolumeStore::IsMountPoint(const std::string& path) {
+  // statx's STATX_ATTR_MOUNT_ROOT (Linux 5.8) sees bind mounts of the same file system too,
+  // which a device comparison does not.
+  struct statx stx {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS,
+              &stx) != 0) {
+    return false;
+  }
+  if (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) {
+    return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+  }
+  struct stat parent {};
+  if (::stat((path + "/..").c_str(), &parent) != 0) return false;
+  return makedev(stx.stx_dev_major, stx.stx_dev_minor) != parent.st_dev;
+}
+
+namespace {
+
+// "password=secret" anywhere in `text` becomes "password=********" (moby hides CIFS
+// passwords from errors the same way).
+std::string HidePassword(std::string text, std::string_view o) {
+  for (const std::string& opt : Split(o, ',')) {
+    if (opt.starts_with("password=") && opt.size() > 9) {
+      for (size_t at = text.find(opt); at != std::string::npos; at = text.find(opt, at)) {
+        text.replace(at, opt.size(), "password=********");
+      }
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+Status VolumeStore::Mount(const std::string& name, const std::string& container_id) {
+  BERTH_ASSIGN_OR_RETURN(Volume v, Get(name));
+  auto type = v.options.find("type");
+  if (type == v.options.end()) return {};
+  if (sys_ == nullptr) return MakeError(Code::kFailedPrecondition, "volume mounts are not available");
+  std::lock_guard lock(active_mu_);
+  std::set<std::string>& users = active_[name];
+  if (users.empty() && !IsMountPoint(v.mountpoint)) {
+    std::string o = v.options.count("o") ? v.options.at("o") : "";
+    internal::MountOptions mo = internal::ParseMountOptions(o);
+    std::string device = v.options.count("device") ? v.options.at("device") : "";
+    std::string fstype = type->second == "none" ? "" : type->second;
+    Status st = sys_->Mount(device, v.mountpoint, fstype, mo.flags, mo.data);
+    if (!st) {
+      active_.erase(name);
+      return MakeError(st.error().code,
+                       HidePassword(fmt::format("failed to mount local volume: mount {}:{}, flags: {:#x}, data: {}: {}",
+                                                device, v.mountpoint, mo.flags, mo.data, st.error().message),
+                                    o));
+    }
+    // A bind mount takes the flags only on a remount.
+    if ((mo.flags & MS_BIND) && (mo.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))) {
+      unsigned long remount = MS_REMOUNT | MS_BIND | (mo.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));  // NOLINT
+      if (Status r = sys_->Mount("", v.mountpoint, "", remount, ""); !r) {
+        (void)sys_->Umount2(v.mountpoint, MNT_DETACH);
+        active_.erase(name);
+        return r.error().WithContext("failed to mount local volume: remount " + v.mountpoint);
+      }
+    }
+  }
+  users.insert(container_id);
+  return {};
+}
+
+Status VolumeStore::Unmount(const std::string& name, const std::string& container_id) {
+  std::lock_guard lock(active_mu_);
+  auto it = active_.find(name);
+  if (it == active_.end()) return {};
+  it->second.erase(container_id);
+  if (!it->second.empty()) return {};
+  active_.erase(it);
+  std::string mountpoint = root_ + "/" + name + "/_data";
+  if (!IsMountPoint(mountpoint)) return {};
+  if (Status st = sys_->Umount2(mountpoint, MNT_DETACH); !st) {
+    return st.error().WithContext("unmount volume " + name);
+  }
+  return {};
+}
+
+Status VolumeStore::UnmountIdle() {
+  if (sys_ == nullptr) return {};
+  BERTH_ASSIGN_OR_RETURN(std::vector<Volume> all, List());
+  std::lock_guard lock(active_mu_);
+  for (const Volume& v : all) {
+    if (!v.options.count("type") || active_.count(v.name) || !IsMountPoint(v.mountpoint)) continue;
+    if (Status st = sys_->Umount2(v.mountpoint, MNT_DETACH); !st) return st;
+  }
+  return {};
 }
 
 }  // namespace berth::volume

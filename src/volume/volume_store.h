@@ -24,7 +24,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,9 @@
 
 namespace berth::sql {
 class Database;
+}
+namespace berth::sys {
+class Syscalls;
 }
 
 namespace berth::volume {
@@ -79,8 +84,10 @@ class VolumeStore {
  public:
   // `root` is <data-root>/volumes (it must exist). Creates the tables and removes directories
   // that have no row (a create or remove cut short).
+  // `sys` does the mount(2)s of option volumes; null refuses to create them.
   static Result<std::unique_ptr<VolumeStore>> Open(sql::Database& db, std::string root,
-                                                    std::function<int64_t()> now = nullptr);
+                                                    std::function<int64_t()> now = nullptr,
+                                                    sys::Syscalls* sys = nullptr);
 
   // Creates the volume, or returns the existing one of that name (Docker's create is
   // idempotent); a different driver for an existing name is a Conflict.
@@ -101,11 +108,27 @@ class VolumeStore {
   // Drops every reference of `container_id`; returns the names it referenced.
   Result<std::vector<std::string>> RemoveReferences(const std::string& container_id);
 
+  // Volumes made with driver options (`--opt type=tmpfs --opt device=tmpfs --opt o=size=1m`,
+  // `--opt type=none --opt o=bind --opt device=/srv/data`) are mounted on their mountpoint
+  // while a running container uses them, as Docker's local driver does: Mount is called when
+  // a container using `name` starts (the first one mounts; a mountpoint already mounted, say
+  // by a daemon that crashed, is taken as it is), Unmount when it stops (the last one
+  // unmounts). Volumes without options need neither and these calls return at once.
+  // Mount errors read "failed to mount local volume: ..." with any password= hidden.
+  Status Mount(const std::string& name, const std::string& container_id);
+  Status Unmount(const std::string& name, const std::string& container_id);
+  // Unmounts option volumes that are mounted but that no container has Mount()ed since the
+  // store opened (after a daemon restart has re-counted its running containers).
+  Status UnmountIdle();
+
   const std::string& root() const { return root_; }
 
  private:
-  VolumeStore(sql::Database& db, std::string root, std::function<int64_t()> now)
-      : db_(db), root_(std::move(root)), now_(std::move(now)) {}
+  VolumeStore(sql::Database& db, std::string root, std::function<int64_t()> now,
+              sys::Syscalls* sys)
+      : db_(db), root_(std::move(root)), now_(std::move(now)), sys_(sys) {}
+  // Whether `path` is a mount point (its device differs from its parent's).
+  static bool IsMountPoint(const std::string& path);
   Status SweepOrphans();
   Result<std::optional<Volume>> Find(const std::string& name);
   Status RemoveLocked(const Volume& v);
@@ -113,6 +136,9 @@ class VolumeStore {
   sql::Database& db_;
   std::string root_;
   std::function<int64_t()> now_;
+  sys::Syscalls* sys_;
+  std::mutex active_mu_;
+  std::map<std::string, std::set<std::string>> active_;  // volume -> containers that mounted it
 };
 
 }  // namespace berth::volume

@@ -1,5 +1,7 @@
 #include "volume/volume_store.h"
 
+#include <fcntl.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 
 #include "base/file.h"
 #include "sql/database.h"
+#include "sys/linux_syscalls.h"
 
 namespace berth::volume {
 namespace {
@@ -34,7 +37,7 @@ class VolumeStoreTest : public ::testing::Test {
   }
   void Reopen() {
     store_.reset();
-    auto s = VolumeStore::Open(*db_, root_, [] { return int64_t{1700000000} * 1000000000; });
+    auto s = VolumeStore::Open(*db_, root_, [] { return int64_t{1700000000} * 1000000000; }, &sys_);
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
   }
@@ -45,9 +48,87 @@ class VolumeStoreTest : public ::testing::Test {
   }
 
   std::string dir_, root_;
+  sys::LinuxSyscalls sys_;
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<VolumeStore> store_;
 };
+
+TEST_F(VolumeStoreTest, DriverOptionsAreCheckedAsDockersLocalDriver) {
+  auto msg = [&](std::map<std::string, std::string> o) {
+    CreateOptions c;
+    c.name = "v";
+    c.options = std::move(o);
+    auto r = store_->Create(c);
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? std::string() : r.error().message;
+  };
+  EXPECT_EQ(msg({{"type", "tmpfs"}}), "missing required option: \"device\"");
+  EXPECT_EQ(msg({{"device", "tmpfs"}}), "missing required option: \"type\"");
+  EXPECT_EQ(msg({{"o", "size=1m"}}), "missing required option: \"device\"");
+  EXPECT_EQ(msg({{"size", "1m"}}), "quota size requested but no quota support");
+  EXPECT_EQ(msg({{"bogus", "1"}}), "invalid option key: \"bogus\"");
+}
+
+TEST_F(VolumeStoreTest, OptionVolumesAreMountedWhileUsedAndNeverRemovedThrough) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting needs root";
+  CreateOptions t;
+  t.name = "tv";
+  t.options = {{"type", "tmpfs"}, {"device", "tmpfs"}, {"o", "size=1m,mode=0700"}};
+  Volume v = MustCreate(t);
+  // A bind of a host directory with data that must survive everything below.
+  std::string host = dir_ + "/host";
+  ASSERT_TRUE(MakeDirs(host).ok());
+  ASSERT_TRUE(WriteFileAtomic(host + "/keep", "precious").ok());
+  CreateOptions b;
+  b.name = "bv";
+  b.options = {{"type", "none"}, {"device", host}, {"o", "bind,ro"}};
+  Volume bv = MustCreate(b);
+  auto mounted = [](const std::string& p) {
+    struct statx stx {};
+    return ::statx(AT_FDCWD, p.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+           (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+  };
+  EXPECT_FALSE(mounted(v.mountpoint));
+  ASSERT_TRUE(store_->Mount("tv", "c1").ok());
+  ASSERT_TRUE(store_->Mount("tv", "c2").ok());
+  EXPECT_TRUE(mounted(v.mountpoint));
+  struct stat st {};
+  ASSERT_EQ(::stat(v.mountpoint.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_TRUE(store_->Unmount("tv", "c1").ok());
+  EXPECT_TRUE(mounted(v.mountpoint));  // c2 still uses it
+  ASSERT_TRUE(store_->Unmount("tv", "c2").ok());
+  EXPECT_FALSE(mounted(v.mountpoint));
+
+  ASSERT_TRUE(store_->Mount("bv", "c3").ok());
+  EXPECT_EQ(*ReadFile(bv.mountpoint + "/keep"), "precious");
+  // o=bind,ro: the remount made it read-only.
+  EXPECT_EQ(::open((bv.mountpoint + "/new").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644), -1);
+  EXPECT_EQ(errno, EROFS);
+  // A daemon restart: a new store counts nobody; the mount a running container holds is taken
+  // as it is by Mount, and UnmountIdle leaves it alone.
+  Reopen();
+  ASSERT_TRUE(store_->Mount("bv", "c3").ok());
+  ASSERT_TRUE(store_->UnmountIdle().ok());
+  EXPECT_TRUE(mounted(bv.mountpoint));
+  // Removing a volume never goes through its mount into the host directory.
+  Reopen();
+  ASSERT_TRUE(store_->UnmountIdle().ok());
+  EXPECT_FALSE(mounted(bv.mountpoint));
+  ASSERT_TRUE(store_->Mount("bv", "c4").ok());
+  ASSERT_TRUE(store_->Remove("bv").ok());  // unmounted first
+  EXPECT_EQ(*ReadFile(host + "/keep"), "precious");
+  // A device that cannot be mounted says so, the local driver's way.
+  CreateOptions bad;
+  bad.name = "bad";
+  bad.options = {{"type", "nosuchfs"}, {"device", "x"}, {"o", "password=hunter2"}};
+  MustCreate(bad);
+  Status st2 = store_->Mount("bad", "c5");
+  ASSERT_FALSE(st2.ok());
+  EXPECT_TRUE(st2.error().message.starts_with("failed to mount local volume: ")) << st2.error().message;
+  EXPECT_EQ(st2.error().message.find("hunter2"), std::string::npos) << st2.error().message;
+  EXPECT_NE(st2.error().message.find("password=********"), std::string::npos) << st2.error().message;
+}
 
 TEST(ValidateVolumeNameTest, FollowsDockersRule) {
   EXPECT_TRUE(ValidateVolumeName("data").ok());

@@ -36,6 +36,56 @@ TEST_F(ContainerVolumesTest, NamedVolumeCarriesDataToTheNextContainer) {
   EXPECT_EQ(Docker(d_, {"volume", "ls", "-q"}).output, "shared\n");
 }
 
+// The local driver's options: a tmpfs volume and a bind of a host directory are mounted while
+// a container uses them and unmounted after; removing the volume never touches the host data.
+TEST_F(ContainerVolumesTest, DriverOptionVolumesAreMountedWhileInUse) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  auto mounted = [&](const std::string& path) {
+    auto info = ReadFile("/proc/self/mountinfo");
+    return info.ok() && info->find(" " + path + " ") != std::string::npos;
+  };
+  Run create = Docker(d_, {"volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs",
+                           "--opt", "o=size=1m,mode=0700", "tv"});
+  ASSERT_EQ(create.exit_code, 0) << create.output << Log(d_);
+  Run run = Docker(d_, {"run", "--rm", "-v", "tv:/d", "busybox", "sh", "-c",
+                        "grep ' /d ' /proc/mounts | cut -d' ' -f1,3; stat -c %a /d; "
+                        "echo hi > /d/f; dd if=/dev/zero of=/d/big bs=1k count=2048 2>/dev/null || echo full"});
+  EXPECT_EQ(run.exit_code, 0) << run.output << Log(d_);
+  EXPECT_EQ(run.output, "tmpfs tmpfs\n700\nfull\n");
+  std::string tv = root_ + "/volumes/tv/_data";
+  EXPECT_FALSE(mounted(tv));
+  EXPECT_FALSE(PathExists(tv + "/f"));  // the tmpfs went with its last user
+  // Inspect shows the options as given.
+  EXPECT_EQ(Docker(d_, {"volume", "inspect", "-f", "{{.Options.type}} {{.Options.o}}", "tv"}).output,
+            "tmpfs size=1m,mode=0700\n");
+
+  std::string host = dir_ + "/srv";
+  ASSERT_TRUE(MakeDirs(host).ok());
+  ASSERT_TRUE(WriteFileAtomic(host + "/keep", "precious\n").ok());
+  ASSERT_EQ(Docker(d_, {"volume", "create", "--opt", "type=none", "--opt", "o=bind", "--opt",
+                        "device=" + host, "bv"})
+                .exit_code,
+            0);
+  Run bind = Berth(d_, {"run", "--rm", "-v", "bv:/d", "busybox", "sh", "-c", "cat /d/keep; echo new > /d/new"});
+  EXPECT_EQ(bind.exit_code, 0) << bind.output << Log(d_);
+  EXPECT_EQ(bind.output, "precious\n");
+  EXPECT_EQ(ReadTrimmed(host + "/new"), "new");
+  EXPECT_FALSE(mounted(root_ + "/volumes/bv/_data"));
+  ASSERT_EQ(Docker(d_, {"volume", "rm", "bv", "tv"}).exit_code, 0);
+  EXPECT_EQ(ReadTrimmed(host + "/keep"), "precious");
+  EXPECT_EQ(ReadTrimmed(host + "/new"), "new");
+
+  // The driver's own checks, and a mount that fails at start leaves no container running.
+  Run missing = Docker(d_, {"volume", "create", "--opt", "type=tmpfs", "x"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("missing required option: \"device\""), std::string::npos) << missing.output;
+  ASSERT_EQ(Docker(d_, {"volume", "create", "--opt", "type=nosuchfs", "--opt", "device=x", "badv"}).exit_code, 0);
+  Run bad = Docker(d_, {"run", "--rm", "-v", "badv:/d", "busybox", "true"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("failed to mount local volume"), std::string::npos) << bad.output;
+  EXPECT_EQ(Docker(d_, {"ps", "-q"}).output, "");
+}
+
 TEST_F(ContainerVolumesTest, ReadOnlyMountRefusesWrites) {
   BERTH_SKIP_WITHOUT_DOCKER();
   Run ro = Docker(d_, {"run", "--rm", "-v", "rov:/data:ro", "busybox", "sh", "-c",
