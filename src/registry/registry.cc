@@ -436,7 +436,11 @@ struct Registry::Impl {
     if (!upload) co_return;
     if (!co_await CheckChunkRange(ex, name, *upload)) co_return;
     if (!co_await ReceiveBody(ex, *upload)) co_return;
-    SetUploadHeaders(ex, name, id, upload->Offset());
+    int64_t offset = upload->Offset();
+    // Released before the answer: a client may send its next request for this upload (on
+    // another connection) as soon as it reads the 202.
+    upload.reset();
+    SetUploadHeaders(ex, name, id, offset);
     (void)co_await ex.Respond(202, "", "");
   }
 
@@ -457,7 +461,9 @@ struct Registry::Impl {
   Awaitable<void> UploadStatus(HttpExchange& ex, const std::string& name, const std::string& id) {
     auto upload = co_await AcquireUpload(ex, name, id);
     if (!upload) co_return;
-    SetUploadHeaders(ex, name, id, upload->Offset());
+    int64_t offset = upload->Offset();
+    upload.reset();  // released before the answer, as in PatchUpload
+    SetUploadHeaders(ex, name, id, offset);
     (void)co_await ex.Respond(204, "", "");
   }
 
