@@ -18,6 +18,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "test_data.h"
+
 extern char** environ;
 
 namespace berth::registry_compat {
@@ -90,11 +92,12 @@ std::string ReadAll(const std::string& path) {
 
 // ---- TempDir ----
 
+// Lower case only, unlike mkdtemp's: podman names an image pulled from oci:DIR after DIR, and
+// refuses upper case there.
 TempDir::TempDir() {
-  char tmpl[] = "/tmp/berth-registry-compat-XXXXXX";
-  if (mkdtemp(tmpl) != nullptr) {
-    path_ = tmpl;
-    chmod(path_.c_str(), 0755);
+  for (int attempt = 0; attempt < 100 && path_.empty(); ++attempt) {
+    std::string p = "/tmp/berth-registry-compat-" + registry_conformance::RandomName(10);
+    if (mkdir(p.c_str(), 0755) == 0) path_ = p;
   }
 }
 

@@ -24,7 +24,7 @@ namespace berth::registry_compat {
 
 class TempDir {
  public:
-  TempDir();  // /tmp/berth-registry-compat-XXXXXX, 0755 (podman and dockerd children read it)
+  TempDir();  // /tmp/berth-registry-compat-<10 of [a-z0-9]>, 0755
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
