@@ -131,8 +131,13 @@ int Serve(const Flags& flags) {
 
   auto next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(flags.gc_interval_seconds);
   for (;;) {
-    auto wait = std::chrono::duration_cast<std::chrono::seconds>(next_gc - std::chrono::steady_clock::now());
-    timespec ts{std::max<time_t>(0, static_cast<time_t>(wait.count())), 0};
+    // To the nanosecond: whole seconds would round the last fraction of each interval down to
+    // a zero timeout, and collect early (every second for --gc-interval 2, without pause for 1).
+    auto wait = std::max(std::chrono::nanoseconds(0),
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             next_gc - std::chrono::steady_clock::now()));
+    timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000),
+                static_cast<long>(wait.count() % 1'000'000'000)};
     int sig = flags.gc_interval_seconds > 0 ? ::sigtimedwait(&stop_signals, nullptr, &ts)
                                             : ::sigwaitinfo(&stop_signals, nullptr);
     if (sig == SIGTERM || sig == SIGINT) break;
