@@ -33,6 +33,7 @@ struct Flags {
   std::string data_root = "/var/lib/berth-registry";
   std::string log_level = "info";
   int threads = 0;
+  int64_t header_timeout_seconds = 30;
   int64_t gc_interval_seconds = 3600;
   int64_t gc_grace_seconds = 3600;
   int64_t upload_expiry_seconds = 24 * 3600;
@@ -110,6 +111,7 @@ int Serve(const Flags& flags) {
 
   registry::HttpServerOptions options;
   options.threads = flags.threads;
+  options.header_timeout = std::chrono::seconds(flags.header_timeout_seconds);
   bool access_log = flags.access_log;
   options.on_response = [&metrics, access_log](const registry::HttpExchange& ex,
                                                std::chrono::microseconds took) {
@@ -186,6 +188,10 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", flags.threads, "threads serving requests (0: one per CPU)");
   serve->add_option("--gc-interval", flags.gc_interval_seconds,
                     "seconds between garbage collections (0: never)")
+      ->capture_default_str();
+  serve->add_option("--header-timeout", flags.header_timeout_seconds,
+                    "seconds a client has to send a whole request header")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve->add_flag("--access-log", flags.access_log, "log every request");
   CLI::App* gc = app.add_subcommand("gc", "collect garbage once and exit");
