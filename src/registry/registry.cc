@@ -284,6 +284,17 @@ struct Registry::Impl {
 
   // Appends the request body to `upload`. On error the response has been sent.
   Awaitable<bool> ReceiveBody(HttpExchange& ex, storage::Upload& upload) {
+    // A body announced larger than the disk can take is refused before it is read (then the
+    // connection is closed), not written until the disk is full.
+    if (auto length = ex.content_length(); length && *length > 0) {
+      auto available = blobs.AvailableBytes();
+      if (available && *length > *available) {
+        co_await Fail(ex, Err(413, ErrorCode::kSizeInvalid,
+                              fmt::format("a body of {} bytes does not fit in the {} bytes free",
+                                          *length, *available)));
+        co_return false;
+      }
+    }
     std::vector<char> buf(kBodyChunk);
     for (;;) {
       auto n = co_await ex.ReadBody(buf.data(), buf.size());

@@ -24,6 +24,7 @@
 // One process per root: Acquire's exclusivity and the hash states are in this process only.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -517,6 +518,12 @@ class FilesystemBlobStore final : public BlobStore {
       BERTH_RETURN_IF_ERROR(fn(id, ModTime(*st)));
     }
     return Ok();
+  }
+
+  Result<uint64_t> AvailableBytes() override {
+    struct statvfs st {};
+    if (::fstatvfs(root(), &st) != 0) return ErrnoError("statvfs of the blob store root");
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   }
 
  private:
