@@ -147,8 +147,8 @@ TEST_F(BadInputTest, HeaderSentOneByteASecondIsCutOffWhileOthersAreServed) {
   }
   // Meanwhile others are served, each quickly.
   int served = 0;
-  auto until = Clock::now() + std::chrono::seconds(kHeaderTimeoutSeconds) +
-               std::chrono::milliseconds(500);
+  auto until =
+      Clock::now() + std::chrono::seconds(kHeaderTimeoutSeconds) + std::chrono::milliseconds(500);
   while (Clock::now() < until) {
     auto start = Clock::now();
     HttpResponse r = Get("/v2/");
@@ -162,8 +162,7 @@ TEST_F(BadInputTest, HeaderSentOneByteASecondIsCutOffWhileOthersAreServed) {
   EXPECT_GT(served, 10);
   for (const Slow& s : slow) {
     EXPECT_TRUE(s.outcome.closed) << "a client sending a byte a second was not cut off after "
-                                  << s.cut_after.count() << " ms and " << s.bytes_sent
-                                  << " bytes";
+                                  << s.cut_after.count() << " ms and " << s.bytes_sent << " bytes";
     EXPECT_LE(s.cut_after.count(), (kHeaderTimeoutSeconds + 2) * 1000);
     EXPECT_LT(s.bytes_sent, header.size());
     // It is never answered as if its request were whole; a 408 is allowed.
@@ -192,10 +191,11 @@ TEST_F(BadInputTest, TerabyteContentLengthIsRefusedAndNothingIsStored) {
     SCOPED_TRACE(method + " " + target);
     uint64_t before = BytesBelow(uploads_dir);
     uint64_t sent = 0;
-    Outcome o = SendHugeBody(method + " " + target +
-                                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                                 "application/octet-stream\r\nContent-Length: 1099511627776\r\n\r\n",
-                             &sent);
+    Outcome o =
+        SendHugeBody(method + " " + target +
+                         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                         "application/octet-stream\r\nContent-Length: 1099511627776\r\n\r\n",
+                     &sent);
     long status = StatusOf(o.answer);
     EXPECT_TRUE(status >= 400 || (o.answer.empty() && o.closed))
         << "after " << sent << " body bytes the server neither refused nor closed; answer: '"
@@ -211,10 +211,11 @@ TEST_F(BadInputTest, TerabyteContentLengthIsRefusedAndNothingIsStored) {
       << Describe(status);
   // And an ordinary push still works.
   registry_conformance::Content blob = registry_conformance::RandomBlob(1 << 20);
-  HttpResponse push = client->Do({"POST",
-                                  WithQuery("/v2/" + repo + "/blobs/uploads/", "digest", blob.digest),
-                                  {{"Content-Type", "application/octet-stream"}},
-                                  blob.bytes});
+  HttpResponse push =
+      client->Do({"POST",
+                  WithQuery("/v2/" + repo + "/blobs/uploads/", "digest", blob.digest),
+                  {{"Content-Type", "application/octet-stream"}},
+                  blob.bytes});
   EXPECT_EQ(push.status, 201) << Describe(push);
   EXPECT_TRUE(HasBlob(repo, blob.digest));
   ASSERT_TRUE(registry_->Stop());

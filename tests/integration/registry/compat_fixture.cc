@@ -62,14 +62,13 @@ HttpResponse CompatTest::Get(const std::string& path) const {
                                                const std::string& digest) const {
   HttpResponse r = Get("/v2/" + repo + "/blobs/" + digest);
   if (r.status != 200) {
-    return ::testing::AssertionFailure() << "GET blob " << digest << " of " << repo << ": "
-                                         << Describe(r);
+    return ::testing::AssertionFailure()
+           << "GET blob " << digest << " of " << repo << ": " << Describe(r);
   }
   if (registry_conformance::Sha256(r.body) != digest) {
-    return ::testing::AssertionFailure() << "blob " << digest << " of " << repo
-                                         << " comes back with other bytes ("
-                                         << registry_conformance::Sha256(r.body) << ", "
-                                         << r.body.size() << " bytes)";
+    return ::testing::AssertionFailure()
+           << "blob " << digest << " of " << repo << " comes back with other bytes ("
+           << registry_conformance::Sha256(r.body) << ", " << r.body.size() << " bytes)";
   }
   return ::testing::AssertionSuccess();
 }

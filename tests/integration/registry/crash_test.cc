@@ -31,11 +31,12 @@ HttpResponse PushBlob(HttpClient& client, const std::string& repo, const Content
                       bool monolithic) {
   const std::string uploads = "/v2/" + repo + "/blobs/uploads/";
   const std::pair<std::string, std::string> octets = {"Content-Type", "application/octet-stream"};
-  if (monolithic) return client.Do({"POST", WithQuery(uploads, "digest", blob.digest), {octets}, blob.bytes});
+  if (monolithic)
+    return client.Do({"POST", WithQuery(uploads, "digest", blob.digest), {octets}, blob.bytes});
   HttpResponse post = client.Do({"POST", uploads, {}, ""});
   if (post.status != 202) return post;
-  return client.Do({"PUT", WithQuery(post.Header("Location"), "digest", blob.digest), {octets},
-                    blob.bytes});
+  return client.Do(
+      {"PUT", WithQuery(post.Header("Location"), "digest", blob.digest), {octets}, blob.bytes});
 }
 
 // `n` random bytes, 8 at a time (the shared RandomBytes makes one a call: too slow for 125 MiB
@@ -70,7 +71,8 @@ TEST_F(CrashTest, Kill9DuringFiftyPushesKeepsWhatWasAcknowledgedAndAnUploadResum
   ASSERT_EQ(PushBlob(*client, repo, config, true).status, 201);
 
   // A chunked upload with its first MiB acknowledged before the kill.
-  Content resumable = registry_conformance::MakeContent(FastRandomBytes(3 * kMiB, std::random_device{}()));
+  Content resumable =
+      registry_conformance::MakeContent(FastRandomBytes(3 * kMiB, std::random_device{}()));
   HttpResponse post = client->Do({"POST", "/v2/" + repo + "/blobs/uploads/", {}, ""});
   ASSERT_EQ(post.status, 202) << Describe(post);
   const std::string location = HttpClient::RelativePath(post.Header("Location"));
@@ -103,8 +105,7 @@ TEST_F(CrashTest, Kill9DuringFiftyPushesKeepsWhatWasAcknowledgedAndAnUploadResum
       HttpClient& c = *clients[static_cast<size_t>(i)];
       uint64_t seed = seeds[static_cast<size_t>(i)];
       p.blob = registry_conformance::MakeContent(
-          FastRandomBytes(kMiB + seed % (3 * kMiB + 1), seed),
-          registry_conformance::kOciLayerGzip);
+          FastRandomBytes(kMiB + seed % (3 * kMiB + 1), seed), registry_conformance::kOciLayerGzip);
       ManifestSpec spec;
       spec.config = config;
       spec.layers = {p.blob};
@@ -139,7 +140,8 @@ TEST_F(CrashTest, Kill9DuringFiftyPushesKeepsWhatWasAcknowledgedAndAnUploadResum
   std::printf("killed with %d of %d blobs and %d manifests acknowledged\n", blobs_acked, kPushes,
               manifests_acked);
   EXPECT_GE(blobs_acked, kAckedBeforeKill);
-  EXPECT_LT(manifests_acked, kPushes) << "every push finished before the kill: nothing was in flight";
+  EXPECT_LT(manifests_acked, kPushes)
+      << "every push finished before the kill: nothing was in flight";
 
   ASSERT_TRUE(registry_->Start());
   client = Client();
@@ -190,12 +192,12 @@ TEST_F(CrashTest, Kill9DuringFiftyPushesKeepsWhatWasAcknowledgedAndAnUploadResum
   ASSERT_EQ(status.status, 204) << Describe(status);
   EXPECT_EQ(status.Header("Range"), "0-" + std::to_string(kMiB - 1));
   const std::string next = HttpClient::RelativePath(status.Header("Location"));
-  patch = client->Do({"PATCH",
-                      next,
-                      {{"Content-Type", "application/octet-stream"},
-                       {"Content-Range", std::to_string(kMiB) + "-" +
-                                             std::to_string(resumable.size() - 1)}},
-                      resumable.bytes.substr(kMiB)});
+  patch = client->Do(
+      {"PATCH",
+       next,
+       {{"Content-Type", "application/octet-stream"},
+        {"Content-Range", std::to_string(kMiB) + "-" + std::to_string(resumable.size() - 1)}},
+       resumable.bytes.substr(kMiB)});
   ASSERT_EQ(patch.status, 202) << Describe(patch);
   EXPECT_EQ(patch.Header("Range"), "0-" + std::to_string(resumable.size() - 1));
   HttpResponse put = client->Do(

@@ -68,7 +68,8 @@ class EnginesTest : public CompatTest {
                                         std::string* digest) {
     if (auto r = podman_->Ok({"pull", "-q", "--tls-verify=false", ref}); !r) return r;
     std::string out;
-    if (auto r = podman_->Ok({"image", "inspect", "--format", "{{.Id}} {{.Digest}}", ref}, &out); !r) {
+    if (auto r = podman_->Ok({"image", "inspect", "--format", "{{.Id}} {{.Digest}}", ref}, &out);
+        !r) {
       return r;
     }
     std::istringstream fields(out);
@@ -82,9 +83,9 @@ class EnginesTest : public CompatTest {
     if (auto r = podman_->Ok({"pull", "-q", image.Reference()}, &out); !r) return r;
     *id = Trimmed(out);
     if ("sha256:" + *id != image.config.digest) {
-      return ::testing::AssertionFailure() << "podman pull " << image.Reference() << " gave ID "
-                                           << *id << ", not the config digest "
-                                           << image.config.digest;
+      return ::testing::AssertionFailure()
+             << "podman pull " << image.Reference() << " gave ID " << *id
+             << ", not the config digest " << image.config.digest;
     }
     return ::testing::AssertionSuccess();
   }
@@ -144,8 +145,8 @@ TEST_F(EnginesTest, PodmanPushesAndPullsWithTheDigestAndImageIdSkopeoSees) {
   ASSERT_TRUE(PodmanLoad(image, &loaded));
   const std::string ref = registry_->host() + "/compat/podman:v1";
   std::string digest_file = dir_.Sub("podman.digest");
-  ASSERT_TRUE(podman_->Ok(
-      {"push", "-q", "--tls-verify=false", "--digestfile", digest_file, loaded, ref}));
+  ASSERT_TRUE(
+      podman_->Ok({"push", "-q", "--tls-verify=false", "--digestfile", digest_file, loaded, ref}));
   const std::string pushed = Trimmed(ReadFile(digest_file));
   ASSERT_EQ(pushed.rfind("sha256:", 0), 0u) << pushed;
   EXPECT_EQ(SkopeoDigest(ref), pushed);

@@ -19,10 +19,11 @@ using registry_conformance::WithQuery;
 class GcTest : public CompatTest {
  protected:
   ::testing::AssertionResult Push(const std::string& repo, const Content& blob) {
-    HttpResponse r = Client()->Do({"POST",
-                                   WithQuery("/v2/" + repo + "/blobs/uploads/", "digest", blob.digest),
-                                   {{"Content-Type", "application/octet-stream"}},
-                                   blob.bytes});
+    HttpResponse r =
+        Client()->Do({"POST",
+                      WithQuery("/v2/" + repo + "/blobs/uploads/", "digest", blob.digest),
+                      {{"Content-Type", "application/octet-stream"}},
+                      blob.bytes});
     if (r.status != 201) return ::testing::AssertionFailure() << "push blob: " << Describe(r);
     return ::testing::AssertionSuccess();
   }
@@ -38,8 +39,8 @@ class GcTest : public CompatTest {
     if (auto r = registry_->Stop(); !r) return r;
     CommandResult gc = registry_->Gc({"--gc-grace", "0"});
     if (!gc.ok()) {
-      return ::testing::AssertionFailure() << "berth-registry gc: exit " << gc.exit_code << ": "
-                                           << gc.err;
+      return ::testing::AssertionFailure()
+             << "berth-registry gc: exit " << gc.exit_code << ": " << gc.err;
     }
     return registry_->Start();
   }
@@ -79,7 +80,8 @@ TEST_F(GcTest, RemovesUnreferencedBlobsKeepsReferencedOnesUntilTheirManifestGoes
   EXPECT_EQ(m.status, 200) << Describe(m);
   EXPECT_EQ(m.body, manifest.bytes);
 
-  HttpResponse del = Client()->Do({"DELETE", "/v2/" + repo + "/manifests/" + manifest.digest, {}, ""});
+  HttpResponse del =
+      Client()->Do({"DELETE", "/v2/" + repo + "/manifests/" + manifest.digest, {}, ""});
   ASSERT_EQ(del.status, 202) << Describe(del);
   // Deleting the manifest alone leaves the blobs until a collection.
   EXPECT_TRUE(BlobFileExists(layer.digest));
@@ -134,7 +136,8 @@ TEST_F(GcTest, ServeCollectsOnItsScheduleWhileServing) {
   EXPECT_TRUE(HasBlob(repo, config.digest));
   EXPECT_EQ(Get("/v2/" + repo + "/manifests/v1").body, manifest.bytes);
 
-  HttpResponse del = Client()->Do({"DELETE", "/v2/" + repo + "/manifests/" + manifest.digest, {}, ""});
+  HttpResponse del =
+      Client()->Do({"DELETE", "/v2/" + repo + "/manifests/" + manifest.digest, {}, ""});
   ASSERT_EQ(del.status, 202) << Describe(del);
   EXPECT_TRUE(gone(layer.digest)) << "the layer is still served 10 s after its manifest's delete";
   EXPECT_TRUE(gone(config.digest));

@@ -36,14 +36,16 @@ bool WriteBlob(const std::string& dir, const Content& c) {
 }
 
 std::string Descriptor(const Content& c) {
-  return nlohmann::ordered_json{{"mediaType", c.media_type}, {"digest", c.digest}, {"size", c.size()}}
+  return nlohmann::ordered_json{
+      {"mediaType", c.media_type}, {"digest", c.digest}, {"size", c.size()}}
       .dump();
 }
 
 }  // namespace
 
 std::string BusyboxMissing() {
-  if (access(kBusybox, X_OK) != 0) return "/bin/busybox is missing (apt-get install busybox-static)";
+  if (access(kBusybox, X_OK) != 0)
+    return "/bin/busybox is missing (apt-get install busybox-static)";
   CommandResult ldd = Run({"ldd", kBusybox}, {{"LC_ALL=C"}});
   if (ldd.out.find("not a dynamic executable") == std::string::npos &&
       ldd.err.find("not a dynamic executable") == std::string::npos) {
@@ -88,9 +90,9 @@ std::string BusyboxMissing() {
       {"rootfs", {{"type", "layers"}, {"diff_ids", {image->diff_id}}}},
       {"history", {{{"created", "2024-01-01T00:00:00Z"}, {"created_by", "berth compat test"}}}}};
   image->config = MakeContent(config.dump(), "application/vnd.oci.image.config.v1+json");
-  std::string manifest = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":)" +
-                         Descriptor(image->config) + R"(,"layers":[)" + Descriptor(image->layer) +
-                         "]}";
+  std::string manifest =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":)" +
+      Descriptor(image->config) + R"(,"layers":[)" + Descriptor(image->layer) + "]}";
   image->manifest = MakeContent(manifest, "application/vnd.oci.image.manifest.v1+json");
   nlohmann::ordered_json index = {
       {"schemaVersion", 2},

@@ -97,8 +97,8 @@ BerthRegistry::BerthRegistry(std::string data_root, std::string log,
 BerthRegistry::~BerthRegistry() = default;  // the Daemon SIGKILLs
 
 ::testing::AssertionResult BerthRegistry::Start() {
-  std::vector<std::string> argv = {BerthRegistryBinary(), "serve", "--listen", "127.0.0.1:0",
-                                   "--data-root", data_root_};
+  std::vector<std::string> argv = {BerthRegistryBinary(), "serve",       "--listen",
+                                   "127.0.0.1:0",         "--data-root", data_root_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   daemon_ = Daemon::Spawn(argv, log_, /*pipe_stdout=*/true);
   if (!daemon_) return ::testing::AssertionFailure() << "cannot spawn " << argv[0];
@@ -142,9 +142,9 @@ BerthRegistry::~BerthRegistry() = default;  // the Daemon SIGKILLs
   if (!status) return ::testing::AssertionFailure() << "berth-registry ignored SIGTERM for 10 s";
   daemon_.reset();
   if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
-    return ::testing::AssertionFailure() << "berth-registry ended with "
-                                         << DescribeWaitStatus(*status) << "\nlog:\n"
-                                         << LogTail();
+    return ::testing::AssertionFailure()
+           << "berth-registry ended with " << DescribeWaitStatus(*status) << "\nlog:\n"
+           << LogTail();
   }
   return ::testing::AssertionSuccess();
 }
@@ -198,9 +198,9 @@ DockerRegistry::~DockerRegistry() {
       return ::testing::AssertionSuccess();
     }
     if (auto status = daemon_->Wait(std::chrono::milliseconds(20))) {
-      return ::testing::AssertionFailure() << "docker-registry ended with "
-                                           << DescribeWaitStatus(*status) << "\n"
-                                           << LogTail();
+      return ::testing::AssertionFailure()
+             << "docker-registry ended with " << DescribeWaitStatus(*status) << "\n"
+             << LogTail();
     }
   }
   return ::testing::AssertionFailure() << "docker-registry is not listening after 30 s";
@@ -208,7 +208,9 @@ DockerRegistry::~DockerRegistry() {
 
 // ---- Dockerd ----
 
-std::string Dockerd::DaemonBinary() { return FindExecutable({"/usr/sbin/dockerd", "/usr/bin/dockerd"}); }
+std::string Dockerd::DaemonBinary() {
+  return FindExecutable({"/usr/sbin/dockerd", "/usr/bin/dockerd"});
+}
 
 std::string Dockerd::CliBinary() {
   return FindExecutable({"/usr/local/bin/docker", "/usr/bin/docker"});
@@ -222,11 +224,11 @@ Dockerd::~Dockerd() { (void)Stop(); }
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   std::string sock = dir_ + "/docker.sock";
-  daemon_ = Daemon::Spawn({DaemonBinary(), "--bridge=none", "--iptables=false",
-                           "--ip-forward=false", "--ip-masq=false", "--storage-driver=vfs",
-                           "--data-root", dir_ + "/data", "--exec-root", dir_ + "/exec",
-                           "--pidfile", dir_ + "/dockerd.pid", "--host", "unix://" + sock},
-                          dir_ + "/dockerd.log", false);
+  daemon_ = Daemon::Spawn(
+      {DaemonBinary(), "--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false",
+       "--storage-driver=vfs", "--data-root", dir_ + "/data", "--exec-root", dir_ + "/exec",
+       "--pidfile", dir_ + "/dockerd.pid", "--host", "unix://" + sock},
+      dir_ + "/dockerd.log", false);
   if (!daemon_) return ::testing::AssertionFailure() << "cannot spawn dockerd";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -235,9 +237,9 @@ Dockerd::~Dockerd() { (void)Stop(); }
       return ::testing::AssertionSuccess();
     }
     if (auto status = daemon_->Wait(std::chrono::milliseconds(20))) {
-      return ::testing::AssertionFailure() << "dockerd ended with " << DescribeWaitStatus(*status)
-                                           << "\n"
-                                           << Tail(dir_ + "/dockerd.log");
+      return ::testing::AssertionFailure()
+             << "dockerd ended with " << DescribeWaitStatus(*status) << "\n"
+             << Tail(dir_ + "/dockerd.log");
     }
   }
   return ::testing::AssertionFailure() << "dockerd does not answer /_ping after 30 s\n"
@@ -298,7 +300,8 @@ CommandResult Skopeo::Run(const std::vector<std::string>& args) const {
   return registry_compat::Run(argv, options);
 }
 
-::testing::AssertionResult Skopeo::Ok(const std::vector<std::string>& args, std::string* out) const {
+::testing::AssertionResult Skopeo::Ok(const std::vector<std::string>& args,
+                                      std::string* out) const {
   CommandResult r = Run(args);
   if (out != nullptr) *out = r.out;
   if (!r.ok()) {
@@ -316,18 +319,19 @@ CommandResult Skopeo::Run(const std::vector<std::string>& args) const {
 // ---- Podman ----
 
 CommandResult Podman::Run(const std::vector<std::string>& args) const {
-  std::vector<std::string> argv = {"podman",           "--root",       dir_ + "/root",
-                                   "--runroot",        dir_ + "/run",  "--tmpdir",
-                                   dir_ + "/tmp",      "--storage-driver", "vfs",
-                                   "--cgroup-manager", "cgroupfs",     "--events-backend",
-                                   "none"};
+  std::vector<std::string> argv = {
+      "podman",      "--root",           dir_ + "/root", "--runroot",
+      dir_ + "/run", "--tmpdir",         dir_ + "/tmp",  "--storage-driver",
+      "vfs",         "--cgroup-manager", "cgroupfs",     "--events-backend",
+      "none"};
   argv.insert(argv.end(), args.begin(), args.end());
   CommandOptions options;
   options.env = HomeEnv(dir_);
   return registry_compat::Run(argv, options);
 }
 
-::testing::AssertionResult Podman::Ok(const std::vector<std::string>& args, std::string* out) const {
+::testing::AssertionResult Podman::Ok(const std::vector<std::string>& args,
+                                      std::string* out) const {
   CommandResult r = Run(args);
   if (out != nullptr) *out = r.out;
   if (!r.ok()) {

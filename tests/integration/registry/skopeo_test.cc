@@ -36,10 +36,10 @@ TEST_F(SkopeoTest, CopiesToAndFromBerthRegistryInspectsListsTagsAndDeletes) {
   OciImage image;
   ASSERT_TRUE(MakeImage("image", &image));
   const std::string repo = registry_->host() + "/compat/skopeo";
-  ASSERT_TRUE(skopeo_->Ok({"copy", "--dest-tls-verify=false", image.Reference(),
-                           "docker://" + repo + ":v1"}));
-  ASSERT_TRUE(skopeo_->Ok({"copy", "--dest-tls-verify=false", image.Reference(),
-                           "docker://" + repo + ":v2"}));
+  ASSERT_TRUE(skopeo_->Ok(
+      {"copy", "--dest-tls-verify=false", image.Reference(), "docker://" + repo + ":v1"}));
+  ASSERT_TRUE(skopeo_->Ok(
+      {"copy", "--dest-tls-verify=false", image.Reference(), "docker://" + repo + ":v2"}));
 
   // The registry holds exactly what was pushed: the layout's manifest bytes, config and layer.
   std::string raw;
@@ -55,8 +55,8 @@ TEST_F(SkopeoTest, CopiesToAndFromBerthRegistryInspectsListsTagsAndDeletes) {
   EXPECT_EQ(inspect.value("Digest", ""), image.manifest.digest);
   EXPECT_EQ(inspect["Layers"], nlohmann::json::array({image.layer.digest}));
   EXPECT_EQ(inspect.value("Architecture", ""), "amd64");
-  ASSERT_TRUE(skopeo_->Ok({"inspect", "--tls-verify=false", "--config", "docker://" + repo + ":v1"},
-                          &out));
+  ASSERT_TRUE(
+      skopeo_->Ok({"inspect", "--tls-verify=false", "--config", "docker://" + repo + ":v1"}, &out));
   EXPECT_EQ(nlohmann::json::parse(out, nullptr, false)["rootfs"]["diff_ids"],
             nlohmann::json::array({image.diff_id}));
 
@@ -66,8 +66,8 @@ TEST_F(SkopeoTest, CopiesToAndFromBerthRegistryInspectsListsTagsAndDeletes) {
 
   // Back out of the registry into a new layout: the same bytes.
   std::string pulled = dir_.Sub("pulled");
-  ASSERT_TRUE(skopeo_->Ok({"copy", "--src-tls-verify=false", "docker://" + repo + ":v2",
-                           "oci:" + pulled + ":latest"}));
+  ASSERT_TRUE(skopeo_->Ok(
+      {"copy", "--src-tls-verify=false", "docker://" + repo + ":v2", "oci:" + pulled + ":latest"}));
   EXPECT_EQ(ReadFile(pulled + "/blobs/sha256/" + image.manifest.digest.substr(7)),
             image.manifest.bytes);
   EXPECT_EQ(ReadFile(pulled + "/blobs/sha256/" + image.layer.digest.substr(7)), image.layer.bytes);
