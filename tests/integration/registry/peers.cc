@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +35,19 @@ int FreePort() {
   }
   close(fd);
   return port;
+}
+
+// The network devices of this namespace that dockerd would name (docker0, br-<id>), sorted.
+// Only those: other tests on the machine may make and remove devices of their own meanwhile.
+std::vector<std::string> NetworkDevices() {
+  std::vector<std::string> devices;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/sys/class/net", ec)) {
+    std::string name = e.path().filename().string();
+    if (name == "docker0" || name.rfind("br-", 0) == 0) devices.push_back(name);
+  }
+  std::sort(devices.begin(), devices.end());
+  return devices;
 }
 
 bool CanConnect(int port) {
@@ -224,6 +238,7 @@ Dockerd::~Dockerd() { (void)Stop(); }
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   std::string sock = dir_ + "/docker.sock";
+  network_devices_ = NetworkDevices();
   daemon_ = Daemon::Spawn(
       {DaemonBinary(), "--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false",
        "--storage-driver=vfs", "--data-root", dir_ + "/data", "--exec-root", dir_ + "/exec",
@@ -270,6 +285,11 @@ Dockerd::~Dockerd() { (void)Stop(); }
     if (result) result = ::testing::AssertionFailure();
     result << "; mounts left after dockerd stopped:";
     for (const auto& m : mounts) result << " " << m;
+  }
+  if (NetworkDevices() != network_devices_) {
+    if (result) result = ::testing::AssertionFailure();
+    result << "; dockerd's network devices changed while it ran:";
+    for (const auto& d : NetworkDevices()) result << " " << d;
   }
   return result;
 }

@@ -78,8 +78,8 @@ class Dockerd {
   ~Dockerd();  // Stop()
   // Starts dockerd and waits until GET /_ping on its socket answers OK.
   ::testing::AssertionResult Start();
-  // SIGTERM, wait for exit (it stops its containerd first), then checks that no process, mount
-  // below `dir` remains.
+  // SIGTERM, wait for exit (it stops its containerd first), then checks that no process or
+  // mount below `dir` remains and that it left no network device (docker0, br-*).
   ::testing::AssertionResult Stop();
   // Runs `docker -H unix://SOCK args...` with DOCKER_CONFIG in `dir`.
   CommandResult Docker(const std::vector<std::string>& args) const;
@@ -89,6 +89,7 @@ class Dockerd {
  private:
   std::string dir_;
   std::unique_ptr<Daemon> daemon_;
+  std::vector<std::string> network_devices_;  // before it started
 };
 
 // skopeo with --insecure-policy (no /etc/containers/policy.json needed) and HOME in `home`.
