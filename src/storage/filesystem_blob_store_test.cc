@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -735,6 +736,18 @@ TEST_F(FilesystemBlobStoreTest, LargeUploadInMiBChunks) {
   }
   EXPECT_EQ(total, *size);
   EXPECT_EQ(check.Finish(), d);
+}
+
+TEST_F(FilesystemBlobStoreTest, AvailableBytesIsWhatStatvfsGivesAnUnprivilegedWriter) {
+  Result<uint64_t> available = store_->AvailableBytes();
+  ASSERT_TRUE(Succeeded(available));
+  struct statvfs st {};
+  ASSERT_EQ(::statvfs(root_.c_str(), &st), 0);
+  uint64_t expected = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  // Other writers on the file system move it a little between the two calls.
+  uint64_t diff = *available > expected ? *available - expected : expected - *available;
+  EXPECT_LT(diff, uint64_t{1} << 30);
+  EXPECT_LE(*available, static_cast<uint64_t>(st.f_blocks) * st.f_frsize);
 }
 
 }  // namespace
