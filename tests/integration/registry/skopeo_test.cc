@@ -109,6 +109,13 @@ TEST_F(SkopeoTest, RoundTripThroughDockerRegistryKeepsManifestBytesAndBlobDigest
         {"inspect", "--tls-verify=false", "--format", "{{.Digest}}", "docker://" + ref}, &digest));
     EXPECT_EQ(Trimmed(digest), image.manifest.digest) << ref;
   }
+  // docker-registry holds the same blobs, byte for byte.
+  HttpClient at_reference("http://" + reference.host());
+  for (const Content* blob : {&image.layer, &image.config}) {
+    HttpResponse r = at_reference.Do({"GET", "/v2/compat/interop/b/blobs/" + blob->digest, {}, ""});
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    EXPECT_TRUE(r.body == blob->bytes) << "docker-registry's " << blob->digest << " differs";
+  }
   EXPECT_TRUE(HasBlob("compat/interop/c", image.layer.digest));
   EXPECT_TRUE(HasBlob("compat/interop/c", image.config.digest));
   // The manifest under its digest, in the repository it came back to.
