@@ -150,6 +150,7 @@ int Serve(const Flags& flags) {
   }
   spdlog::info("berth-registry: shutting down");
   server.Stop();
+  reg.Shutdown();  // before ~HttpServer frees the io_context its last completions touch
   return 0;
 }
 

@@ -865,4 +865,6 @@ Awaitable<void> Registry::Handle(HttpExchange& exchange) { return impl_->Handle(
 
 Result<GcReport> Registry::CollectGarbage() { return impl_->CollectGarbage(); }
 
+void Registry::Shutdown() { impl_->pool.join(); }
+
 }  // namespace berth::registry
