@@ -238,7 +238,7 @@ std::optional<int> Daemon::Wait(std::chrono::milliseconds timeout) {
 
 std::string Tail(const std::string& path) {
   std::string all = ReadAll(path);
-  return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
+  return all.size() > 16000 ? all.substr(all.size() - 16000) : all;
 }
 
 std::string DescribeWaitStatus(int status) {

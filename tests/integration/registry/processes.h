@@ -83,7 +83,7 @@ class Daemon {
   int stdout_fd_ = -1;
 };
 
-// The last 4000 bytes of a log file.
+// The last 16000 bytes of a log file (room for a sanitizer report).
 std::string Tail(const std::string& path);
 // "exit status N" or "signal N".
 std::string DescribeWaitStatus(int status);
