@@ -36,6 +36,7 @@ struct Flags {
   std::string data_root = "/var/lib/berth-registry";
   std::string log_level = "info";
   int threads = 0;
+  int64_t header_timeout_seconds = 30;
   int64_t gc_interval_seconds = 3600;
   int64_t gc_grace_seconds = 3600;
   int64_t upload_expiry_seconds = 24 * 3600;
@@ -152,6 +153,7 @@ int Serve(const Flags& flags) {
   options.tls_cert_file = flags.tls_cert;
   options.tls_key_file = flags.tls_key;
   options.tls_client_ca_file = flags.tls_client_ca;
+  options.header_timeout = std::chrono::seconds(flags.header_timeout_seconds);
   bool access_log = flags.access_log;
   options.on_response = [&metrics, access_log](const registry::HttpExchange& ex,
                                                std::chrono::microseconds took) {
@@ -173,8 +175,13 @@ int Serve(const Flags& flags) {
 
   auto next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(flags.gc_interval_seconds);
   for (;;) {
-    auto wait = std::chrono::duration_cast<std::chrono::seconds>(next_gc - std::chrono::steady_clock::now());
-    timespec ts{std::max<time_t>(0, static_cast<time_t>(wait.count())), 0};
+    // To the nanosecond: whole seconds would round the last fraction of each interval down to
+    // a zero timeout, and collect early (every second for --gc-interval 2, without pause for 1).
+    auto wait = std::max(std::chrono::nanoseconds(0),
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             next_gc - std::chrono::steady_clock::now()));
+    timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000),
+                static_cast<long>(wait.count() % 1'000'000'000)};
     int sig = flags.gc_interval_seconds > 0 ? ::sigtimedwait(&stop_signals, nullptr, &ts)
                                             : ::sigwaitinfo(&stop_signals, nullptr);
     if (sig == SIGTERM || sig == SIGINT) break;
@@ -186,6 +193,7 @@ int Serve(const Flags& flags) {
   }
   spdlog::info("berth-registry: shutting down");
   server.Stop();
+  reg.Shutdown();  // before ~HttpServer frees the io_context its last completions touch
   return 0;
 }
 
@@ -240,6 +248,10 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", flags.threads, "threads serving requests (0: one per CPU)");
   serve->add_option("--gc-interval", flags.gc_interval_seconds,
                     "seconds between garbage collections (0: never)")
+      ->capture_default_str();
+  serve->add_option("--header-timeout", flags.header_timeout_seconds,
+                    "seconds a client has to send a whole request header")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve->add_flag("--access-log", flags.access_log, "log every request");
   serve->add_option("--htpasswd", flags.htpasswd,

@@ -289,7 +289,7 @@ struct Registry::Impl {
     if (auto length = ex.content_length(); length && *length > 0) {
       // Refuse what cannot fit before taking any of it (a Content-Length of a terabyte).
       auto available = blobs.AvailableBytes();
-      if (available.ok() && static_cast<int64_t>(std::min<uint64_t>(*length, INT64_MAX)) > *available) {
+      if (available.ok() && *length > *available) {
         co_await Fail(ex, Err(413, ErrorCode::kSizeInvalid,
                               fmt::format("a body of {} bytes does not fit: {} bytes are free", *length,
                                           *available)));
@@ -456,7 +456,11 @@ struct Registry::Impl {
     if (!upload) co_return;
     if (!co_await CheckChunkRange(ex, name, *upload)) co_return;
     if (!co_await ReceiveBody(ex, *upload)) co_return;
-    SetUploadHeaders(ex, name, id, upload->Offset());
+    int64_t offset = upload->Offset();
+    // Released before the answer: a client may send its next request for this upload (on
+    // another connection) as soon as it reads the 202.
+    upload.reset();
+    SetUploadHeaders(ex, name, id, offset);
     (void)co_await ex.Respond(202, "", "");
   }
 
@@ -477,7 +481,9 @@ struct Registry::Impl {
   Awaitable<void> UploadStatus(HttpExchange& ex, const std::string& name, const std::string& id) {
     auto upload = co_await AcquireUpload(ex, name, id);
     if (!upload) co_return;
-    SetUploadHeaders(ex, name, id, upload->Offset());
+    int64_t offset = upload->Offset();
+    upload.reset();  // released before the answer, as in PatchUpload
+    SetUploadHeaders(ex, name, id, offset);
     (void)co_await ex.Respond(204, "", "");
   }
 
@@ -882,5 +888,7 @@ Registry::~Registry() = default;
 Awaitable<void> Registry::Handle(HttpExchange& exchange) { return impl_->Handle(exchange); }
 
 Result<GcReport> Registry::CollectGarbage() { return impl_->CollectGarbage(); }
+
+void Registry::Shutdown() { impl_->pool.join(); }
 
 }  // namespace berth::registry

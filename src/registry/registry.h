@@ -71,6 +71,11 @@ class Registry {
   // serving (docs/design/registry.md, "Garbage collection").
   Result<GcReport> CollectGarbage();
 
+  // Waits for the work handed to the blocking pool and stops the pool. Call after the
+  // HttpServer serving this registry has stopped and before it is destroyed: a pool thread
+  // finishing a job still touches that server's io_context (the executor it resumes on).
+  void Shutdown();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

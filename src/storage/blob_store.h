@@ -102,12 +102,13 @@ class BlobStore {
                                  std::optional<int64_t> expected_size = std::nullopt) = 0;
   // Removes an upload and its data. NotFound if absent; Unavailable if held.
   virtual Status DeleteUpload(const std::string& id) = 0;
+  // Bytes that uploads can still take (on the file system: what statvfs says an unprivileged
+  // writer may use), so that a body announced larger is refused before it is read.
+  virtual Result<uint64_t> AvailableBytes() = 0;
   // Every upload id with the time of its last Append (for expiring abandoned uploads).
   virtual Status WalkUploads(
       const std::function<Status(const std::string& id,
                                  std::chrono::system_clock::time_point updated)>& fn) = 0;
-  // Bytes that can still be written (to refuse an upload that cannot fit before taking it).
-  virtual Result<int64_t> AvailableBytes() = 0;
 };
 
 // The filesystem driver (storage/filesystem_blob_store.cc): creates the directories under

@@ -351,12 +351,6 @@ class FilesystemBlobStore final : public BlobStore {
  public:
   explicit FilesystemBlobStore(std::shared_ptr<StoreState> state) : state_(std::move(state)) {}
 
-  Result<int64_t> AvailableBytes() override {
-    struct statvfs vfs {};
-    if (::fstatvfs(root(), &vfs) != 0) return ErrnoError("statvfs of the blob store");
-    return static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
-  }
-
   Result<BlobInfo> Stat(const oci::Digest& digest) override {
     BERTH_RETURN_IF_ERROR(CheckDigest(digest));
     Result<struct stat> st = StatAt(root(), BlobPath(digest));
@@ -524,6 +518,12 @@ class FilesystemBlobStore final : public BlobStore {
       BERTH_RETURN_IF_ERROR(fn(id, ModTime(*st)));
     }
     return Ok();
+  }
+
+  Result<uint64_t> AvailableBytes() override {
+    struct statvfs st {};
+    if (::fstatvfs(root(), &st) != 0) return ErrnoError("statvfs of the blob store root");
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   }
 
  private:
