@@ -10,6 +10,8 @@
 #include "api/response_writer.h"
 #include "api/router.h"
 #include "base/strings.h"
+#include "distribution/auth.h"
+#include "distribution/puller.h"
 #include "engine/events.h"
 #include "oci/platform.h"
 #include "oci/reference.h"
@@ -185,6 +187,59 @@ Status Import(image::ImageStore& images, engine::EventBus* events, Request& req,
   return StreamMessages(w, {Json{{"status", img->id.ToString()}}});
 }
 
+// docker pull: POST /images/create?fromImage=NAME&tag=TAG|DIGEST[&platform=]. Progress goes out
+// as JSON messages once the registry has answered; an error before that is an HTTP error, one
+// after it the stream's last message ({"errorDetail":{"message"},"error"}), as dockerd does.
+Status Pull(distribution::Puller* puller, image::ImageStore& images, engine::EventBus* events,
+            Request& req, ResponseWriter& w) {
+  if (puller == nullptr) {
+    return MakeError(Code::kNotImplemented, "pulling from a registry is not configured");
+  }
+  std::string_view tag = req.Query("tag");
+  if (tag.empty()) {
+    // TODO(registry issue, item 6): pull -a (every tag of the repository).
+    return MakeError(Code::kNotImplemented,
+                     "pulling every tag of a repository (pull -a) is not supported yet");
+  }
+  BERTH_ASSIGN_OR_RETURN(oci::Reference ref,
+                         oci::ImageTagOrDigestReference(req.Query("fromImage"), tag));
+  distribution::PullOptions opts;
+  opts.platform = oci::HostPlatform();
+  if (std::string_view p = req.Query("platform"); !p.empty()) {
+    BERTH_ASSIGN_OR_RETURN(opts.platform, oci::ParsePlatform(p));
+  }
+  Result<distribution::AuthConfig> auth =
+      distribution::DecodeRegistryAuth(req.Header("X-Registry-Auth"));
+  if (!auth) return std::move(auth).error();
+  opts.auth = std::move(*auth);
+  LazyStream out(w, "application/json");
+  bool client_gone = false;
+  opts.progress = [&](const distribution::ProgressMessage& m) {
+    if (client_gone) return;  // the pull goes on: its blobs are worth having
+    Json j = {{"status", m.status}};
+    if (m.has_detail) {
+      Json detail = Json::object();
+      if (m.current >= 0) detail["current"] = m.current;
+      if (m.total >= 0) detail["total"] = m.total;
+      j["progressDetail"] = detail;
+    }
+    if (!m.id.empty()) j["id"] = m.id;
+    if (!out.Write(j.dump() + "\r\n")) client_gone = true;
+  };
+  Result<distribution::PullResult> pulled = puller->Pull(ref, opts);
+  if (!pulled) {
+    if (!w.started()) return std::move(pulled).error();
+    const std::string& message = pulled.error().message;
+    if (!client_gone) {
+      (void)out.Write(Json{{"errorDetail", {{"message", message}}}, {"error", message}}.dump() +
+                      "\r\n");
+    }
+    return out.Finish();
+  }
+  EmitImage(events, images, pulled->image_id.ToString(), ref.FamiliarString(), "pull");
+  return out.Finish();
+}
+
 }  // namespace
 
 Json ImageSummaryJson(const image::Image& img) {
@@ -266,7 +321,8 @@ Json ImageInspectJson(const image::Image& img) {
   return j;
 }
 
-void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::EventBus* events) {
+void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::EventBus* events,
+                         distribution::Puller* puller) {
   router.Handle("GET", "/images/json", [&images](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(image::ListFilters f, ListFiltersFrom(req));
     BERTH_ASSIGN_OR_RETURN(std::vector<image::Image> list, images.List(f));
@@ -276,13 +332,9 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::Even
   });
 
   router.Handle("POST", "/images/create",
-                [&images, events](Request& req, ResponseWriter& w) -> Status {
+                [&images, events, puller](Request& req, ResponseWriter& w) -> Status {
     if (req.HasQuery("fromSrc")) return Import(images, events, req, w);
-    if (req.HasQuery("fromImage")) {
-      return MakeError(Code::kNotImplemented,
-                       "pulling from a registry is not supported by this berthd yet; "
-                       "use `berth load` or `berth import`");
-    }
+    if (req.HasQuery("fromImage")) return Pull(puller, images, events, req, w);
     return MakeError(Code::kInvalidArgument, "fromSrc or fromImage is required");
   });
 

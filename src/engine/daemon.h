@@ -38,6 +38,10 @@
 namespace berth::content {
 class Store;
 }  // namespace berth::content
+namespace berth::distribution {
+class ImageSink;
+class Puller;
+}  // namespace berth::distribution
 namespace berth::image {
 class ImageStore;
 }  // namespace berth::image
@@ -73,6 +77,7 @@ class Daemon {
   sql::Database& db() { return *db_; }
   SystemBackend& system() { return *system_; }
   image::ImageStore& images() { return *images_; }
+  distribution::Puller& puller() { return *puller_; }
   volume::VolumeStore& volumes() { return *volumes_; }
   ContainerService& containers() { return *containers_; }
   ExecService& execs() { return *execs_; }
@@ -92,6 +97,8 @@ class Daemon {
   std::unique_ptr<content::Store> content_;
   std::unique_ptr<snapshot::Snapshotter> snapshots_;
   std::unique_ptr<image::ImageStore> images_;
+  std::unique_ptr<distribution::ImageSink> pull_sink_;  // images_ as the puller sees it
+  std::unique_ptr<distribution::Puller> puller_;
   std::unique_ptr<volume::VolumeStore> volumes_;
   std::unique_ptr<SystemBackend> system_;
   std::unique_ptr<EventBus> events_;

@@ -92,6 +92,12 @@ CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::strin
 void AddSystemCommands(CLI::App& root, Action* selected);
 void AddImageCommands(CLI::App& root, CLI::App& image, Action* selected);
 void AddTransferCommands(CLI::App& root, CLI::App& image, Action* selected);
+// pull (pull.cc).
+void AddPullCommands(CLI::App& root, CLI::App& image, Action* selected);
+// What POST /images/create?fromImage=&tag= takes for an image name as typed (run.cc): the
+// normalised name ("busybox" -> "docker.io/library/busybox") and the tag or digest ("latest"
+// when none).
+std::pair<std::string, std::string> PullTarget(const std::string& image);
 // inspect (images.cc): `type` "" tries a container, then an image; "container" or "image".
 void AddInspectCommand(CLI::App& parent, const std::string& name, const std::string& path,
                        const std::string& type, Action* selected);
