@@ -1,0 +1,348 @@
+// berth pull and docker pull against a real registry: Debian's docker-registry (CNCF
+// distribution) on 127.0.0.1, filled with skopeo from an OCI layout that berth save wrote, so
+// that nothing of berth's own push is involved. Covers pull by tag and by digest, running the
+// pulled image, a second pull that downloads nothing, layers shared between images, a corrupted
+// blob in the registry's storage, and kill -9 of berthd mid-download followed by a resumed pull.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "base/file.h"
+#include "base/strings.h"
+#include "daemon_fixture.h"
+
+namespace berth {
+namespace {
+
+using testing::CountEntries;
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool Connects(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+class PullTest : public testing::DaemonFixture {
+ protected:
+  void SetUp() override {
+    DaemonFixture::SetUp();
+    if (!PathExists("/usr/bin/docker-registry") || !PathExists("/usr/bin/skopeo")) {
+      GTEST_SKIP() << "needs docker-registry and skopeo (scripts/install-deps.sh test)";
+    }
+    port_ = FreePort();
+    registry_ = "127.0.0.1:" + std::to_string(port_);
+    storage_ = dir_ + "/registry";
+    std::string config = dir_ + "/registry.yml";
+    std::ofstream(config) << "version: 0.1\n"
+                          << "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                          << "storage:\n  filesystem:\n    rootdirectory: " << storage_
+                          << "\n  delete:\n    enabled: true\n"
+                          << "http:\n  addr: " << registry_ << "\n";
+    registry_pid_ = testing::Spawn({"/usr/bin/docker-registry", "serve", config},
+                                   dir_ + "/registry.log");
+    ASSERT_GT(registry_pid_, 0);
+    bool up = false;
+    for (int i = 0; i < 5000 && !up; ++i) {  // readiness: the port accepts (≤ 10 s)
+      up = Connects(port_);
+      if (!up) ::usleep(2000);
+    }
+    ASSERT_TRUE(up) << *ReadFile(dir_ + "/registry.log");
+
+    rootfs_ = dir_ + "/busybox.tar.gz";
+    Run made = Shell(std::string(BERTH_SOURCE_DIR) + "/scripts/make-busybox-rootfs.sh | gzip -n > " +
+                     rootfs_);
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+    d_ = StartDaemon("d", root_);
+    ASSERT_TRUE(WaitReady(d_));
+  }
+
+  void TearDown() override {
+    if (registry_pid_ > 0) {
+      ::kill(registry_pid_, SIGTERM);
+      if (!testing::WaitExit(registry_pid_, std::chrono::seconds(10))) {
+        ::kill(registry_pid_, SIGKILL);
+        testing::WaitExit(registry_pid_, std::chrono::seconds(10));
+      }
+    }
+    DaemonFixture::TearDown();
+  }
+
+  Run Shell(const std::string& script) {
+    std::string log = dir_ + "/shell-" + std::to_string(shells_++) + ".out";
+    pid_t pid = testing::Spawn({"/bin/sh", "-c", script}, log);
+    std::optional<int> code = testing::WaitExit(pid, std::chrono::seconds(180));
+    Result<std::string> out = ReadFile(log);
+    return {code.value_or(-1), out ? *out : ""};
+  }
+
+  // Puts the image `local` of daemon `d` into the registry as `remote` (repo:tag): berth save
+  // writes an OCI layout, skopeo copies it (the registry never sees berth).
+  void Publish(const Daemon& d, const std::string& local, const std::string& remote,
+               const std::string& skopeo_flags = "") {
+    std::string tar = dir_ + "/publish-" + std::to_string(shells_) + ".tar";
+    std::string layout = tar + ".d";
+    Run saved = Berth(d, {"save", "-o", tar, local});
+    ASSERT_EQ(saved.exit_code, 0) << saved.output;
+    std::string tag = local.substr(local.rfind(':') + 1);
+    Run copied = Shell("mkdir -p " + layout + " && tar -xf " + tar + " -C " + layout +
+                       " && skopeo copy -q --dest-tls-verify=false " + skopeo_flags + " oci:" +
+                       layout + ":" + tag + " docker://" + registry_ + "/" + remote);
+    ASSERT_EQ(copied.exit_code, 0) << copied.output;
+  }
+
+  // The digest the registry serves for repo:tag (what a pull reports as "Digest:").
+  std::string RemoteDigest(const std::string& remote) {
+    Run r = Shell("skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://" +
+                  registry_ + "/" + remote);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return std::string(TrimSpace(r.output));
+  }
+
+  // The file under the registry's storage holding a blob.
+  std::string RegistryBlobPath(const std::string& digest) {
+    std::string hex = digest.substr(7);
+    return storage_ + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex +
+           "/data";
+  }
+
+  // Imports the busybox rootfs as `name`, publishes it as `remote`, and removes it locally, so
+  // that the daemon has neither blob nor snapshot of it.
+  void ImportAndPublish(const std::string& name, const std::string& remote) {
+    Run imp = Berth(d_, {"import", "-c", "CMD [\"sh\"]", rootfs_, name});
+    ASSERT_EQ(imp.exit_code, 0) << imp.output;
+    Publish(d_, name, remote);
+    ASSERT_EQ(Berth(d_, {"rmi", name}).exit_code, 0);
+    ASSERT_EQ(CountEntries(root_ + "/content/blobs/sha256"), 0u);
+  }
+
+  static size_t Count(const std::string& haystack, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = haystack.find(needle); at != std::string::npos;
+         at = haystack.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  Daemon d_;
+  int port_ = 0;
+  pid_t registry_pid_ = -1;
+  std::string registry_;
+  std::string storage_;
+  std::string rootfs_;
+  int shells_ = 0;
+};
+
+TEST_F(PullTest, BerthPullsRunsAndASecondPullDownloadsNothing) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndPublish("src/busybox:1", "me/busybox:1"));
+  std::string digest = RemoteDigest("me/busybox:1");
+  ASSERT_TRUE(digest.starts_with("sha256:")) << digest;
+  const std::string name = registry_ + "/me/busybox:1";
+
+  Run pull = Berth(d_, {"pull", name});
+  ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+  EXPECT_NE(pull.output.find("1: Pulling from me/busybox"), std::string::npos) << pull.output;
+  EXPECT_NE(pull.output.find(": Pulling fs layer"), std::string::npos) << pull.output;
+  EXPECT_NE(pull.output.find(": Download complete"), std::string::npos) << pull.output;
+  EXPECT_NE(pull.output.find(": Pull complete"), std::string::npos) << pull.output;
+  EXPECT_NE(pull.output.find("Digest: " + digest), std::string::npos) << pull.output;
+  EXPECT_NE(pull.output.find("Status: Downloaded newer image for " + name), std::string::npos);
+  EXPECT_TRUE(pull.output.ends_with("\n" + name + "\n")) << pull.output;
+
+  Run digests = Berth(d_, {"images", "--digests", "--format", "{{.Repository}}:{{.Tag}} {{.Digest}}"});
+  EXPECT_EQ(std::string(TrimSpace(digests.output)), registry_ + "/me/busybox:1 " + digest);
+  Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "sh", "-c",
+                       "echo pulled-and-ran; ls /bin/busybox"});
+  EXPECT_EQ(ran.exit_code, 0) << ran.output;
+  EXPECT_EQ(ran.output, "pulled-and-ran\n/bin/busybox\n");
+
+  // Again: the layer is here, nothing is downloaded, the image is unchanged.
+  Run again = Berth(d_, {"pull", name});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find(": Already exists"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("Pulling fs layer"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("Download complete"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("Status: Image is up to date for " + name), std::string::npos);
+
+  // Without a tag berth says it pulls :latest, which the registry does not have.
+  Run latest = Berth(d_, {"pull", registry_ + "/me/busybox"});
+  EXPECT_EQ(latest.exit_code, 1);
+  EXPECT_NE(latest.output.find("Using default tag: latest"), std::string::npos) << latest.output;
+  EXPECT_NE(latest.output.find("manifest for " + registry_ +
+                               "/me/busybox:latest not found: manifest unknown"),
+            std::string::npos)
+      << latest.output;
+}
+
+TEST_F(PullTest, DockerCliPullsByTagAndByDigest) {
+  BERTH_SKIP_WITHOUT_DOCKER();
+  ASSERT_NO_FATAL_FAILURE(ImportAndPublish("src/busybox:1", "me/busybox:1"));
+  std::string digest = RemoteDigest("me/busybox:1");
+  const std::string name = registry_ + "/me/busybox:1";
+
+  Run pull = Docker(d_, {"pull", name});
+  ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+  EXPECT_NE(pull.output.find("Pull complete"), std::string::npos) << pull.output;
+  EXPECT_NE(pull.output.find("Digest: " + digest), std::string::npos) << pull.output;
+  EXPECT_NE(pull.output.find("Status: Downloaded newer image for " + name), std::string::npos)
+      << pull.output;
+  Run inspect = Docker(d_, {"image", "inspect", "--format", "{{json .RepoDigests}}", name});
+  EXPECT_EQ(std::string(TrimSpace(inspect.output)),
+            "[\"" + registry_ + "/me/busybox@" + digest + "\"]");
+  Run ran = Docker(d_, {"run", "--rm", "--network", "none", name, "echo", "docker-ran-it"});
+  EXPECT_EQ(ran.exit_code, 0) << ran.output;
+  EXPECT_EQ(ran.output, "docker-ran-it\n");
+
+  // By digest, into a daemon that has nothing: the image gets the digest name only.
+  std::string id = std::string(TrimSpace(Docker(d_, {"images", "-q", "--no-trunc"}).output));
+  ASSERT_EQ(Docker(d_, {"rmi", "-f", id}).exit_code, 0);
+  ASSERT_EQ(CountEntries(root_ + "/snapshots"), 0u);
+  const std::string by_digest = registry_ + "/me/busybox@" + digest;
+  Run pd = Docker(d_, {"pull", by_digest});
+  ASSERT_EQ(pd.exit_code, 0) << pd.output << Log(d_);
+  EXPECT_NE(pd.output.find("Status: Downloaded newer image for " + by_digest), std::string::npos)
+      << pd.output;
+  Run listed = Docker(d_, {"images", "--digests", "--format",
+                           "{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}}"});
+  EXPECT_EQ(std::string(TrimSpace(listed.output)),
+            registry_ + "/me/busybox <none> " + digest + " " + id.substr(7, 12));
+
+  // A digest the registry does not have, and a malformed one.
+  Run missing = Docker(d_, {"pull", registry_ + "/me/busybox@sha256:" + std::string(64, 'e')});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("not found: manifest unknown"), std::string::npos)
+      << missing.output;
+}
+
+TEST_F(PullTest, ImagesSharingALayerDownloadItOnce) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndPublish("src/busybox:1", "me/busybox:1"));
+  const std::string base = registry_ + "/me/busybox:1";
+  ASSERT_EQ(Berth(d_, {"pull", base}).exit_code, 0);
+  // A second image: the pulled one plus a layer committed from a container.
+  Run made = Berth(d_, {"run", "--name", "c1", "--network", "none", base, "sh", "-c",
+                        "echo second > /second"});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  ASSERT_EQ(Berth(d_, {"commit", "c1", "src/two:1"}).exit_code, 0);
+  ASSERT_EQ(Berth(d_, {"rm", "c1"}).exit_code, 0);
+  Publish(d_, "src/two:1", "me/two:1");
+  ASSERT_EQ(Berth(d_, {"rmi", "src/two:1"}).exit_code, 0);
+
+  Run pull = Berth(d_, {"pull", registry_ + "/me/two:1"});
+  ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+  EXPECT_EQ(Count(pull.output, ": Already exists"), 1u) << pull.output;
+  EXPECT_EQ(Count(pull.output, ": Pulling fs layer"), 1u) << pull.output;
+  EXPECT_EQ(Count(pull.output, ": Pull complete"), 1u) << pull.output;
+  Run ran = Berth(d_, {"run", "--rm", "--network", "none", registry_ + "/me/two:1", "cat",
+                       "/second"});
+  EXPECT_EQ(ran.output, "second\n");
+}
+
+TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndPublish("src/busybox:1", "me/busybox:1"));
+  Run layers = Shell("skopeo inspect --tls-verify=false --format '{{range .Layers}}{{.}}{{end}}' "
+                     "docker://" + registry_ + "/me/busybox:1");
+  std::string layer = std::string(TrimSpace(layers.output));
+  ASSERT_TRUE(layer.starts_with("sha256:")) << layers.output;
+  std::string blob = RegistryBlobPath(layer);
+  std::string bytes = *ReadFile(blob);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+  ASSERT_TRUE(WriteFileAtomic(blob, bytes));
+
+  Run pull = Berth(d_, {"pull", registry_ + "/me/busybox:1"});
+  EXPECT_EQ(pull.exit_code, 1) << pull.output;
+  EXPECT_NE(pull.output.find("digest mismatch: expected " + layer), std::string::npos)
+      << pull.output;
+  EXPECT_EQ(std::string(TrimSpace(Berth(d_, {"images", "-q"}).output)), "");
+  EXPECT_EQ(CountEntries(root_ + "/snapshots"), 0u);
+  EXPECT_EQ(CountEntries(root_ + "/content/blobs/sha256"), 0u);
+  EXPECT_EQ(CountEntries(root_ + "/content/ingest"), 0u);
+  if (!docker_.empty()) {
+    Run dp = Docker(d_, {"pull", registry_ + "/me/busybox:1"});
+    EXPECT_NE(dp.exit_code, 0);
+    EXPECT_NE(dp.output.find("digest mismatch"), std::string::npos) << dp.output;
+  }
+}
+
+TEST_F(PullTest, KillDuringDownloadThenThePullResumesAndTheImageIsCorrect) {
+  // A layer of 24 MiB of random bytes (incompressible) next to busybox, downloaded at 4 MB/s.
+  Run big = Shell("set -e; d=" + dir_ + "/big; mkdir -p $d; head -c 25165824 /dev/urandom > "
+                  "$d/blob.bin; sha256sum $d/blob.bin | cut -c1-64 > " + dir_ + "/big.sum; "
+                  "zcat " + rootfs_ + " > " + dir_ + "/big.tar; tar -C $d -rf " + dir_ +
+                  "/big.tar blob.bin; gzip -n -1 " + dir_ + "/big.tar");
+  ASSERT_EQ(big.exit_code, 0) << big.output;
+  Run imp = Berth(d_, {"import", dir_ + "/big.tar.gz", "src/big:1"});
+  ASSERT_EQ(imp.exit_code, 0) << imp.output;
+  Publish(d_, "src/big:1", "me/big:1");
+  ASSERT_EQ(Berth(d_, {"rmi", "src/big:1"}).exit_code, 0);
+  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
+  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
+  Forget(d_.pid);
+
+  Daemon slow = StartDaemon("slow", root_, {"--max-download-speed", "4000000"});
+  ASSERT_TRUE(WaitReady(slow));
+  const std::string name = registry_ + "/me/big:1";
+  pid_t client = StartBerth(slow, {"pull", name}, "", dir_ + "/pull1.log");
+  // Wait until a good part of the layer is in its ingest, then kill the daemon.
+  auto ingested = [&] {
+    uint64_t most = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(
+             root_ + "/content/ingest", ec)) {
+      if (e.is_regular_file(ec)) most = std::max<uint64_t>(most, e.file_size(ec));
+    }
+    return most;
+  };
+  bool started = false;
+  for (int i = 0; i < 10000 && !started; ++i) {  // ≤ 20 s
+    started = ingested() > (6u << 20);
+    if (!started) ::usleep(2000);
+  }
+  ASSERT_TRUE(started) << Log(slow);
+  ASSERT_EQ(::kill(slow.pid, SIGKILL), 0);
+  ASSERT_TRUE(testing::WaitExit(slow.pid, std::chrono::seconds(30)));
+  Forget(slow.pid);
+  auto client_exit = testing::WaitExit(client, std::chrono::seconds(30));
+  ASSERT_TRUE(client_exit);
+  EXPECT_NE(*client_exit, 0);
+  uint64_t partial = ingested();
+  ASSERT_GT(partial, 0u);
+
+  Daemon again = StartDaemon("again", root_);
+  ASSERT_TRUE(WaitReady(again)) << Log(again);
+  Run pull = Berth(again, {"pull", name});
+  ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(again);
+  EXPECT_NE(Log(again).find("resuming the download of sha256:"), std::string::npos) << Log(again);
+  EXPECT_EQ(CountEntries(root_ + "/content/ingest"), 0u);
+  std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
+  Run sum = Berth(again, {"run", "--rm", "--network", "none", name, "sha256sum", "/blob.bin"});
+  EXPECT_EQ(sum.exit_code, 0) << sum.output;
+  EXPECT_EQ(sum.output.substr(0, 64), want) << sum.output;
+}
+
+}  // namespace
+}  // namespace berth
