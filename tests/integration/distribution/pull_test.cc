@@ -262,6 +262,112 @@ TEST_F(PullTest, ImagesSharingALayerDownloadItOnce) {
   EXPECT_EQ(ran.output, "second\n");
 }
 
+TEST_F(PullTest, DockerSchema2AndZstdLayersPull) {
+  Run imp = Berth(d_, {"import", "-c", "CMD [\"sh\"]", rootfs_, "src/busybox:1"});
+  ASSERT_EQ(imp.exit_code, 0) << imp.output;
+  Publish(d_, "src/busybox:1", "me/docker:1", "-f v2s2");
+  // A zstd layer: berth import keeps the blob as given, save and skopeo pass it on.
+  Run zst = Shell("zcat " + rootfs_ + " | zstd -q -c > " + dir_ + "/busybox.tar.zst");
+  ASSERT_EQ(zst.exit_code, 0) << zst.output;
+  ASSERT_EQ(Berth(d_, {"import", "-c", "CMD [\"sh\"]", dir_ + "/busybox.tar.zst", "src/zstd:1"})
+                .exit_code,
+            0);
+  Publish(d_, "src/zstd:1", "me/zstd:1");
+  ASSERT_EQ(Berth(d_, {"rmi", "src/busybox:1"}).exit_code, 0);
+  ASSERT_EQ(Berth(d_, {"rmi", "src/zstd:1"}).exit_code, 0);
+  Run mt = Shell("skopeo inspect --raw --tls-verify=false docker://" + registry_ + "/me/docker:1");
+  ASSERT_NE(mt.output.find("application/vnd.docker.distribution.manifest.v2+json"),
+            std::string::npos) << mt.output;
+  Run zt = Shell("skopeo inspect --raw --tls-verify=false docker://" + registry_ + "/me/zstd:1");
+  ASSERT_NE(zt.output.find("tar+zstd"), std::string::npos) << zt.output;
+
+  for (const std::string repo : {"me/docker:1", "me/zstd:1"}) {
+    const std::string name = registry_ + "/" + repo;
+    Run pull = Berth(d_, {"pull", name});
+    ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+    EXPECT_NE(pull.output.find("Digest: " + RemoteDigest(repo)), std::string::npos) << pull.output;
+    Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "echo", repo});
+    EXPECT_EQ(ran.output, repo + "\n") << ran.output;
+    // The image keeps the manifest as the registry served it: save gives back its digest.
+    Run id = Berth(d_, {"image", "inspect", "--format", "{{json .RepoDigests}}", name});
+    EXPECT_NE(id.output.find(RemoteDigest(repo)), std::string::npos) << id.output;
+  }
+}
+
+TEST_F(PullTest, IndexResolvesToTheRequestedPlatform) {
+  Run imp = Berth(d_, {"import", "-c", "CMD [\"sh\"]", rootfs_, "src/busybox:1"});
+  ASSERT_EQ(imp.exit_code, 0) << imp.output;
+  std::string host_arch = std::string(TrimSpace(
+      Berth(d_, {"image", "inspect", "--format", "{{.Architecture}}", "src/busybox:1"}).output));
+  std::string other = host_arch == "arm64" ? "amd64" : "arm64";
+  std::string tar = dir_ + "/multi.tar", layout = dir_ + "/multi";
+  ASSERT_EQ(Berth(d_, {"save", "-o", tar, "src/busybox:1"}).exit_code, 0);
+  ASSERT_EQ(Berth(d_, {"rmi", "src/busybox:1"}).exit_code, 0);
+  // An index of two manifests: the saved one, and a copy whose config says `other`.
+  std::ofstream(dir_ + "/mkindex.py") << R"PY(
+import hashlib, json, os, sys
+root, other = sys.argv[1], sys.argv[2]
+def put(data):
+    d = hashlib.sha256(data).hexdigest()
+    open(os.path.join(root, "blobs/sha256", d), "wb").write(data)
+    return "sha256:" + d
+def get(digest):
+    return open(os.path.join(root, "blobs/sha256", digest[7:]), "rb").read()
+index = json.load(open(os.path.join(root, "index.json")))
+desc = index["manifests"][0]
+manifest = json.loads(get(desc["digest"]))
+config = json.loads(get(manifest["config"]["digest"]))
+host = {"architecture": config["architecture"], "os": "linux"}
+config["architecture"] = other
+cbytes = json.dumps(config).encode()
+manifest["config"] = {"mediaType": manifest["config"]["mediaType"], "digest": put(cbytes),
+                      "size": len(cbytes)}
+mbytes = json.dumps(manifest).encode()
+entries = [
+    {"mediaType": desc["mediaType"], "digest": put(mbytes), "size": len(mbytes),
+     "platform": {"architecture": other, "os": "linux"}},
+    {"mediaType": desc["mediaType"], "digest": desc["digest"], "size": desc["size"],
+     "platform": host},
+]
+ibytes = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                     "manifests": entries}).encode()
+layout_index = {"schemaVersion": 2, "manifests": [
+    {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": put(ibytes),
+     "size": len(ibytes), "annotations": {"org.opencontainers.image.ref.name": "multi"}}]}
+json.dump(layout_index, open(os.path.join(root, "index.json"), "w"))
+)PY";
+  Run made = Shell("set -e; mkdir -p " + layout + "; tar -xf " + tar + " -C " + layout +
+                   "; rm -f " + layout + "/manifest.json; python3 " + dir_ + "/mkindex.py " +
+                   layout + " " + other + "; skopeo copy -q --all --dest-tls-verify=false oci:" +
+                   layout + ":multi docker://" + registry_ + "/me/multi:1");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  std::string index_digest = RemoteDigest("me/multi:1");
+  const std::string name = registry_ + "/me/multi:1";
+
+  Run pull = Berth(d_, {"pull", name});
+  ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+  EXPECT_NE(pull.output.find("Digest: " + index_digest), std::string::npos) << pull.output;
+  EXPECT_EQ(std::string(TrimSpace(
+                Berth(d_, {"image", "inspect", "--format", "{{.Architecture}}", name}).output)),
+            host_arch);
+  Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "echo", "from-index"});
+  EXPECT_EQ(ran.output, "from-index\n");
+
+  Run arm = Berth(d_, {"pull", "--platform", "linux/" + other, name});
+  ASSERT_EQ(arm.exit_code, 0) << arm.output << Log(d_);
+  EXPECT_NE(arm.output.find("Already exists"), std::string::npos) << arm.output;
+  EXPECT_NE(arm.output.find("Status: Downloaded newer image for " + name), std::string::npos)
+      << arm.output;
+  EXPECT_EQ(std::string(TrimSpace(
+                Berth(d_, {"image", "inspect", "--format", "{{.Architecture}}", name}).output)),
+            other);
+
+  Run none = Berth(d_, {"pull", "--platform", "linux/s390x", name});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.output.find("no matching manifest for linux/s390x"), std::string::npos)
+      << none.output;
+}
+
 TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) {
   ASSERT_NO_FATAL_FAILURE(ImportAndPublish("src/busybox:1", "me/busybox:1"));
   Run layers = Shell("skopeo inspect --tls-verify=false --format '{{range .Layers}}{{.}}{{end}}' "
