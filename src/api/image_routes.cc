@@ -338,6 +338,28 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::Even
     return MakeError(Code::kInvalidArgument, "fromSrc or fromImage is required");
   });
 
+  // docker login: the daemon checks the credentials against the registry (GET /v2/ through its
+  // auth challenge); the CLI stores them. {"IdentityToken":"","Status":"Login Succeeded"}.
+  router.Handle("POST", "/auth", [puller](Request& req, ResponseWriter& w) -> Status {
+    if (puller == nullptr) {
+      return MakeError(Code::kNotImplemented, "registry access is not configured");
+    }
+    BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
+    if (!body.is_object()) return MakeError(Code::kInvalidArgument, "auth: expected an object");
+    distribution::AuthConfig auth;
+    auto str = [&](const char* key) {
+      auto it = body.find(key);
+      return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auth.username = str("username");
+    auth.password = str("password");
+    auth.server_address = str("serveraddress");
+    auth.identity_token = str("identitytoken");
+    auth.registry_token = str("registrytoken");
+    BERTH_RETURN_IF_ERROR(puller->Login(auth));
+    return w.WriteJson(200, Json{{"IdentityToken", ""}, {"Status", "Login Succeeded"}});
+  });
+
   router.Handle("POST", "/images/load",
                 [&images, events](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(std::vector<std::string> lines, images.Load(req.body(), nullptr));

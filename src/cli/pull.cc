@@ -47,8 +47,7 @@ Status RunPull(Context& ctx, const PullOptions& opts) {
   req.path = "/images/create";
   req.query = {{"fromImage", name}, {"tag", opts.all_tags ? "" : tag}};
   if (!opts.platform.empty()) req.query.emplace_back("platform", ToLower(opts.platform));
-  // TODO(registry issue, item 6): credentials from `berth login` (~/.berth/config.json).
-  req.headers = {{"X-Registry-Auth", "e30="}};
+  req.headers = {{"X-Registry-Auth", RegistryAuthFor(ctx, name)}};
   BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
   Discard discard;
   Writer& out = opts.quiet ? static_cast<Writer&>(discard) : *ctx.env().out;

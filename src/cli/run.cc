@@ -82,7 +82,7 @@ Status Pull(Context& ctx, ApiClient& api, const std::string& image, bool quiet) 
   req.method = "POST";
   req.path = "/images/create";
   req.query = {{"fromImage", from}, {"tag", tag}};
-  req.headers = {{"X-Registry-Auth", "e30="}};
+  req.headers = {{"X-Registry-Auth", RegistryAuthFor(ctx, from)}};
   // docker shows the pull's progress on stderr, so that stdout stays the container's.
   Discard discard;
   Writer& out = quiet ? static_cast<Writer&>(discard) : *ctx.env().err;

@@ -406,4 +406,18 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
   return result;
 }
 
+Status Puller::Login(const AuthConfig& auth) {
+  std::string host = auth.server_address;
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (host.starts_with(scheme)) host = host.substr(scheme.size());
+  }
+  host = host.substr(0, host.find('/'));
+  if (host.empty() || host == oci::kDefaultDomain || host == oci::kLegacyDefaultDomain) {
+    host = "registry-1.docker.io";
+  }
+  Endpoint endpoint{host, IsInsecureRegistry(host, options_.insecure_registries)};
+  RegistryClient client(endpoint, "", auth, options_.client);
+  return client.Ping();
+}
+
 }  // namespace berth::distribution

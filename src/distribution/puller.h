@@ -103,6 +103,10 @@ class Puller {
   Puller(content::Store& content, ImageSink& images, PullerOptions options);
   // `ref` is normalised (docker.io/library/busybox:latest) and has a tag or a digest.
   Result<PullResult> Pull(const oci::Reference& ref, const PullOptions& options);
+  // docker login's check (POST /auth): GET /v2/ of the registry `auth.server_address` names
+  // ("host[:port]", "https://host/...", Docker Hub's "https://index.docker.io/v1/"), through
+  // its auth challenge with these credentials.
+  Status Login(const AuthConfig& auth);
 
  private:
   content::Store& content_;

@@ -267,8 +267,10 @@ Status RegistryClient::Authenticate(const std::string& www_authenticate) {
     if (c.scheme == "basic" && !basic) basic = &c;
   }
   if (bearer) {
-    std::string scope = RepositoryScope(path_, "pull");
-    BERTH_ASSIGN_OR_RETURN(std::string url, TokenUrl(*bearer, {scope}));
+    // A login (no repository) asks for a token with no scope, as Docker does.
+    std::vector<std::string> scopes;
+    if (!path_.empty()) scopes.push_back(RepositoryScope(path_, "pull"));
+    BERTH_ASSIGN_OR_RETURN(std::string url, TokenUrl(*bearer, scopes));
     std::map<std::string, std::string> headers;
     if (!auth_.username.empty()) {
       headers["Authorization"] = BasicAuthorization(auth_.username, auth_.password);
@@ -322,7 +324,14 @@ Result<RegistryClient::Response> RegistryClient::Do(const std::string& method,
       std::lock_guard lock(mu_);
       if (authorization_ != used) continue;
     }
-    BERTH_RETURN_IF_ERROR(Authenticate(challenge->second));
+    Status authenticated = Authenticate(challenge->second);
+    if (!authenticated) {
+      // Refused (no or wrong credentials): the caller reports the 401 in its own words
+      // ("pull access denied ..."); why the token was refused goes to the log.
+      if (authenticated.error().code != Code::kUnauthenticated) return authenticated.error();
+      spdlog::info("registry {}: {}", endpoint_.host, authenticated.error().message);
+      return r;
+    }
   }
 }
 
@@ -357,7 +366,11 @@ Status RegistryClient::Ping() {
   BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", PingUrl(endpoint_), {}, nullptr, 0, nullptr,
                                         kMaxErrorBody));
   if (r.status == 200) return Ok();
-  if (r.status == 401) return ErrorFor(r, "ping " + endpoint_.host);
+  if (r.status == 401) {
+    // Docker's wording, which `docker login` shows.
+    return MakeError(Code::kUnauthenticated, "login attempt to " + PingUrl(endpoint_) +
+                                                 " failed with status: 401 Unauthorized");
+  }
   return MakeError(Code::kUnavailable,
                    fmt::format("{} is not an OCI registry: GET {} returned status {}",
                                endpoint_.host, PingUrl(endpoint_), r.status));

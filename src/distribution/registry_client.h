@@ -61,7 +61,9 @@ class RegistryClient {
   const Endpoint& endpoint() const { return endpoint_; }
   const std::string& path() const { return path_; }
 
-  // GET /v2/. Unavailable when the registry cannot be reached or is not a v2 registry.
+  // GET /v2/, authenticating if asked (a login check). Unauthenticated "login attempt to
+  // <url> failed with status: 401 Unauthorized" when the credentials are refused; Unavailable
+  // when the registry cannot be reached or is not a v2 registry.
   Status Ping();
   // GET the manifest (or index) by tag or digest. NotFound "manifest unknown" for a missing
   // tag or repository; Unauthenticated when access is denied.

@@ -231,6 +231,40 @@ TEST(RegistryClientTest, TokenEndpointRefusalIsUnauthenticated) {
   auto m = c.GetManifest("1");
   ASSERT_FALSE(m);
   EXPECT_EQ(m.error().code, Code::kUnauthenticated);
+  EXPECT_NE(m.error().message.find("pull access denied for " + s.host() + "/me/busybox"),
+            std::string::npos)
+      << m.error().message;
+}
+
+TEST(RegistryClientTest, LoginPingGetsATokenWithoutScopeAndReportsRefusalAsDockerDoes) {
+  std::string host;
+  TestServer s([&](const HttpRequest& r) {
+    if (r.target.starts_with("/token")) {
+      if (Auth(r) != BasicAuthorization("u", "right")) return Reply(401, {}, "");
+      return Reply(200, {}, R"({"access_token":"A"})");
+    }
+    if (Auth(r) != "Bearer A") {
+      return Reply(401, {{"WWW-Authenticate", "Bearer realm=\"http://" + host +
+                                                  "/token\",service=\"test\""}},
+                   "");
+    }
+    return Reply(200, {}, "{}");
+  });
+  host = s.host();
+  AuthConfig good;
+  good.username = "u";
+  good.password = "right";
+  RegistryClient ok(Endpoint{s.host(), true}, "", good, {});
+  ASSERT_TRUE(ok.Ping());
+  EXPECT_EQ(s.requests()[1].target, "/token?service=test");
+  AuthConfig bad = good;
+  bad.password = "wrong";
+  RegistryClient refused(Endpoint{s.host(), true}, "", bad, {});
+  Status st = refused.Ping();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, Code::kUnauthenticated);
+  EXPECT_EQ(st.error().message,
+            "login attempt to http://" + s.host() + "/v2/ failed with status: 401 Unauthorized");
 }
 
 TEST(RegistryClientTest, BasicChallengeIsAnsweredWithTheCredentials) {

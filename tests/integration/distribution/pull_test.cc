@@ -54,24 +54,10 @@ class PullTest : public testing::DaemonFixture {
     if (!PathExists("/usr/bin/docker-registry") || !PathExists("/usr/bin/skopeo")) {
       GTEST_SKIP() << "needs docker-registry and skopeo (scripts/install-deps.sh test)";
     }
-    port_ = FreePort();
-    registry_ = "127.0.0.1:" + std::to_string(port_);
-    storage_ = dir_ + "/registry";
-    std::string config = dir_ + "/registry.yml";
-    std::ofstream(config) << "version: 0.1\n"
-                          << "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                          << "storage:\n  filesystem:\n    rootdirectory: " << storage_
-                          << "\n  delete:\n    enabled: true\n"
-                          << "http:\n  addr: " << registry_ << "\n";
-    registry_pid_ = testing::Spawn({"/usr/bin/docker-registry", "serve", config},
-                                   dir_ + "/registry.log");
-    ASSERT_GT(registry_pid_, 0);
-    bool up = false;
-    for (int i = 0; i < 5000 && !up; ++i) {  // readiness: the port accepts (≤ 10 s)
-      up = Connects(port_);
-      if (!up) ::usleep(2000);
-    }
-    ASSERT_TRUE(up) << *ReadFile(dir_ + "/registry.log");
+    std::optional<std::string> started = StartRegistry("");
+    ASSERT_TRUE(started);
+    registry_ = *started;
+    storage_ = dir_ + "/registry-" + registry_.substr(registry_.find(':') + 1);
 
     rootfs_ = dir_ + "/busybox.tar.gz";
     Run made = Shell(std::string(BERTH_SOURCE_DIR) + "/scripts/make-busybox-rootfs.sh | gzip -n > " +
@@ -82,14 +68,38 @@ class PullTest : public testing::DaemonFixture {
   }
 
   void TearDown() override {
-    if (registry_pid_ > 0) {
-      ::kill(registry_pid_, SIGTERM);
-      if (!testing::WaitExit(registry_pid_, std::chrono::seconds(10))) {
-        ::kill(registry_pid_, SIGKILL);
-        testing::WaitExit(registry_pid_, std::chrono::seconds(10));
+    for (pid_t pid : registries_) {
+      ::kill(pid, SIGTERM);
+      if (!testing::WaitExit(pid, std::chrono::seconds(10))) {
+        ::kill(pid, SIGKILL);
+        testing::WaitExit(pid, std::chrono::seconds(10));
       }
     }
     DaemonFixture::TearDown();
+  }
+
+  // Starts docker-registry on a free loopback port, storage under dir_/registry-<port>, with
+  // `auth` as its config's auth section (YAML, indented by two); returns "127.0.0.1:PORT".
+  std::optional<std::string> StartRegistry(const std::string& auth) {
+    int port = FreePort();
+    std::string host = "127.0.0.1:" + std::to_string(port);
+    std::string config = dir_ + "/registry-" + std::to_string(port) + ".yml";
+    std::ofstream(config) << "version: 0.1\n"
+                          << "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                          << "storage:\n  filesystem:\n    rootdirectory: " << dir_
+                          << "/registry-" << port << "\n  delete:\n    enabled: true\n"
+                          << "http:\n  addr: " << host << "\n"
+                          << (auth.empty() ? "" : "auth:\n" + auth);
+    std::string log = dir_ + "/registry-" + std::to_string(port) + ".log";
+    pid_t pid = testing::Spawn({"/usr/bin/docker-registry", "serve", config}, log);
+    if (pid <= 0) return std::nullopt;
+    registries_.push_back(pid);
+    for (int i = 0; i < 5000; ++i) {  // readiness: the port accepts (≤ 10 s)
+      if (Connects(port)) return host;
+      ::usleep(2000);
+    }
+    ADD_FAILURE() << "docker-registry did not start: " << *ReadFile(log);
+    return std::nullopt;
   }
 
   Run Shell(const std::string& script) {
@@ -103,7 +113,8 @@ class PullTest : public testing::DaemonFixture {
   // Puts the image `local` of daemon `d` into the registry as `remote` (repo:tag): berth save
   // writes an OCI layout, skopeo copies it (the registry never sees berth).
   void Publish(const Daemon& d, const std::string& local, const std::string& remote,
-               const std::string& skopeo_flags = "") {
+               const std::string& skopeo_flags = "", std::string registry = "") {
+    if (registry.empty()) registry = registry_;
     std::string tar = dir_ + "/publish-" + std::to_string(shells_) + ".tar";
     std::string layout = tar + ".d";
     Run saved = Berth(d, {"save", "-o", tar, local});
@@ -111,7 +122,7 @@ class PullTest : public testing::DaemonFixture {
     std::string tag = local.substr(local.rfind(':') + 1);
     Run copied = Shell("mkdir -p " + layout + " && tar -xf " + tar + " -C " + layout +
                        " && skopeo copy -q --dest-tls-verify=false " + skopeo_flags + " oci:" +
-                       layout + ":" + tag + " docker://" + registry_ + "/" + remote);
+                       layout + ":" + tag + " docker://" + registry + "/" + remote);
     ASSERT_EQ(copied.exit_code, 0) << copied.output;
   }
 
@@ -150,8 +161,7 @@ class PullTest : public testing::DaemonFixture {
   }
 
   Daemon d_;
-  int port_ = 0;
-  pid_t registry_pid_ = -1;
+  std::vector<pid_t> registries_;
   std::string registry_;
   std::string storage_;
   std::string rootfs_;
@@ -366,6 +376,63 @@ json.dump(layout_index, open(os.path.join(root, "index.json"), "w"))
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.output.find("no matching manifest for linux/s390x"), std::string::npos)
       << none.output;
+}
+
+TEST_F(PullTest, LoginThenPullFromARegistryWithBasicAuth) {
+  Run pw = Shell("htpasswd -Bbn anchor anchorpw > " + dir_ + "/htpasswd");
+  ASSERT_EQ(pw.exit_code, 0) << pw.output;
+  std::optional<std::string> reg = StartRegistry("  htpasswd:\n    realm: berth-test\n    path: " +
+                                                 dir_ + "/htpasswd\n");
+  ASSERT_TRUE(reg);
+  ASSERT_EQ(Berth(d_, {"import", rootfs_, "src/busybox:1"}).exit_code, 0);
+  Publish(d_, "src/busybox:1", "me/private:1", "--dest-creds anchor:anchorpw", *reg);
+  ASSERT_EQ(Berth(d_, {"rmi", "src/busybox:1"}).exit_code, 0);
+  const std::string name = *reg + "/me/private:1";
+
+  Run denied = Berth(d_, {"pull", name});
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.output.find("pull access denied for " + *reg + "/me/private"),
+            std::string::npos)
+      << denied.output;
+
+  Run wrong = Berth(d_, {"login", "-u", "anchor", "-p", "nope", *reg});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.output.find("login attempt to http://" + *reg +
+                              "/v2/ failed with status: 401 Unauthorized"),
+            std::string::npos)
+      << wrong.output;
+  EXPECT_FALSE(PathExists(dir_ + "/.berth/config.json"));
+
+  std::ofstream(dir_ + "/pw.txt") << "anchorpw\n";
+  Run login = Berth(d_, {"login", "-u", "anchor", "--password-stdin", *reg}, {}, dir_ + "/pw.txt");
+  ASSERT_EQ(login.exit_code, 0) << login.output;
+  EXPECT_NE(login.output.find("Login Succeeded"), std::string::npos) << login.output;
+  Result<std::string> stored = ReadFile(dir_ + "/.berth/config.json");
+  ASSERT_TRUE(stored) << stored.error().message;
+  std::string config = *stored;
+  // Docker's format: base64 of user:password under the registry's host.
+  EXPECT_NE(config.find("\"" + *reg + "\""), std::string::npos) << config;
+  EXPECT_NE(config.find("YW5jaG9yOmFuY2hvcnB3"), std::string::npos) << config;
+
+  Run pull = Berth(d_, {"pull", name});
+  ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+  Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "echo", "private"});
+  EXPECT_EQ(ran.output, "private\n");
+
+  Run out = Berth(d_, {"logout", *reg});
+  EXPECT_EQ(out.output, "Removing login credentials for " + *reg + "\n");
+  EXPECT_EQ(Berth(d_, {"logout", *reg}).output, "Not logged in to " + *reg + "\n");
+  ASSERT_EQ(Berth(d_, {"rmi", name}).exit_code, 0);
+  EXPECT_EQ(Berth(d_, {"pull", name}).exit_code, 1);
+
+  if (!docker_.empty()) {
+    Run dl = Docker(d_, {"login", "-u", "anchor", "-p", "anchorpw", *reg});
+    ASSERT_EQ(dl.exit_code, 0) << dl.output;
+    Run dp = Docker(d_, {"pull", name});
+    EXPECT_EQ(dp.exit_code, 0) << dp.output << Log(d_);
+    EXPECT_NE(dp.output.find("Status: Downloaded newer image for " + name), std::string::npos)
+        << dp.output;
+  }
 }
 
 TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) {
