@@ -12,6 +12,7 @@
 #include "base/strings.h"
 #include "distribution/auth.h"
 #include "distribution/puller.h"
+#include "distribution/pusher.h"
 #include "engine/events.h"
 #include "oci/platform.h"
 #include "oci/reference.h"
@@ -133,6 +134,42 @@ class LazyStream : public Writer {
   std::string content_type_;
 };
 
+// Docker's JSON progress stream for pull and push, started on the first message (an error
+// before it is an HTTP error; after it, the stream's last message). A client that goes away
+// does not stop the operation.
+class ProgressStream {
+ public:
+  explicit ProgressStream(ResponseWriter& w) : w_(w), out_(w, "application/json") {}
+  void Send(const distribution::ProgressMessage& m) {
+    if (gone_) return;
+    Json j = Json::object();
+    if (!m.status.empty() || m.aux.empty()) j["status"] = m.status;
+    if (m.has_detail) {
+      Json detail = Json::object();
+      if (m.current >= 0) detail["current"] = m.current;
+      if (m.total >= 0) detail["total"] = m.total;
+      j["progressDetail"] = detail;
+    }
+    if (!m.id.empty()) j["id"] = m.id;
+    if (!m.aux.empty()) j["aux"] = Json::parse(m.aux, nullptr, false);
+    if (!out_.Write(j.dump() + "\r\n")) gone_ = true;
+  }
+  Status Fail(Error e) {
+    if (!w_.started()) return e;
+    if (!gone_) {
+      (void)out_.Write(
+          Json{{"errorDetail", {{"message", e.message}}}, {"error", e.message}}.dump() + "\r\n");
+    }
+    return out_.Finish();
+  }
+  Status Finish() { return out_.Finish(); }
+
+ private:
+  ResponseWriter& w_;
+  LazyStream out_;
+  bool gone_ = false;
+};
+
 // dockerd's LogImageEvent: the image's labels and `name` (a reference or the ID).
 void EmitImage(engine::EventBus* events, image::ImageStore& images, const std::string& id,
                const std::string& name, const char* action) {
@@ -212,31 +249,38 @@ Status Pull(distribution::Puller* puller, image::ImageStore& images, engine::Eve
       distribution::DecodeRegistryAuth(req.Header("X-Registry-Auth"));
   if (!auth) return std::move(auth).error();
   opts.auth = std::move(*auth);
-  LazyStream out(w, "application/json");
-  bool client_gone = false;
-  opts.progress = [&](const distribution::ProgressMessage& m) {
-    if (client_gone) return;  // the pull goes on: its blobs are worth having
-    Json j = {{"status", m.status}};
-    if (m.has_detail) {
-      Json detail = Json::object();
-      if (m.current >= 0) detail["current"] = m.current;
-      if (m.total >= 0) detail["total"] = m.total;
-      j["progressDetail"] = detail;
-    }
-    if (!m.id.empty()) j["id"] = m.id;
-    if (!out.Write(j.dump() + "\r\n")) client_gone = true;
-  };
+  ProgressStream out(w);
+  opts.progress = [&out](const distribution::ProgressMessage& m) { out.Send(m); };
   Result<distribution::PullResult> pulled = puller->Pull(ref, opts);
-  if (!pulled) {
-    if (!w.started()) return std::move(pulled).error();
-    const std::string& message = pulled.error().message;
-    if (!client_gone) {
-      (void)out.Write(Json{{"errorDetail", {{"message", message}}}, {"error", message}}.dump() +
-                      "\r\n");
-    }
-    return out.Finish();
-  }
+  if (!pulled) return out.Fail(std::move(pulled).error());
   EmitImage(events, images, pulled->image_id.ToString(), ref.FamiliarString(), "pull");
+  return out.Finish();
+}
+
+// docker push: POST /images/{name}/push?tag=TAG (no tag: every tag of the repository).
+Status Push(distribution::Pusher* pusher, image::ImageStore& images, engine::EventBus* events,
+            Request& req, ResponseWriter& w) {
+  if (pusher == nullptr) {
+    return MakeError(Code::kNotImplemented, "pushing to a registry is not configured");
+  }
+  BERTH_ASSIGN_OR_RETURN(oci::Reference ref, oci::ParseNormalizedNamed(req.Param("name")));
+  if (!ref.IsNameOnly()) {
+    return MakeError(Code::kInvalidArgument, "push: the name must not carry a tag or digest");
+  }
+  if (std::string_view tag = req.Query("tag"); !tag.empty()) {
+    BERTH_ASSIGN_OR_RETURN(ref, ref.WithTag(tag));
+  }
+  Result<distribution::AuthConfig> auth =
+      distribution::DecodeRegistryAuth(req.Header("X-Registry-Auth"));
+  if (!auth) return std::move(auth).error();
+  ProgressStream out(w);
+  Status pushed = pusher->Push(ref, *auth, [&out](const distribution::ProgressMessage& m) {
+    out.Send(m);
+  });
+  if (!pushed) return out.Fail(std::move(pushed).error());
+  if (auto id = images.Resolve(ref.String())) {
+    EmitImage(events, images, id->ToString(), ref.FamiliarString(), "push");
+  }
   return out.Finish();
 }
 
@@ -322,7 +366,7 @@ Json ImageInspectJson(const image::Image& img) {
 }
 
 void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::EventBus* events,
-                         distribution::Puller* puller) {
+                         distribution::Puller* puller, distribution::Pusher* pusher) {
   router.Handle("GET", "/images/json", [&images](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(image::ListFilters f, ListFiltersFrom(req));
     BERTH_ASSIGN_OR_RETURN(std::vector<image::Image> list, images.List(f));
@@ -426,6 +470,11 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::Even
                   BERTH_RETURN_IF_ERROR(images.Save({name}, out));
                   EmitSave(events, images, name);
                   return out.Finish();
+                });
+
+  router.Handle("POST", "/images/{name:.*}/push",
+                [&images, events, pusher](Request& req, ResponseWriter& w) -> Status {
+                  return Push(pusher, images, events, req, w);
                 });
 
   router.Handle(

@@ -10,6 +10,7 @@
 
 namespace berth::distribution {
 class Puller;
+class Pusher;
 }
 namespace berth::engine {
 class EventBus;
@@ -21,10 +22,12 @@ class Router;
 
 // Registers the image routes. Call before any route with a greedy "/images/{name:.*}" pattern
 // of another set, since the first match wins. With `events`, import, pull, tag, untag, delete,
-// load and save publish image events there. Without `puller`, pulls are refused (501).
+// load and save publish image events there. Without `puller` / `pusher`, pulls / pushes are
+// refused (501).
 void RegisterImageRoutes(Router& router, image::ImageStore& images,
                          engine::EventBus* events = nullptr,
-                         distribution::Puller* puller = nullptr);
+                         distribution::Puller* puller = nullptr,
+                         distribution::Pusher* pusher = nullptr);
 
 nlohmann::ordered_json ImageSummaryJson(const image::Image& image);
 nlohmann::ordered_json ImageInspectJson(const image::Image& image);

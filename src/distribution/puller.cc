@@ -34,10 +34,10 @@ class Progress {
     fn_(m);
   }
   void Layer(const std::string& id, const std::string& status) {
-    Send({status, id, /*has_detail=*/true, -1, -1});
+    Send({status, id, /*has_detail=*/true, -1, -1, ""});
   }
   void Bytes(const std::string& id, const std::string& status, int64_t current, int64_t total) {
-    Send({status, id, true, current, total});
+    Send({status, id, true, current, total, ""});
   }
 
  private:
@@ -326,7 +326,7 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
   // reported before the registry has answered (as dockerd), so that a missing tag or an
   // unreachable registry is still a plain HTTP error.
   BERTH_ASSIGN_OR_RETURN(FetchedManifest top, client.GetManifest(wanted));
-  progress.Send({"Pulling from " + ref.path(), wanted, false, -1, -1});
+  progress.Send({"Pulling from " + ref.path(), wanted, false, -1, -1, ""});
   if (ref.has_digest()) {
     oci::Digest got = oci::Digest::Of(top.bytes, ref.digest()->algorithm());
     if (got != *ref.digest()) {
@@ -398,11 +398,11 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
   result.digest = top.digest;
   result.image_id = *id;
   result.updated = !before || *before != *id;
-  progress.Send({"Digest: " + top.digest.ToString(), "", false, -1, -1});
+  progress.Send({"Digest: " + top.digest.ToString(), "", false, -1, -1, ""});
   progress.Send({std::string(result.updated ? "Status: Downloaded newer image for "
                                             : "Status: Image is up to date for ") +
                      shown.FamiliarString(),
-                 "", false, -1, -1});
+                 "", false, -1, -1, ""});
   return result;
 }
 

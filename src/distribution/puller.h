@@ -77,6 +77,7 @@ struct ProgressMessage {
   bool has_detail = false;  // progressDetail present ({} when current/total are unset)
   int64_t current = -1;
   int64_t total = -1;
+  std::string aux;  // a JSON object sent as "aux" (push's {"Tag","Digest","Size"}); "" if none
 };
 using ProgressFn = std::function<void(const ProgressMessage&)>;
 

@@ -37,8 +37,23 @@ struct Transfer {
   int64_t range_from = 0;
   bool began = false;
   const std::atomic<bool>* cancel = nullptr;
+  Reader* upload = nullptr;
+  int64_t uploaded = 0;
+  const std::function<void(int64_t)>* sent = nullptr;
   Status error = Ok();  // set by a callback that stopped the transfer
 };
+
+size_t OnUpload(char* buf, size_t size, size_t n, void* p) {
+  auto* t = static_cast<Transfer*>(p);
+  Result<size_t> got = t->upload->Read(buf, size * n);
+  if (!got) {
+    t->error = std::move(got).error();
+    return CURL_READFUNC_ABORT;
+  }
+  t->uploaded += static_cast<int64_t>(*got);
+  if (t->sent && *t->sent) (*t->sent)(t->uploaded);
+  return *got;
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<Transfer*>(p);
@@ -184,7 +199,7 @@ RegistryClient::RegistryClient(Endpoint endpoint, std::string path, AuthConfig a
 Result<RegistryClient::Response> RegistryClient::Perform(
     const std::string& method, const std::string& url,
     const std::map<std::string, std::string>& headers, BlobSink* stream, int64_t range_from,
-    const std::atomic<bool>* cancel, size_t body_limit) {
+    const std::atomic<bool>* cancel, size_t body_limit, Upload* upload) {
   CURL* curl = curl_easy_init();
   if (!curl) return MakeError(Code::kInternal, "cannot initialise libcurl");
   Response r;
@@ -203,6 +218,14 @@ Result<RegistryClient::Response> RegistryClient::Perform(
   }
   char err[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (upload) {
+    t.upload = upload->data;
+    t.sent = &upload->sent;
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &OnUpload);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &t);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload->size));
+  }
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -269,7 +292,7 @@ Status RegistryClient::Authenticate(const std::string& www_authenticate) {
   if (bearer) {
     // A login (no repository) asks for a token with no scope, as Docker does.
     std::vector<std::string> scopes;
-    if (!path_.empty()) scopes.push_back(RepositoryScope(path_, "pull"));
+    if (!path_.empty()) scopes.push_back(RepositoryScope(path_, options_.actions));
     BERTH_ASSIGN_OR_RETURN(std::string url, TokenUrl(*bearer, scopes));
     std::map<std::string, std::string> headers;
     if (!auth_.username.empty()) {
@@ -306,7 +329,7 @@ Result<RegistryClient::Response> RegistryClient::Do(const std::string& method,
                                                     std::map<std::string, std::string> headers,
                                                     BlobSink* stream, int64_t range_from,
                                                     const std::atomic<bool>* cancel,
-                                                    size_t body_limit) {
+                                                    size_t body_limit, Upload* upload) {
   for (int attempt = 0;; ++attempt) {
     std::string used;
     {
@@ -314,9 +337,10 @@ Result<RegistryClient::Response> RegistryClient::Do(const std::string& method,
       used = authorization_;
     }
     if (!used.empty()) headers["Authorization"] = used;
-    BERTH_ASSIGN_OR_RETURN(Response r,
-                           Perform(method, url, headers, stream, range_from, cancel, body_limit));
-    if (r.status != 401 || attempt > 0) return r;
+    BERTH_ASSIGN_OR_RETURN(Response r, Perform(method, url, headers, stream, range_from, cancel,
+                                               body_limit, upload));
+    // A streamed body cannot be sent twice: its 401 is final.
+    if (r.status != 401 || attempt > 0 || (upload && upload->data)) return r;
     auto challenge = r.headers.find("www-authenticate");
     if (challenge == r.headers.end()) return r;
     {
@@ -444,6 +468,64 @@ Status RegistryClient::FetchBlob(const oci::Digest& digest, int64_t offset, Blob
                                  digest.ToString(), offset));
   }
   return ErrorFor(r, "get blob " + digest.ToString());
+}
+
+Error RegistryClient::PushDenied() const {
+  return MakeError(Code::kUnauthenticated, "push access denied to " + endpoint_.host + "/" +
+                                               path_ + ": authentication required (log in first)");
+}
+
+Result<bool> RegistryClient::HasBlob(const oci::Digest& digest) {
+  BERTH_ASSIGN_OR_RETURN(Response r, Do("HEAD", BlobUrl(endpoint_, path_, digest), {}, nullptr, 0,
+                                        nullptr, kMaxErrorBody));
+  if (r.status == 200) return true;
+  if (r.status == 404) return false;
+  if (r.status == 401) return PushDenied();
+  return ErrorFor(r, "check blob " + digest.ToString());
+}
+
+Status RegistryClient::PushBlob(const oci::Digest& digest, int64_t size, Reader& data,
+                                const std::function<void(int64_t)>& sent) {
+  std::string what = "upload blob " + digest.ToString();
+  BERTH_ASSIGN_OR_RETURN(Response started,
+                         Do("POST", endpoint_.BaseUrl() + "/v2/" + path_ + "/blobs/uploads/",
+                            {{"Content-Length", "0"}}, nullptr, 0, nullptr, kMaxErrorBody));
+  if (started.status == 401) return PushDenied();
+  if (started.status != 202) return ErrorFor(started, what);
+  auto location = started.headers.find("location");
+  if (location == started.headers.end() || location->second.empty()) {
+    return MakeError(Code::kUnavailable, what + ": the registry sent no upload Location");
+  }
+  std::string url = location->second;
+  if (url.starts_with("/")) url = endpoint_.BaseUrl() + url;
+  url += (url.find('?') == std::string::npos ? "?" : "&") +
+         std::string("digest=") + QueryEscape(digest.ToString());
+  Upload upload{&data, size, sent};
+  BERTH_ASSIGN_OR_RETURN(
+      Response done, Do("PUT", url, {{"Content-Type", "application/octet-stream"}}, nullptr, 0,
+                        nullptr, kMaxErrorBody, &upload));
+  if (done.status != 201) return ErrorFor(done, what);
+  return Ok();
+}
+
+Result<oci::Digest> RegistryClient::PutManifest(std::string_view tag, const std::string& bytes,
+                                                const std::string& media_type) {
+  StringReader body(bytes);
+  Upload upload{&body, static_cast<int64_t>(bytes.size()), {}};
+  BERTH_ASSIGN_OR_RETURN(Response r, Do("PUT", ManifestUrl(endpoint_, path_, tag),
+                                        {{"Content-Type", media_type}}, nullptr, 0, nullptr,
+                                        kMaxErrorBody, &upload));
+  if (r.status != 201) return ErrorFor(r, "put manifest " + std::string(tag));
+  oci::Digest digest = oci::Digest::Of(bytes);
+  if (auto h = r.headers.find("docker-content-digest"); h != r.headers.end()) {
+    Result<oci::Digest> said = oci::Digest::Parse(h->second);
+    if (said && *said != digest) {
+      return MakeError(Code::kDataLoss, "put manifest " + std::string(tag) +
+                                            ": the registry stored it as " + said->ToString() +
+                                            ", not " + digest.ToString());
+    }
+  }
+  return digest;
 }
 
 }  // namespace berth::distribution

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/io.h"
 #include "base/result.h"
 #include "distribution/auth.h"
 #include "distribution/endpoint.h"
@@ -33,6 +34,8 @@ struct ClientOptions {
   std::string user_agent = "berth";
   // Bytes per second per transfer; 0: unlimited (a test knob for interrupting a pull).
   int64_t max_recv_speed = 0;
+  // The actions a token is asked for: "pull", or "pull,push" for a push.
+  std::string actions = "pull";
 };
 
 struct FetchedManifest {
@@ -75,7 +78,23 @@ class RegistryClient {
   Status FetchBlob(const oci::Digest& digest, int64_t offset, BlobSink& sink,
                    const std::atomic<bool>* cancel = nullptr);
 
+  // Push. HEAD of a blob: true when the repository has it.
+  Result<bool> HasBlob(const oci::Digest& digest);
+  // A monolithic upload: POST /blobs/uploads/, then PUT <Location>?digest= with the `size`
+  // bytes of `data` (streamed). `sent` (if given) is called with the bytes sent so far.
+  Status PushBlob(const oci::Digest& digest, int64_t size, Reader& data,
+                  const std::function<void(int64_t)>& sent = {});
+  // PUT the manifest under `tag`; returns its digest (checked against Docker-Content-Digest).
+  Result<oci::Digest> PutManifest(std::string_view tag, const std::string& bytes,
+                                  const std::string& media_type);
+
  private:
+  // A request body streamed from a Reader.
+  struct Upload {
+    Reader* data = nullptr;
+    int64_t size = 0;
+    std::function<void(int64_t)> sent;
+  };
   struct Response {
     long status = 0;
     std::map<std::string, std::string> headers;  // names lower case; last value wins
@@ -85,13 +104,15 @@ class RegistryClient {
   // `stream` receives a 2xx body instead of Response::body.
   Result<Response> Do(const std::string& method, const std::string& url,
                       std::map<std::string, std::string> headers, BlobSink* stream,
-                      int64_t range_from, const std::atomic<bool>* cancel, size_t body_limit);
+                      int64_t range_from, const std::atomic<bool>* cancel, size_t body_limit,
+                      Upload* upload = nullptr);
   Result<Response> Perform(const std::string& method, const std::string& url,
                            const std::map<std::string, std::string>& headers, BlobSink* stream,
                            int64_t range_from, const std::atomic<bool>* cancel,
-                           size_t body_limit);
+                           size_t body_limit, Upload* upload = nullptr);
   Status Authenticate(const std::string& www_authenticate);
   Error ErrorFor(const Response& r, const std::string& what);
+  Error PushDenied() const;
 
   Endpoint endpoint_;
   std::string path_;

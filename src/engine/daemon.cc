@@ -19,6 +19,7 @@
 #include "base/strings.h"
 #include "content/local_store.h"
 #include "distribution/puller.h"
+#include "distribution/pusher.h"
 #include "engine/build_info.h"
 #include "engine/container_fs.h"
 #include "engine/container_probe.h"
@@ -295,7 +296,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   po.client.certs_dir = c.certs_dir;
   po.client.user_agent = "berth/" + std::string(GetBuildInfo().version);
   po.client.max_recv_speed = c.max_download_speed;
-  d->puller_ = std::make_unique<distribution::Puller>(*d->content_, *d->pull_sink_, std::move(po));
+  d->puller_ = std::make_unique<distribution::Puller>(*d->content_, *d->pull_sink_, po);
+  d->push_source_ = std::make_unique<internal::StorePushSource>(*d->images_);
+  d->pusher_ = std::make_unique<distribution::Pusher>(*d->push_source_, std::move(po));
   BERTH_ASSIGN_OR_RETURN(d->volumes_, volume::VolumeStore::Open(*d->db_, c.data_root + "/volumes"));
   // Nothing is in flight at start and every blob worth keeping is referenced (by an image or
   // a lease), so what an interrupted operation left is collected now, not a day later.

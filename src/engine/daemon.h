@@ -40,7 +40,9 @@ class Store;
 }  // namespace berth::content
 namespace berth::distribution {
 class ImageSink;
+class ImageSource;
 class Puller;
+class Pusher;
 }  // namespace berth::distribution
 namespace berth::image {
 class ImageStore;
@@ -78,6 +80,7 @@ class Daemon {
   SystemBackend& system() { return *system_; }
   image::ImageStore& images() { return *images_; }
   distribution::Puller& puller() { return *puller_; }
+  distribution::Pusher& pusher() { return *pusher_; }
   volume::VolumeStore& volumes() { return *volumes_; }
   ContainerService& containers() { return *containers_; }
   ExecService& execs() { return *execs_; }
@@ -99,6 +102,8 @@ class Daemon {
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<distribution::ImageSink> pull_sink_;  // images_ as the puller sees it
   std::unique_ptr<distribution::Puller> puller_;
+  std::unique_ptr<distribution::ImageSource> push_source_;  // images_ as the pusher sees it
+  std::unique_ptr<distribution::Pusher> pusher_;
   std::unique_ptr<volume::VolumeStore> volumes_;
   std::unique_ptr<SystemBackend> system_;
   std::unique_ptr<EventBus> events_;

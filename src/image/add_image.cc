@@ -1,5 +1,6 @@
-// Pull's side of the image store: which layers of a registry's image are here already, and
-// recording the image once its missing layers have arrived and are unpacked.
+// The registry's side of the image store. Pull: which layers of a registry's image are here
+// already, and recording the image once its missing layers have arrived and are unpacked.
+// Push: the stored manifest and the layer blobs as it names them.
 #include <spdlog/spdlog.h>
 
 #include "base/cleanup.h"
@@ -30,9 +31,13 @@ Result<Plan> MakePlan(ImageStore::Impl& impl, const ManifestImage& image) {
   for (size_t i = 0; i < image.layers.size(); ++i) {
     const oci::Descriptor& d = image.layers[i];
     BERTH_ASSIGN_OR_RETURN(std::optional<LayerInfo> have, impl.FindLayer(plan.chains[i]));
-    // The tree alone is not enough: the image keeps the blob its manifest names (save, push).
+    // The tree alone is not enough: the image keeps the blob its manifest names (save, push):
+    // stored, or regenerable from the tree and a tar-split metadata blob that is still there
+    // (the layer row keeps naming it after the last image that referenced it is gone, when
+    // another image shares the chain under a compressed blob).
     bool blob_here = have && (impl.content.Info(d.digest).ok() ||
-                              (have->tar_split.valid() && d.digest == have->diff_id));
+                              (have->tar_split.valid() && d.digest == have->diff_id &&
+                               impl.content.Info(have->tar_split).ok()));
     if (!blob_here) have.reset();
     plan.present.push_back(std::move(have));
   }
@@ -95,6 +100,17 @@ Result<Image> ImageStore::AddImage(const ManifestImage& image, LayerSource& sour
   BERTH_RETURN_IF_ERROR(impl_->CommitImage(assembled, image.names));
   rollback.Cancel();
   return impl_->LoadImage(assembled.id);
+}
+
+Result<std::string> ImageStore::ReadManifest(const Image& image) {
+  return content::ReadBlob(impl_->content, image.manifest, 4 << 20);
+}
+
+Result<std::unique_ptr<Reader>> ImageStore::OpenLayer(const Image& image, size_t index) {
+  if (index >= image.layers.size()) {
+    return MakeError(Code::kInvalidArgument, fmt::format("the image has no layer {}", index));
+  }
+  return impl_->OpenLayerBlob(image.layers[index]);
 }
 
 }  // namespace berth::image

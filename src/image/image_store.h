@@ -213,6 +213,11 @@ class ImageStore {
   // one transaction. Nothing is left behind on failure. Holds the store's operation lock for
   // the whole call, downloads included (as Load does while it spools).
   Result<Image> AddImage(const ManifestImage& image, LayerSource& layers);
+  // Push's reads. The manifest as stored (its digest is image.manifest); the blob of layer
+  // `index` as the manifest names it: the stored blob, or for a layer kept as tree + tar-split
+  // the stream regenerated from them, verified as it streams (DataLoss, never wrong bytes).
+  Result<std::string> ReadManifest(const Image& image);
+  Result<std::unique_ptr<Reader>> OpenLayer(const Image& image, size_t index);
 
   struct Impl;  // internal/impl.h; public only so the store's own .cc files can name it
 

@@ -389,6 +389,14 @@ TEST_F(PullTest, LoginThenPullFromARegistryWithBasicAuth) {
   ASSERT_EQ(Berth(d_, {"rmi", "src/busybox:1"}).exit_code, 0);
   const std::string name = *reg + "/me/private:1";
 
+  ASSERT_EQ(Berth(d_, {"import", rootfs_, "src/busybox:2"}).exit_code, 0);
+  ASSERT_EQ(Berth(d_, {"tag", "src/busybox:2", *reg + "/me/pushed:2"}).exit_code, 0);
+  Run push_denied = Berth(d_, {"push", *reg + "/me/pushed:2"});
+  EXPECT_EQ(push_denied.exit_code, 1);
+  EXPECT_NE(push_denied.output.find("push access denied to " + *reg + "/me/pushed"),
+            std::string::npos)
+      << push_denied.output;
+
   Run denied = Berth(d_, {"pull", name});
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_NE(denied.output.find("pull access denied for " + *reg + "/me/private"),
@@ -414,6 +422,10 @@ TEST_F(PullTest, LoginThenPullFromARegistryWithBasicAuth) {
   EXPECT_NE(config.find("\"" + *reg + "\""), std::string::npos) << config;
   EXPECT_NE(config.find("YW5jaG9yOmFuY2hvcnB3"), std::string::npos) << config;
 
+  Run pushed = Berth(d_, {"push", *reg + "/me/pushed:2"});
+  EXPECT_EQ(pushed.exit_code, 0) << pushed.output << Log(d_);
+  EXPECT_NE(pushed.output.find("2: digest: sha256:"), std::string::npos) << pushed.output;
+
   Run pull = Berth(d_, {"pull", name});
   ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
   Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "echo", "private"});
@@ -433,6 +445,63 @@ TEST_F(PullTest, LoginThenPullFromARegistryWithBasicAuth) {
     EXPECT_NE(dp.output.find("Status: Downloaded newer image for " + name), std::string::npos)
         << dp.output;
   }
+}
+
+TEST_F(PullTest, PushThenPullBackKeepsTheManifestDigest) {
+  // A plain tar (kept as tree + tar-split: push regenerates its blob) and a gzip one.
+  Run plain = Shell("zcat " + rootfs_ + " > " + dir_ + "/plain.tar");
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  ASSERT_EQ(Berth(d_, {"import", "-c", "CMD [\"sh\"]", dir_ + "/plain.tar", "src/plain:1"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Berth(d_, {"import", "-c", "CMD [\"sh\"]", rootfs_, "src/gz:1"}).exit_code, 0);
+  for (const std::string local : {"src/plain:1", "src/gz:1"}) {
+    std::string repo = "me/pushed-" + local.substr(4, local.find(':') - 4);
+    std::string name = registry_ + "/" + repo + ":1";
+    ASSERT_EQ(Berth(d_, {"tag", local, name}).exit_code, 0);
+    Run push = Berth(d_, {"push", name});
+    ASSERT_EQ(push.exit_code, 0) << push.output << Log(d_);
+    EXPECT_NE(push.output.find("The push refers to repository [" + registry_ + "/" + repo + "]"),
+              std::string::npos)
+        << push.output;
+    EXPECT_NE(push.output.find(": Pushed"), std::string::npos) << push.output;
+    std::string digest = RemoteDigest(repo + ":1");
+    EXPECT_NE(push.output.find("1: digest: " + digest + " size: "), std::string::npos)
+        << push.output;
+    // Again: the registry has the layer.
+    Run again = Berth(d_, {"push", name});
+    EXPECT_EQ(again.exit_code, 0) << again.output;
+    EXPECT_NE(again.output.find(": Layer already exists"), std::string::npos) << again.output;
+    EXPECT_EQ(again.output.find(": Pushed"), std::string::npos) << again.output;
+
+    // Gone locally, pulled back: same manifest digest, same image ID, it runs.
+    std::string id = std::string(TrimSpace(
+        Berth(d_, {"image", "inspect", "--format", "{{.Id}}", local}).output));
+    ASSERT_EQ(Berth(d_, {"rmi", "-f", id}).exit_code, 0);
+    Run pull = Berth(d_, {"pull", name});
+    ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+    EXPECT_NE(pull.output.find("Digest: " + digest), std::string::npos) << pull.output;
+    EXPECT_EQ(std::string(TrimSpace(
+                  Berth(d_, {"image", "inspect", "--format", "{{.Id}}", name}).output)),
+              id);
+    Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "echo", repo});
+    EXPECT_EQ(ran.output, repo + "\n");
+  }
+  if (!docker_.empty()) {
+    std::string name = registry_ + "/me/docker-pushed:7";
+    ASSERT_EQ(Docker(d_, {"tag", registry_ + "/me/pushed-plain:1", name}).exit_code, 0);
+    Run dp = Docker(d_, {"push", name});
+    EXPECT_EQ(dp.exit_code, 0) << dp.output << Log(d_);
+    EXPECT_NE(dp.output.find("7: digest: " + RemoteDigest("me/docker-pushed:7")),
+              std::string::npos)
+        << dp.output;
+  }
+  Run missing = Berth(d_, {"push", registry_ + "/me/nothing:1"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("An image does not exist locally with the tag: " + registry_ +
+                                "/me/nothing"),
+            std::string::npos)
+      << missing.output;
 }
 
 TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) {
