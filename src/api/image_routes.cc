@@ -232,14 +232,9 @@ Status Pull(distribution::Puller* puller, image::ImageStore& images, engine::Eve
   if (puller == nullptr) {
     return MakeError(Code::kNotImplemented, "pulling from a registry is not configured");
   }
-  std::string_view tag = req.Query("tag");
-  if (tag.empty()) {
-    // TODO(registry issue, item 6): pull -a (every tag of the repository).
-    return MakeError(Code::kNotImplemented,
-                     "pulling every tag of a repository (pull -a) is not supported yet");
-  }
-  BERTH_ASSIGN_OR_RETURN(oci::Reference ref,
-                         oci::ImageTagOrDigestReference(req.Query("fromImage"), tag));
+  // No tag (and none in fromImage): every tag of the repository (pull -a).
+  BERTH_ASSIGN_OR_RETURN(oci::Reference ref, oci::ImageTagOrDigestReference(
+                                                 req.Query("fromImage"), req.Query("tag")));
   distribution::PullOptions opts;
   opts.platform = oci::HostPlatform();
   if (std::string_view p = req.Query("platform"); !p.empty()) {
@@ -251,7 +246,8 @@ Status Pull(distribution::Puller* puller, image::ImageStore& images, engine::Eve
   opts.auth = std::move(*auth);
   ProgressStream out(w);
   opts.progress = [&out](const distribution::ProgressMessage& m) { out.Send(m); };
-  Result<distribution::PullResult> pulled = puller->Pull(ref, opts);
+  Result<distribution::PullResult> pulled =
+      ref.IsNameOnly() ? puller->PullAllTags(ref, opts) : puller->Pull(ref, opts);
   if (!pulled) return out.Fail(std::move(pulled).error());
   EmitImage(events, images, pulled->image_id.ToString(), ref.FamiliarString(), "pull");
   return out.Finish();

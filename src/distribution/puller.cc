@@ -406,6 +406,31 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
   return result;
 }
 
+Result<PullResult> Puller::PullAllTags(const oci::Reference& repository,
+                                       const PullOptions& opts) {
+  if (!repository.has_name() || !repository.IsNameOnly()) {
+    return MakeError(Code::kInvalidArgument,
+                     "pull -a: \"" + repository.String() + "\" must be a name alone");
+  }
+  Endpoint endpoint = ResolveEndpoint(repository, options_.insecure_registries);
+  RegistryClient client(endpoint, repository.path(), opts.auth, options_.client);
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> tags, client.ListTags());
+  if (tags.empty()) {
+    return MakeError(Code::kNotFound, "the repository " + repository.FamiliarName() +
+                                          " has no tags");
+  }
+  PullResult last;
+  bool updated = false;
+  for (const std::string& tag : tags) {
+    BERTH_ASSIGN_OR_RETURN(oci::Reference tagged, repository.WithTag(tag));
+    // Each tag's pull reports its own "Digest:"/"Status:" lines, as dockerd does.
+    BERTH_ASSIGN_OR_RETURN(last, Pull(tagged, opts));
+    updated = updated || last.updated;
+  }
+  last.updated = updated;
+  return last;
+}
+
 Status Puller::Login(const AuthConfig& auth) {
   std::string host = auth.server_address;
   for (std::string_view scheme : {"https://", "http://"}) {

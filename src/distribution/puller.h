@@ -104,6 +104,9 @@ class Puller {
   Puller(content::Store& content, ImageSink& images, PullerOptions options);
   // `ref` is normalised (docker.io/library/busybox:latest) and has a tag or a digest.
   Result<PullResult> Pull(const oci::Reference& ref, const PullOptions& options);
+  // pull -a: every tag of `repository` (a name alone), in the registry's order. Stops at the
+  // first tag that fails. The result is the last tag's.
+  Result<PullResult> PullAllTags(const oci::Reference& repository, const PullOptions& options);
   // docker login's check (POST /auth): GET /v2/ of the registry `auth.server_address` names
   // ("host[:port]", "https://host/...", Docker Hub's "https://index.docker.io/v1/"), through
   // its auth challenge with these credentials.

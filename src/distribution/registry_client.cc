@@ -470,6 +470,39 @@ Status RegistryClient::FetchBlob(const oci::Digest& digest, int64_t offset, Blob
   return ErrorFor(r, "get blob " + digest.ToString());
 }
 
+Result<std::vector<std::string>> RegistryClient::ListTags() {
+  std::vector<std::string> tags;
+  std::string url = endpoint_.BaseUrl() + "/v2/" + path_ + "/tags/list";
+  for (int page = 0; page < 1000 && !url.empty(); ++page) {
+    BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", url, {}, nullptr, 0, nullptr, 16 << 20));
+    if (r.status == 401) {
+      return MakeError(Code::kUnauthenticated,
+                       "pull access denied for " + endpoint_.host + "/" + path_ +
+                           ", repository does not exist or may require 'docker login'");
+    }
+    if (r.status != 200) return ErrorFor(r, "list the tags of " + endpoint_.host + "/" + path_);
+    nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_object()) {
+      return MakeError(Code::kInvalidArgument, "tags of " + path_ + ": the reply is not JSON");
+    }
+    if (auto it = j.find("tags"); it != j.end() && it->is_array()) {
+      for (const nlohmann::json& t : *it) {
+        if (t.is_string()) tags.push_back(t.get<std::string>());
+      }
+    }
+    // Link: </v2/<path>/tags/list?last=x&n=y>; rel="next"
+    url.clear();
+    if (auto link = r.headers.find("link"); link != r.headers.end()) {
+      size_t open = link->second.find('<'), close = link->second.find('>');
+      if (open != std::string::npos && close != std::string::npos && close > open) {
+        url = link->second.substr(open + 1, close - open - 1);
+        if (url.starts_with("/")) url = endpoint_.BaseUrl() + url;
+      }
+    }
+  }
+  return tags;
+}
+
 Error RegistryClient::PushDenied() const {
   return MakeError(Code::kUnauthenticated, "push access denied to " + endpoint_.host + "/" +
                                                path_ + ": authentication required (log in first)");

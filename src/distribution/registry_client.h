@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/io.h"
 #include "base/result.h"
@@ -77,6 +78,10 @@ class RegistryClient {
   // ingest does that). `cancel` (if given) aborts the transfer when it becomes true.
   Status FetchBlob(const oci::Digest& digest, int64_t offset, BlobSink& sink,
                    const std::atomic<bool>* cancel = nullptr);
+
+  // GET /v2/<path>/tags/list, following the Link header's pages. NotFound for an unknown
+  // repository.
+  Result<std::vector<std::string>> ListTags();
 
   // Push. HEAD of a blob: true when the repository has it.
   Result<bool> HasBlob(const oci::Digest& digest);

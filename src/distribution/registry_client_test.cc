@@ -330,6 +330,28 @@ TEST(RegistryClientTest, BlobResumesWithRangeAndRestartsWhenTheRangeIsIgnored) {
   EXPECT_EQ(again.data, blob);
 }
 
+TEST(RegistryClientTest, TagListFollowsLinkPages) {
+  TestServer s([](const HttpRequest& r) {
+    if (r.target == "/v2/me/busybox/tags/list") {
+      return Reply(200, {{"Link", "</v2/me/busybox/tags/list?last=b&n=2>; rel=\"next\""}},
+                   R"({"name":"me/busybox","tags":["a","b"]})");
+    }
+    if (r.target == "/v2/me/busybox/tags/list?last=b&n=2") {
+      return Reply(200, {}, R"({"name":"me/busybox","tags":["c"]})");
+    }
+    return Reply(404, {}, R"({"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]})");
+  });
+  RegistryClient c = Client(s);
+  auto tags = c.ListTags();
+  ASSERT_TRUE(tags) << tags.error().message;
+  EXPECT_EQ(*tags, (std::vector<std::string>{"a", "b", "c"}));
+  RegistryClient other(Endpoint{s.host(), true}, "me/none", {}, {});
+  auto none = other.ListTags();
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Code::kNotFound);
+  EXPECT_NE(none.error().message.find("repository name not known to registry"), std::string::npos);
+}
+
 TEST(RegistryClientTest, ConfigBlobIsVerified) {
   TestServer s([](const HttpRequest&) { return Reply(200, {}, "{\"x\":1}"); });
   RegistryClient c = Client(s);

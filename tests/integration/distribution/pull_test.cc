@@ -199,6 +199,17 @@ TEST_F(PullTest, BerthPullsRunsAndASecondPullDownloadsNothing) {
   EXPECT_EQ(again.output.find("Download complete"), std::string::npos) << again.output;
   EXPECT_NE(again.output.find("Status: Image is up to date for " + name), std::string::npos);
 
+  // -a: every tag of the repository.
+  ASSERT_EQ(Berth(d_, {"tag", name, registry_ + "/me/busybox:2"}).exit_code, 0);
+  ASSERT_EQ(Berth(d_, {"push", registry_ + "/me/busybox:2"}).exit_code, 0);
+  ASSERT_EQ(Berth(d_, {"rmi", registry_ + "/me/busybox:2"}).exit_code, 0);
+  Run all = Berth(d_, {"pull", "-a", registry_ + "/me/busybox"});
+  ASSERT_EQ(all.exit_code, 0) << all.output << Log(d_);
+  EXPECT_NE(all.output.find("1: Pulling from me/busybox"), std::string::npos) << all.output;
+  EXPECT_NE(all.output.find("2: Pulling from me/busybox"), std::string::npos) << all.output;
+  Run tags = Berth(d_, {"images", "--format", "{{.Tag}}", registry_ + "/me/busybox"});
+  EXPECT_EQ(tags.output, "1\n2\n") << tags.output;
+
   // Without a tag berth says it pulls :latest, which the registry does not have.
   Run latest = Berth(d_, {"pull", registry_ + "/me/busybox"});
   EXPECT_EQ(latest.exit_code, 1);
