@@ -85,7 +85,7 @@ class PullTest : public testing::DaemonFixture {
     std::string host = "127.0.0.1:" + std::to_string(port);
     std::string config = dir_ + "/registry-" + std::to_string(port) + ".yml";
     std::ofstream(config) << "version: 0.1\n"
-                          << "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                          << "log:\n  level: warn\n"  // the access log is on: tests count GETs
                           << "storage:\n  filesystem:\n    rootdirectory: " << dir_
                           << "/registry-" << port << "\n  delete:\n    enabled: true\n"
                           << "http:\n  addr: " << host << "\n"
@@ -149,6 +149,20 @@ class PullTest : public testing::DaemonFixture {
     Publish(d_, name, remote);
     ASSERT_EQ(Berth(d_, {"rmi", name}).exit_code, 0);
     ASSERT_EQ(CountEntries(root_ + "/content/blobs/sha256"), 0u);
+  }
+
+  // me/big:1: busybox plus a layer-sized file of 24 MiB of random bytes (incompressible);
+  // its sha256 in dir_/big.sum. Removed locally afterwards.
+  void PublishBig() {
+    Run big = Shell("set -e; d=" + dir_ + "/big; mkdir -p $d; head -c 25165824 /dev/urandom > "
+                    "$d/blob.bin; sha256sum $d/blob.bin | cut -c1-64 > " + dir_ + "/big.sum; "
+                    "zcat " + rootfs_ + " > " + dir_ + "/big.tar; tar -C $d -rf " + dir_ +
+                    "/big.tar blob.bin; gzip -n -1 " + dir_ + "/big.tar");
+    ASSERT_EQ(big.exit_code, 0) << big.output;
+    Run imp = Berth(d_, {"import", dir_ + "/big.tar.gz", "src/big:1"});
+    ASSERT_EQ(imp.exit_code, 0) << imp.output;
+    Publish(d_, "src/big:1", "me/big:1");
+    ASSERT_EQ(Berth(d_, {"rmi", "src/big:1"}).exit_code, 0);
   }
 
   static size_t Count(const std::string& haystack, const std::string& needle) {
@@ -541,17 +555,36 @@ TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) 
   }
 }
 
+TEST_F(PullTest, TwoConcurrentPullsOfOneImageDownloadItOnceAndBothSucceed) {
+  ASSERT_NO_FATAL_FAILURE(PublishBig());
+  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
+  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
+  Forget(d_.pid);
+  // 8 MB/s: the 24 MiB layer takes about 3 s, long enough for the two pulls to meet.
+  Daemon slow = StartDaemon("slow", root_, {"--max-download-speed", "8000000"});
+  ASSERT_TRUE(WaitReady(slow));
+  const std::string name = registry_ + "/me/big:1";
+  pid_t a = StartBerth(slow, {"pull", name}, "", dir_ + "/a.log");
+  pid_t b = StartBerth(slow, {"pull", name}, "", dir_ + "/b.log");
+  EXPECT_EQ(testing::WaitExit(a, std::chrono::seconds(120)), 0) << *ReadFile(dir_ + "/a.log");
+  EXPECT_EQ(testing::WaitExit(b, std::chrono::seconds(120)), 0) << *ReadFile(dir_ + "/b.log");
+  EXPECT_EQ(std::string(TrimSpace(Berth(slow, {"images", "-q"}).output)).size(), 12u);
+  // The registry served each blob once (the second pull waited for the first's download).
+  Run layers = Shell("skopeo inspect --tls-verify=false --format '{{range .Layers}}{{.}}{{end}}' "
+                     "docker://" + name);
+  std::string layer = std::string(TrimSpace(layers.output));
+  ASSERT_TRUE(layer.starts_with("sha256:")) << layers.output;
+  std::string log = *ReadFile(dir_ + "/registry-" + registry_.substr(registry_.find(':') + 1) +
+                              ".log");
+  EXPECT_EQ(Count(log, "\"GET /v2/me/big/blobs/" + layer), 1u) << log;
+  EXPECT_EQ(CountEntries(root_ + "/content/ingest"), 0u);
+  std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
+  Run sum = Berth(slow, {"run", "--rm", "--network", "none", name, "sha256sum", "/blob.bin"});
+  EXPECT_EQ(sum.output.substr(0, std::min<size_t>(64, sum.output.size())), want) << sum.output;
+}
+
 TEST_F(PullTest, KillDuringDownloadThenThePullResumesAndTheImageIsCorrect) {
-  // A layer of 24 MiB of random bytes (incompressible) next to busybox, downloaded at 4 MB/s.
-  Run big = Shell("set -e; d=" + dir_ + "/big; mkdir -p $d; head -c 25165824 /dev/urandom > "
-                  "$d/blob.bin; sha256sum $d/blob.bin | cut -c1-64 > " + dir_ + "/big.sum; "
-                  "zcat " + rootfs_ + " > " + dir_ + "/big.tar; tar -C $d -rf " + dir_ +
-                  "/big.tar blob.bin; gzip -n -1 " + dir_ + "/big.tar");
-  ASSERT_EQ(big.exit_code, 0) << big.output;
-  Run imp = Berth(d_, {"import", dir_ + "/big.tar.gz", "src/big:1"});
-  ASSERT_EQ(imp.exit_code, 0) << imp.output;
-  Publish(d_, "src/big:1", "me/big:1");
-  ASSERT_EQ(Berth(d_, {"rmi", "src/big:1"}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(PublishBig());
   ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
   ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
   Forget(d_.pid);
