@@ -164,6 +164,7 @@ RegistryClient::RegistryClient(Endpoint endpoint, std::string path, AuthConfig a
       options_(std::move(options)) {
   GlobalInit();
   if (!auth_.registry_token.empty()) authorization_ = "Bearer " + auth_.registry_token;
+  skip_verify_ = endpoint_.insecure;
   if (endpoint_.insecure || options_.certs_dir.empty()) return;
   // <certs_dir>/<host>/: *.crt are CAs (added to the system's), <x>.cert + <x>.key a client
   // certificate, as Docker reads /etc/docker/certs.d.
@@ -251,6 +252,10 @@ Result<RegistryClient::Response> RegistryClient::Perform(
     curl_easy_setopt(curl, CURLOPT_MAX_RECV_SPEED_LARGE,
                      static_cast<curl_off_t>(options_.max_recv_speed));
   }
+  if (skip_verify_ && url.starts_with("https://" + endpoint_.host + "/")) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   curl_blob ca{};
   if (!ca_blob_.empty()) {
     ca.data = ca_blob_.data();
@@ -279,6 +284,18 @@ Result<RegistryClient::Response> RegistryClient::Perform(
     BERTH_RETURN_IF_ERROR(stream->Begin(r.status == 206 ? range_from : 0));
   }
   return r;
+}
+
+void RegistryClient::Probe() {
+  std::call_once(probed_, [this] {
+    if (!endpoint_.insecure) return;
+    Result<Response> r = Perform("GET", "https://" + endpoint_.host + "/v2/", {}, nullptr, 0,
+                                 nullptr, kMaxErrorBody);
+    if (r) {
+      spdlog::debug("registry {}: speaks TLS; https without verification", endpoint_.host);
+      endpoint_.insecure = false;
+    }
+  });
 }
 
 Status RegistryClient::Authenticate(const std::string& www_authenticate) {
@@ -387,6 +404,7 @@ Error RegistryClient::ErrorFor(const Response& r, const std::string& what) {
 }
 
 Status RegistryClient::Ping() {
+  Probe();
   BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", PingUrl(endpoint_), {}, nullptr, 0, nullptr,
                                         kMaxErrorBody));
   if (r.status == 200) return Ok();
@@ -401,6 +419,7 @@ Status RegistryClient::Ping() {
 }
 
 Result<FetchedManifest> RegistryClient::GetManifest(std::string_view reference) {
+  Probe();
   std::string url = ManifestUrl(endpoint_, path_, reference);
   BERTH_ASSIGN_OR_RETURN(
       Response r, Do("GET", url, {{"Accept", std::string(ManifestAccept())}}, nullptr, 0, nullptr,
@@ -446,6 +465,7 @@ Result<FetchedManifest> RegistryClient::GetManifest(std::string_view reference) 
 }
 
 Result<std::string> RegistryClient::GetBlob(const oci::Digest& digest, size_t limit) {
+  Probe();
   BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", BlobUrl(endpoint_, path_, digest), {}, nullptr, 0,
                                         nullptr, limit));
   if (r.status != 200) return ErrorFor(r, "get blob " + digest.ToString());
@@ -459,6 +479,7 @@ Result<std::string> RegistryClient::GetBlob(const oci::Digest& digest, size_t li
 
 Status RegistryClient::FetchBlob(const oci::Digest& digest, int64_t offset, BlobSink& sink,
                                  const std::atomic<bool>* cancel) {
+  Probe();
   BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", BlobUrl(endpoint_, path_, digest), {}, &sink,
                                         offset, cancel, 0));
   if (r.status == 200 || r.status == 206) return Ok();
@@ -471,6 +492,7 @@ Status RegistryClient::FetchBlob(const oci::Digest& digest, int64_t offset, Blob
 }
 
 Result<std::vector<std::string>> RegistryClient::ListTags() {
+  Probe();
   std::vector<std::string> tags;
   std::string url = endpoint_.BaseUrl() + "/v2/" + path_ + "/tags/list";
   for (int page = 0; page < 1000 && !url.empty(); ++page) {
@@ -509,6 +531,7 @@ Error RegistryClient::PushDenied() const {
 }
 
 Result<bool> RegistryClient::HasBlob(const oci::Digest& digest) {
+  Probe();
   BERTH_ASSIGN_OR_RETURN(Response r, Do("HEAD", BlobUrl(endpoint_, path_, digest), {}, nullptr, 0,
                                         nullptr, kMaxErrorBody));
   if (r.status == 200) return true;
@@ -519,6 +542,7 @@ Result<bool> RegistryClient::HasBlob(const oci::Digest& digest) {
 
 Status RegistryClient::PushBlob(const oci::Digest& digest, int64_t size, Reader& data,
                                 const std::function<void(int64_t)>& sent) {
+  Probe();
   std::string what = "upload blob " + digest.ToString();
   BERTH_ASSIGN_OR_RETURN(Response started,
                          Do("POST", endpoint_.BaseUrl() + "/v2/" + path_ + "/blobs/uploads/",
@@ -543,6 +567,7 @@ Status RegistryClient::PushBlob(const oci::Digest& digest, int64_t size, Reader&
 
 Result<oci::Digest> RegistryClient::PutManifest(std::string_view tag, const std::string& bytes,
                                                 const std::string& media_type) {
+  Probe();
   StringReader body(bytes);
   Upload upload{&body, static_cast<int64_t>(bytes.size()), {}};
   BERTH_ASSIGN_OR_RETURN(Response r, Do("PUT", ManifestUrl(endpoint_, path_, tag),

@@ -5,7 +5,9 @@
 // the request is retried once with the token; a Basic challenge is answered with the
 // credentials. The token is then reused for every request of this client.
 //
-// TLS: https unless the endpoint is insecure (plain http). Extra CA certificates for a host are
+// TLS: https. An insecure endpoint (loopback, --insecure-registry) is probed once, as Docker
+// does: https without certificate verification if the registry speaks TLS, else plain http.
+// Extra CA certificates for a host are
 // the *.crt files in <certs_dir>/<host>/ (Docker's /etc/docker/certs.d layout), added to the
 // system's; a <name>.cert + <name>.key pair there is the client certificate.
 //
@@ -62,6 +64,7 @@ class RegistryClient {
  public:
   RegistryClient(Endpoint endpoint, std::string path, AuthConfig auth, ClientOptions options);
 
+  // After the first request: https for an insecure registry that speaks TLS.
   const Endpoint& endpoint() const { return endpoint_; }
   const std::string& path() const { return path_; }
 
@@ -116,6 +119,9 @@ class RegistryClient {
                            int64_t range_from, const std::atomic<bool>* cancel,
                            size_t body_limit, Upload* upload = nullptr);
   Status Authenticate(const std::string& www_authenticate);
+  // Once, before the first request: an insecure endpoint that answers TLS is used over https
+  // (unverified) from then on.
+  void Probe();
   Error ErrorFor(const Response& r, const std::string& what);
   Error PushDenied() const;
 
@@ -125,6 +131,8 @@ class RegistryClient {
   ClientOptions options_;
   std::string ca_blob_;  // system CAs + <certs_dir>/<host>/*.crt; empty: curl's default
   std::string client_cert_, client_key_;
+  bool skip_verify_ = false;  // https to an insecure endpoint: no certificate verification
+  std::once_flag probed_;
   std::mutex mu_;
   std::string authorization_;  // guarded by mu_
 };

@@ -61,10 +61,17 @@ class TestServer {
       if (c < 0) return;
       std::string in;
       char buf[4096];
+      bool tls = false;
       while (in.find("\r\n\r\n") == std::string::npos) {
         ssize_t n = ::read(c, buf, sizeof buf);
         if (n <= 0) break;
         in.append(buf, static_cast<size_t>(n));
+        tls = in[0] == '\x16';  // a TLS ClientHello: this server speaks plain HTTP only
+        if (tls) break;
+      }
+      if (tls) {
+        ::close(c);
+        continue;
       }
       HttpRequest req;
       std::vector<std::string> lines = Split(in.substr(0, in.find("\r\n\r\n")), '\n');

@@ -79,8 +79,9 @@ class PullTest : public testing::DaemonFixture {
   }
 
   // Starts docker-registry on a free loopback port, storage under dir_/registry-<port>, with
-  // `auth` as its config's auth section (YAML, indented by two); returns "127.0.0.1:PORT".
-  std::optional<std::string> StartRegistry(const std::string& auth) {
+  // `auth` as its config's auth section and `http` added to its http section (YAML, indented
+  // by two); returns "127.0.0.1:PORT".
+  std::optional<std::string> StartRegistry(const std::string& auth, const std::string& http = "") {
     int port = FreePort();
     std::string host = "127.0.0.1:" + std::to_string(port);
     std::string config = dir_ + "/registry-" + std::to_string(port) + ".yml";
@@ -88,7 +89,7 @@ class PullTest : public testing::DaemonFixture {
                           << "log:\n  level: warn\n"  // the access log is on: tests count GETs
                           << "storage:\n  filesystem:\n    rootdirectory: " << dir_
                           << "/registry-" << port << "\n  delete:\n    enabled: true\n"
-                          << "http:\n  addr: " << host << "\n"
+                          << "http:\n  addr: " << host << "\n" << http
                           << (auth.empty() ? "" : "auth:\n" + auth);
     std::string log = dir_ + "/registry-" + std::to_string(port) + ".log";
     pid_t pid = testing::Spawn({"/usr/bin/docker-registry", "serve", config}, log);
@@ -527,6 +528,28 @@ TEST_F(PullTest, PushThenPullBackKeepsTheManifestDigest) {
                                 "/me/nothing"),
             std::string::npos)
       << missing.output;
+}
+
+TEST_F(PullTest, LoopbackRegistryThatSpeaksTlsIsUsedOverHttps) {
+  // A TLS-only registry answers plain HTTP with 400: the pull works only over https.
+  Run cert = Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                   "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir_ + "/tls.key -out " +
+                   dir_ + "/tls.crt 2>&1");
+  ASSERT_EQ(cert.exit_code, 0) << cert.output;
+  std::optional<std::string> reg = StartRegistry(
+      "", "  tls:\n    certificate: " + dir_ + "/tls.crt\n    key: " + dir_ + "/tls.key\n");
+  ASSERT_TRUE(reg);
+  ASSERT_EQ(Berth(d_, {"import", rootfs_, "src/busybox:1"}).exit_code, 0);
+  Publish(d_, "src/busybox:1", "me/tls:1", "", *reg);
+  ASSERT_EQ(Berth(d_, {"rmi", "src/busybox:1"}).exit_code, 0);
+  const std::string name = *reg + "/me/tls:1";
+  Run pull = Berth(d_, {"pull", name});
+  ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+  Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "echo", "over-tls"});
+  EXPECT_EQ(ran.output, "over-tls\n");
+  ASSERT_EQ(Berth(d_, {"tag", name, *reg + "/me/tls:2"}).exit_code, 0);
+  Run push = Berth(d_, {"push", *reg + "/me/tls:2"});
+  EXPECT_EQ(push.exit_code, 0) << push.output << Log(d_);
 }
 
 TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) {
