@@ -90,14 +90,93 @@ class ExtractReader final : public Reader {
   Meter meter_;
 };
 
+// The bytes of a download handed to the unpacker as they arrive (download and unpack
+// overlap). Bounded: the download waits while the unpacker is behind. End of stream only after
+// the ingest has committed (digest and size checked), so an unpack never completes on bytes
+// that fail verification: the reader gets the download's error instead.
+class Pipe {
+ public:
+  static constexpr size_t kMaxBuffered = 8 << 20;
+
+  // Writer side. Returns at once (dropping the data) once the reader is gone.
+  void Write(std::string_view data) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return buffered_ < kMaxBuffered || abandoned_; });
+    if (abandoned_) return;
+    chunks_.emplace_back(data);
+    buffered_ += data.size();
+    cv_.notify_all();
+  }
+  void Close(const Status& st) {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    if (!st) error_ = st.error();
+    cv_.notify_all();
+  }
+  // Reader side.
+  Result<size_t> Read(char* buf, size_t size) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !chunks_.empty() || closed_; });
+    if (chunks_.empty()) {
+      if (error_) return *error_;
+      return size_t{0};
+    }
+    std::string& front = chunks_.front();
+    size_t n = std::min(size, front.size() - pos_);
+    std::copy_n(front.data() + pos_, n, buf);
+    pos_ += n;
+    buffered_ -= n;
+    if (pos_ == front.size()) {
+      chunks_.pop_front();
+      pos_ = 0;
+    }
+    cv_.notify_all();
+    return n;
+  }
+  // The reader is gone (or the pull is cancelled): writes no longer wait.
+  void Abandon() {
+    std::lock_guard lock(mu_);
+    abandoned_ = true;
+    chunks_.clear();
+    buffered_ = 0;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> chunks_;  // guarded by mu_
+  size_t pos_ = 0;                  // guarded by mu_: read position in chunks_.front()
+  size_t buffered_ = 0;             // guarded by mu_
+  bool closed_ = false;             // guarded by mu_
+  bool abandoned_ = false;          // guarded by mu_
+  std::optional<Error> error_;      // guarded by mu_
+};
+
+class PipeReader final : public Reader {
+ public:
+  explicit PipeReader(std::shared_ptr<Pipe> pipe) : pipe_(std::move(pipe)) {}
+  ~PipeReader() override { pipe_->Abandon(); }
+  Result<size_t> Read(char* buf, size_t size) override { return pipe_->Read(buf, size); }
+
+ private:
+  std::shared_ptr<Pipe> pipe_;
+};
+
+// Decides, once the ingest is open at `offset`, whether the bytes also go to an unpacker now
+// (a Pipe) or only to the ingest (nullptr).
+using StreamHook = std::function<Pipe*(int64_t offset)>;
+
 // Streams a blob into its ingest, restarting the ingest if the registry ignores the Range.
 class IngestSink final : public BlobSink {
  public:
   IngestSink(content::Store& content, std::string ref, const oci::Descriptor& d,
-             std::unique_ptr<content::IngestWriter>& writer, Meter& meter)
-      : content_(content), ref_(std::move(ref)), d_(d), writer_(writer), meter_(meter) {}
+             std::unique_ptr<content::IngestWriter>& writer, Meter& meter, Pipe* tee)
+      : content_(content), ref_(std::move(ref)), d_(d), writer_(writer), meter_(meter),
+        tee_(tee) {}
   Status Begin(int64_t offset) override {
     if (offset == writer_->Offset()) return Ok();
+    if (tee_) return MakeError(Code::kInternal, "pull: a streamed download restarted");
     spdlog::info("pull: {}: the registry sends the blob from byte {}, not {}; starting again",
                  d_.digest.ToString(), offset, writer_->Offset());
     BERTH_RETURN_IF_ERROR(writer_->Abort());
@@ -110,6 +189,7 @@ class IngestSink final : public BlobSink {
   }
   Status Write(std::string_view data) override {
     BERTH_RETURN_IF_ERROR(writer_->Write(data));
+    if (tee_) tee_->Write(data);
     meter_.Add(static_cast<int64_t>(data.size()));
     return Ok();
   }
@@ -120,12 +200,14 @@ class IngestSink final : public BlobSink {
   const oci::Descriptor& d_;
   std::unique_ptr<content::IngestWriter>& writer_;
   Meter& meter_;
+  Pipe* tee_;
 };
 
 // Downloads one blob into the content store (or finds it there). The ingest keeps what has
 // arrived when the transfer fails or is cancelled, for the next attempt to resume.
 Status DownloadBlob(content::Store& content, RegistryClient& client, const oci::Descriptor& d,
-                    Progress& progress, const std::atomic<bool>& cancel) {
+                    Progress& progress, const std::atomic<bool>& cancel,
+                    const StreamHook& stream = {}) {
   std::string id = ShortId(d.digest);
   const std::string ref = "pull-" + std::string(oci::AlgorithmName(d.digest.algorithm())) + "-" +
                           d.digest.hex();
@@ -157,10 +239,11 @@ Status DownloadBlob(content::Store& content, RegistryClient& client, const oci::
                  offset, d.size);
     meter.Reset(offset);
   }
+  Pipe* tee = stream ? stream(offset) : nullptr;
   if (offset < d.size || d.size == 0) {
-    IngestSink sink(content, ref, d, writer, meter);
+    IngestSink sink(content, ref, d, writer, meter, tee);
     Status st = client.FetchBlob(d.digest, offset, sink, &cancel);
-    if (!st && st.error().code == Code::kFailedPrecondition && offset > 0) {
+    if (!st && st.error().code == Code::kFailedPrecondition && offset > 0 && !tee) {
       // 416: the registry will not serve that range; start the blob again.
       BERTH_RETURN_IF_ERROR(writer->Abort());
       BERTH_ASSIGN_OR_RETURN(writer, content.Writer(ref, d.digest, d.size));
@@ -207,13 +290,18 @@ class Downloads final : public ImageSink::Layers {
       progress_.Layer(ShortId(queue[i]), "Waiting");
     }
     queue_.assign(queue.begin(), queue.end());
-    size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(max_workers, 1)));
-    for (size_t i = 0; i < n; ++i) workers_.emplace_back([this] { Work(); });
+    max_workers_ = std::min(queue_.size(), static_cast<size_t>(std::max(max_workers, 1)));
     return Ok();
   }
 
   void Stop() {
-    cancel_ = true;
+    {
+      std::lock_guard lock(mu_);
+      cancel_ = true;
+      for (auto& [digest, state] : states_) {
+        if (state.pipe) state.pipe->Abandon();
+      }
+    }
     for (std::thread& t : workers_) t.join();
     workers_.clear();
   }
@@ -230,12 +318,41 @@ class Downloads final : public ImageSink::Layers {
         Status st = DownloadBlob(content_, client_, d, progress_, cancel_);
         if (!st) return std::move(st).error().WithContext("layer " + d.digest.ToString());
       } else {
-        cv_.wait(lock, [&] { return it->second.done || first_error_.has_value(); });
+        // The first layer the unpacker asks for that no worker has opened yet is streamed to
+        // it as it downloads. The workers start here, once that claim is made.
+        it->second.claimed = true;
+        if (workers_.empty()) {
+          for (size_t i = 0; i < max_workers_; ++i) workers_.emplace_back([this] { Work(); });
+        }
+        cv_.wait(lock, [&] {
+          return it->second.done || it->second.pipe || first_error_.has_value();
+        });
         if (first_error_) return *first_error_;
+        if (!it->second.done && it->second.pipe) {
+          return std::unique_ptr<Reader>(std::make_unique<ExtractReader>(
+              std::make_unique<PipeReader>(it->second.pipe), progress_, d));
+        }
       }
     }
     BERTH_ASSIGN_OR_RETURN(std::unique_ptr<content::BlobReader> blob, content_.Open(d.digest));
     return std::unique_ptr<Reader>(std::make_unique<ExtractReader>(std::move(blob), progress_, d));
+  }
+
+  // After a failed unpack: the error of a download that was streaming to it, once that
+  // download has ended. Corrupt bytes usually break the decompressor before the end of the
+  // blob; the digest mismatch found at its end is the error that names the cause.
+  std::optional<Error> StreamedDownloadError() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] {
+      for (const auto& [digest, state] : states_) {
+        if (state.pipe && !state.finished) return false;
+      }
+      return true;
+    });
+    for (const auto& [digest, state] : states_) {
+      if (state.pipe && !state.done && first_error_) return first_error_;
+    }
+    return std::nullopt;
   }
 
   void Unpacked(size_t index) override {
@@ -245,6 +362,9 @@ class Downloads final : public ImageSink::Layers {
  private:
   struct State {
     bool done = false;
+    bool claimed = false;         // the unpacker waits for it: stream it if not begun
+    std::shared_ptr<Pipe> pipe;   // set when it streams to the unpacker
+    bool finished = false;        // the download ended, one way or the other
   };
 
   void Work() {
@@ -260,8 +380,21 @@ class Downloads final : public ImageSink::Layers {
       for (const oci::Descriptor& l : layers_) {
         if (l.digest == digest) d = &l;
       }
-      Status st = DownloadBlob(content_, client_, *d, progress_, cancel_);
+      StreamHook hook = [this, &digest](int64_t offset) -> Pipe* {
+        // Only a download from byte 0: the unpacker cannot read an earlier partial ingest.
+        std::lock_guard lock(mu_);
+        State& state = states_[digest];
+        if (!state.claimed || offset != 0 || cancel_) return nullptr;
+        state.pipe = std::make_shared<Pipe>();
+        spdlog::info("pull: {} is unpacked as it downloads", digest.ToString());
+        cv_.notify_all();
+        return state.pipe.get();
+      };
+      Status st = DownloadBlob(content_, client_, *d, progress_, cancel_, hook);
       std::lock_guard lock(mu_);
+      // End of the streamed bytes: only now, after the ingest's commit verified them.
+      if (states_[digest].pipe) states_[digest].pipe->Close(st);
+      states_[digest].finished = true;
       if (st) {
         states_[digest].done = true;
       } else if (!first_error_ && !(cancel_ && st.error().code == Code::kCancelled)) {
@@ -284,7 +417,8 @@ class Downloads final : public ImageSink::Layers {
   std::map<oci::Digest, State> states_;  // guarded by mu_ (the key set is fixed by Start)
   std::deque<oci::Digest> queue_;        // guarded by mu_
   std::optional<Error> first_error_;     // guarded by mu_
-  std::vector<std::thread> workers_;
+  size_t max_workers_ = 0;
+  std::vector<std::thread> workers_;  // started by the first Open
 };
 
 Status CheckManifest(const oci::Manifest& m) {
@@ -385,6 +519,9 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
     Downloads downloads(content_, client, progress, image.layers, present, lease);
     BERTH_RETURN_IF_ERROR(downloads.Start(options_.max_concurrent_downloads));
     Result<oci::Digest> added = images_.Add(image, downloads);
+    if (!added) {
+      if (std::optional<Error> e = downloads.StreamedDownloadError()) added = std::move(*e);
+    }
     downloads.Stop();
     return added;
   }();

@@ -12,8 +12,11 @@
 //             killed daemon) is resumed with a Range request. A blob stored already is not
 //             fetched again. The blobs are held by the lease "lease:pull-<manifest hex>"
 //             until the image holds them.
-//   unpack    in layer order, each layer as soon as it and the ones below it are downloaded,
-//             while later layers still download; then the image is recorded with the manifest
+//   unpack    in layer order, while later layers still download. The first layer the
+//             unpacker asks for whose download has not begun is streamed to it as it arrives
+//             (a bounded pipe; end of stream only after the ingest verified the digest, so a
+//             corrupt blob fails the unpack with the digest error); the others are read from
+//             the content store once downloaded. Then the image is recorded with the manifest
 //             as pulled (its digest is the repo digest) and named by tag and/or digest.
 //
 // Progress goes to a callback, shaped as Docker's JSON progress messages (status, id,

@@ -578,6 +578,39 @@ TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) 
   }
 }
 
+TEST_F(PullTest, ALayerIsUnpackedWhileItDownloads) {
+  ASSERT_NO_FATAL_FAILURE(PublishBig());
+  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
+  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
+  Forget(d_.pid);
+  // 4 MB/s: the 24 MiB layer takes about 6 s.
+  Daemon slow = StartDaemon("slow", root_, {"--max-download-speed", "4000000"});
+  ASSERT_TRUE(WaitReady(slow));
+  const std::string name = registry_ + "/me/big:1";
+  pid_t client = StartBerth(slow, {"pull", name}, "", dir_ + "/pull.log");
+  // Overlap: busybox (the layer's first entries) is in a snapshot being unpacked while the
+  // layer's ingest is still open.
+  auto downloading = [&] { return CountEntries(root_ + "/content/ingest") > 0; };
+  auto unpacked_some = [&] {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(root_ + "/snapshots", ec)) {
+      if (PathExists(e.path().string() + "/fs/bin/busybox")) return true;
+    }
+    return false;
+  };
+  bool overlap = false;
+  for (int i = 0; i < 10000 && !overlap; ++i) {  // ≤ 20 s
+    overlap = downloading() && unpacked_some();
+    if (!overlap) ::usleep(2000);
+  }
+  EXPECT_TRUE(overlap) << Log(slow);
+  ASSERT_EQ(testing::WaitExit(client, std::chrono::seconds(120)), 0) << *ReadFile(dir_ + "/pull.log");
+  EXPECT_NE(Log(slow).find("is unpacked as it downloads"), std::string::npos) << Log(slow);
+  std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
+  Run sum = Berth(slow, {"run", "--rm", "--network", "none", name, "sha256sum", "/blob.bin"});
+  EXPECT_EQ(sum.output.substr(0, std::min<size_t>(64, sum.output.size())), want) << sum.output;
+}
+
 TEST_F(PullTest, TwoConcurrentPullsOfOneImageDownloadItOnceAndBothSucceed) {
   ASSERT_NO_FATAL_FAILURE(PublishBig());
   ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
