@@ -132,6 +132,10 @@ int main(int argc, char** argv) {
                       "Limit each layer download to this many bytes per second (0: no limit)")
            ->capture_default_str(),
        "max-download-speed"},
+      {app.add_option("--certs-dir", flags.certs_dir,
+                      "Per-registry CA certificates: <dir>/<host[:port]>/*.crt")
+           ->capture_default_str(),
+       "certs-dir"},
       {app.add_option("--registry-mirror", flags.registry_mirrors,
                       "Preferred registry mirror; repeatable")
            ->expected(1)

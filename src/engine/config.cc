@@ -35,6 +35,7 @@ constexpr Key kKeys[] = {
     {"cgroup-parent", Kind::kString},
     {"max-concurrent-downloads", Kind::kInt},
     {"max-download-speed", Kind::kInt},
+    {"certs-dir", Kind::kString},
 };
 
 const Key* FindKey(std::string_view name) {
@@ -57,6 +58,7 @@ std::string GoValue(const Config& c, std::string_view key) {
   if (key == "cgroup-parent") return c.cgroup_parent;
   if (key == "max-concurrent-downloads") return std::to_string(c.max_concurrent_downloads);
   if (key == "max-download-speed") return std::to_string(c.max_download_speed);
+  if (key == "certs-dir") return c.certs_dir;
   return "";
 }
 
@@ -85,6 +87,7 @@ Status Apply(Config& c, const Key& key, const Json& v) {
       if (key.name == "pidfile") c.pidfile = s;
       if (key.name == "log-level") c.log_level = s;
       if (key.name == "cgroup-parent") c.cgroup_parent = s;
+      if (key.name == "certs-dir") c.certs_dir = s;
       return Ok();
     }
     case Kind::kInt: {

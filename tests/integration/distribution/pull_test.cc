@@ -3,6 +3,8 @@
 // that nothing of berth's own push is involved. Covers pull by tag and by digest, running the
 // pulled image, a second pull that downloads nothing, layers shared between images, a corrupted
 // blob in the registry's storage, and kill -9 of berthd mid-download followed by a resumed pull.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -36,15 +38,31 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
-bool Connects(int port) {
+bool Connects(int port, const std::string& ip = "127.0.0.1") {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
   a.sin_port = htons(static_cast<uint16_t>(port));
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
   return ok;
+}
+
+// An IPv4 address of this machine that is not loopback (a registry there is not insecure by
+// default), or "".
+std::string NonLoopbackIpv4() {
+  ifaddrs* all = nullptr;
+  if (::getifaddrs(&all) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = all; i != nullptr && found.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN] = {0};
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+    if (!std::string_view(buf).starts_with("127.")) found = buf;
+  }
+  ::freeifaddrs(all);
+  return found;
 }
 
 class PullTest : public testing::DaemonFixture {
@@ -81,9 +99,10 @@ class PullTest : public testing::DaemonFixture {
   // Starts docker-registry on a free loopback port, storage under dir_/registry-<port>, with
   // `auth` as its config's auth section and `http` added to its http section (YAML, indented
   // by two); returns "127.0.0.1:PORT".
-  std::optional<std::string> StartRegistry(const std::string& auth, const std::string& http = "") {
+  std::optional<std::string> StartRegistry(const std::string& auth, const std::string& http = "",
+                                           const std::string& ip = "127.0.0.1") {
     int port = FreePort();
-    std::string host = "127.0.0.1:" + std::to_string(port);
+    std::string host = ip + ":" + std::to_string(port);
     std::string config = dir_ + "/registry-" + std::to_string(port) + ".yml";
     std::ofstream(config) << "version: 0.1\n"
                           << "log:\n  level: warn\n"  // the access log is on: tests count GETs
@@ -96,7 +115,7 @@ class PullTest : public testing::DaemonFixture {
     if (pid <= 0) return std::nullopt;
     registries_.push_back(pid);
     for (int i = 0; i < 5000; ++i) {  // readiness: the port accepts (≤ 10 s)
-      if (Connects(port)) return host;
+      if (Connects(port, ip)) return host;
       ::usleep(2000);
     }
     ADD_FAILURE() << "docker-registry did not start: " << *ReadFile(log);
@@ -550,6 +569,40 @@ TEST_F(PullTest, LoopbackRegistryThatSpeaksTlsIsUsedOverHttps) {
   ASSERT_EQ(Berth(d_, {"tag", name, *reg + "/me/tls:2"}).exit_code, 0);
   Run push = Berth(d_, {"push", *reg + "/me/tls:2"});
   EXPECT_EQ(push.exit_code, 0) << push.output << Log(d_);
+}
+
+TEST_F(PullTest, HttpsRegistryIsTrustedThroughItsCertsDirectory) {
+  std::string ip = NonLoopbackIpv4();
+  if (ip.empty()) GTEST_SKIP() << "no non-loopback IPv4 address to serve a registry on";
+  Run cert = Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" + ip +
+                   " -addext subjectAltName=IP:" + ip + " -keyout " + dir_ + "/ca.key -out " +
+                   dir_ + "/ca.crt 2>&1");
+  ASSERT_EQ(cert.exit_code, 0) << cert.output;
+  std::optional<std::string> reg = StartRegistry(
+      "", "  tls:\n    certificate: " + dir_ + "/ca.crt\n    key: " + dir_ + "/ca.key\n", ip);
+  ASSERT_TRUE(reg);
+  ASSERT_EQ(Berth(d_, {"import", rootfs_, "src/busybox:1"}).exit_code, 0);
+  Publish(d_, "src/busybox:1", "me/trusted:1", "", *reg);
+  ASSERT_EQ(Berth(d_, {"rmi", "src/busybox:1"}).exit_code, 0);
+  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
+  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
+  Forget(d_.pid);
+  std::string certs = dir_ + "/certs.d";
+  Daemon d = StartDaemon("certs", root_, {"--certs-dir", certs});
+  ASSERT_TRUE(WaitReady(d));
+  const std::string name = *reg + "/me/trusted:1";
+
+  // Not loopback, not --insecure-registry: https with verification, which fails untrusted.
+  Run untrusted = Berth(d, {"pull", name});
+  EXPECT_EQ(untrusted.exit_code, 1);
+  EXPECT_NE(untrusted.output.find("certificate"), std::string::npos) << untrusted.output;
+
+  ASSERT_TRUE(MakeDirs(certs + "/" + *reg));
+  ASSERT_TRUE(WriteFileAtomic(certs + "/" + *reg + "/ca.crt", *ReadFile(dir_ + "/ca.crt")));
+  Run trusted = Berth(d, {"pull", name});
+  ASSERT_EQ(trusted.exit_code, 0) << trusted.output << Log(d);
+  Run ran = Berth(d, {"run", "--rm", "--network", "none", name, "echo", "trusted"});
+  EXPECT_EQ(ran.output, "trusted\n");
 }
 
 TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) {
