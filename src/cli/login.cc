@@ -146,7 +146,8 @@ Status RunLogin(Context& ctx, LoginOptions opts) {
     BERTH_RETURN_IF_ERROR(
         ctx.Err("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n"));
     if (opts.password_stdin) {
-      return MakeError(Code::kInvalidArgument, "--password and --password-stdin are mutually exclusive");
+      return MakeError(Code::kInvalidArgument,
+                       "--password and --password-stdin are mutually exclusive");
     }
   }
   if (opts.password_stdin) {
@@ -163,7 +164,8 @@ Status RunLogin(Context& ctx, LoginOptions opts) {
     BERTH_ASSIGN_OR_RETURN(opts.username, ReadLine(ctx, false));
     opts.username = std::string(TrimSpace(opts.username));
   }
-  if (opts.username.empty()) return MakeError(Code::kInvalidArgument, "Error: Non-null Username Required");
+  if (opts.username.empty())
+    return MakeError(Code::kInvalidArgument, "Error: Non-null Username Required");
   if (opts.password.empty()) {
     BERTH_RETURN_IF_ERROR(ctx.Out("Password: "));
     BERTH_ASSIGN_OR_RETURN(opts.password, ReadLine(ctx, true));
@@ -174,10 +176,9 @@ Status RunLogin(Context& ctx, LoginOptions opts) {
   req.method = "POST";
   req.path = "/auth";
   req.headers = {{"Content-Type", "application/json"}};
-  req.body = OJson{{"username", opts.username},
-                   {"password", opts.password},
-                   {"serveraddress", server}}
-                 .dump();
+  req.body =
+      OJson{{"username", opts.username}, {"password", opts.password}, {"serveraddress", server}}
+          .dump();
   BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
   BERTH_ASSIGN_OR_RETURN(Response reply, api->Do(std::move(req)));
   (void)reply;
@@ -186,8 +187,8 @@ Status RunLogin(Context& ctx, LoginOptions opts) {
   if (!config.contains("auths") || !config["auths"].is_object()) config["auths"] = OJson::object();
   config["auths"][server] = OJson{{"auth", Base64(opts.username + ":" + opts.password, false)}};
   BERTH_RETURN_IF_ERROR(WriteConfig(ctx, config));
-  BERTH_RETURN_IF_ERROR(ctx.Err(fmt::format(
-      "WARNING! Your password will be stored unencrypted in {}.\n", ConfigPath(ctx))));
+  BERTH_RETURN_IF_ERROR(ctx.Err(
+      fmt::format("WARNING! Your password will be stored unencrypted in {}.\n", ConfigPath(ctx))));
   return ctx.Out("Login Succeeded\n");
 }
 

@@ -107,8 +107,7 @@ void AddPushCommand(CLI::App& parent, const std::string& name, const std::string
 void AddPullCommand(CLI::App& parent, const std::string& name, const std::string& path,
                     Action* selected) {
   auto opts = std::make_shared<PullOptions>();
-  opts->info = {path, path + " [OPTIONS] NAME[:TAG|@DIGEST]",
-                "Download an image from a registry"};
+  opts->info = {path, path + " [OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry"};
   CLI::App* cmd = AddCommand(parent, name, opts->info.description, selected,
                              [opts](Context& ctx) { return RunPull(ctx, *opts); });
   cmd->add_flag("-a,--all-tags", opts->all_tags, "Download all tagged images in the repository");

@@ -101,23 +101,26 @@ TEST_F(RegistryCommandsTest, ErrorInTheStreamFailsThePull) {
 }
 
 TEST_F(RegistryCommandsTest, LoginKeepsCredentialsInDockersFormatAndPullAndPushSendThem) {
-  fake_.On("POST /v1.43/auth", {200, "{\"IdentityToken\":\"\",\"Status\":\"Login Succeeded\"}", {}});
+  fake_.On("POST /v1.43/auth",
+           {200, "{\"IdentityToken\":\"\",\"Status\":\"Login Succeeded\"}", {}});
   ASSERT_EQ(RunCli({"login", "-u", "anchor", "--password-stdin", "127.0.0.1:5000"}, "s3cret\n"), 0)
       << err_;
   EXPECT_EQ(out_, "Login Succeeded\n");
   RecordedRequest login = OnlyRequest();
-  EXPECT_EQ(nlohmann::json::parse(login.body),
-            (nlohmann::json{{"username", "anchor"}, {"password", "s3cret"},
-                            {"serveraddress", "127.0.0.1:5000"}}));
+  EXPECT_EQ(
+      nlohmann::json::parse(login.body),
+      (nlohmann::json{
+          {"username", "anchor"}, {"password", "s3cret"}, {"serveraddress", "127.0.0.1:5000"}}));
   auto config = nlohmann::json::parse(*ReadFile(dir_ + "/config.json"));
   EXPECT_EQ(config["auths"]["127.0.0.1:5000"]["auth"], "YW5jaG9yOnMzY3JldA==");  // anchor:s3cret
 
   fake_.On("POST /v1.43/images/create", {200, "{\"status\":\"x\"}\r\n", {}});
   ASSERT_EQ(RunCli({"pull", "127.0.0.1:5000/me/x:1"}), 0) << err_;
   std::string auth = Header(fake_.ApiRequests().back(), "X-Registry-Auth");
-  EXPECT_EQ(nlohmann::json::parse(Unbase64(auth)),
-            (nlohmann::json{{"username", "anchor"}, {"password", "s3cret"},
-                            {"serveraddress", "127.0.0.1:5000"}}));
+  EXPECT_EQ(
+      nlohmann::json::parse(Unbase64(auth)),
+      (nlohmann::json{
+          {"username", "anchor"}, {"password", "s3cret"}, {"serveraddress", "127.0.0.1:5000"}}));
   // Another registry gets nothing.
   ASSERT_EQ(RunCli({"pull", "other.example/me/x:1"}), 0) << err_;
   EXPECT_EQ(Header(fake_.ApiRequests().back(), "X-Registry-Auth"), "e30=");

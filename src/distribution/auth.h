@@ -23,8 +23,7 @@ struct AuthConfig {
   std::string registry_token;  // a bearer token to send as is
 
   bool empty() const {
-    return username.empty() && password.empty() && identity_token.empty() &&
-           registry_token.empty();
+    return username.empty() && password.empty() && identity_token.empty() && registry_token.empty();
   }
 };
 

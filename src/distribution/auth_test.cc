@@ -62,7 +62,8 @@ TEST(TokenTest, ResponseGivesTokenOrAccessToken) {
 TEST(RegistryAuthTest, DecodesWhatTheDockerCliSends) {
   // From the capture: {"username":"anchor","password":"anchorpw","serveraddress":"127.0.0.1:5055"}
   auto a = DecodeRegistryAuth(
-      "eyJ1c2VybmFtZSI6ImFuY2hvciIsInBhc3N3b3JkIjoiYW5jaG9ycHciLCJzZXJ2ZXJhZGRyZXNzIjoiMTI3LjAuMC4xOjUwNTUifQ==");
+      "eyJ1c2VybmFtZSI6ImFuY2hvciIsInBhc3N3b3JkIjoiYW5jaG9ycHciLCJzZXJ2ZXJhZGRyZXNzIjoiMTI3LjAuMC4x"
+      "OjUwNTUifQ==");
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(a->username, "anchor");
   EXPECT_EQ(a->password, "anchorpw");

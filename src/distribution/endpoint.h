@@ -1,8 +1,9 @@
 // Where a reference's repository lives: the registry's base URL (scheme + host) and the URLs of
 // the OCI distribution API (specs/oci-distribution/spec.md) under it. No I/O. Thread-safe.
 //
-//   docker.io/library/busybox:1        -> https://registry-1.docker.io/v2/library/busybox/manifests/1
-//   127.0.0.1:5000/me/busybox@sha256:x -> http://127.0.0.1:5000/v2/me/busybox/manifests/sha256:x
+//   docker.io/library/busybox:1        ->
+//   https://registry-1.docker.io/v2/library/busybox/manifests/1 127.0.0.1:5000/me/busybox@sha256:x
+//   -> http://127.0.0.1:5000/v2/me/busybox/manifests/sha256:x
 #pragma once
 
 #include <string>
@@ -15,7 +16,7 @@
 namespace berth::distribution {
 
 struct Endpoint {
-  std::string host;      // "registry-1.docker.io", "127.0.0.1:5000", "[::1]:5000"
+  std::string host;       // "registry-1.docker.io", "127.0.0.1:5000", "[::1]:5000"
   bool insecure = false;  // plain HTTP
   std::string BaseUrl() const { return (insecure ? "http://" : "https://") + host; }
 };

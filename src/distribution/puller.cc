@@ -172,8 +172,7 @@ class IngestSink final : public BlobSink {
  public:
   IngestSink(content::Store& content, std::string ref, const oci::Descriptor& d,
              std::unique_ptr<content::IngestWriter>& writer, Meter& meter, Pipe* tee)
-      : content_(content), ref_(std::move(ref)), d_(d), writer_(writer), meter_(meter),
-        tee_(tee) {}
+      : content_(content), ref_(std::move(ref)), d_(d), writer_(writer), meter_(meter), tee_(tee) {}
   Status Begin(int64_t offset) override {
     if (offset == writer_->Offset()) return Ok();
     if (tee_) return MakeError(Code::kInternal, "pull: a streamed download restarted");
@@ -209,8 +208,8 @@ Status DownloadBlob(content::Store& content, RegistryClient& client, const oci::
                     Progress& progress, const std::atomic<bool>& cancel,
                     const StreamHook& stream = {}) {
   std::string id = ShortId(d.digest);
-  const std::string ref = "pull-" + std::string(oci::AlgorithmName(d.digest.algorithm())) + "-" +
-                          d.digest.hex();
+  const std::string ref =
+      "pull-" + std::string(oci::AlgorithmName(d.digest.algorithm())) + "-" + d.digest.hex();
   std::unique_ptr<content::IngestWriter> writer;
   while (true) {
     if (content.Info(d.digest).ok()) {
@@ -235,8 +234,8 @@ Status DownloadBlob(content::Store& content, RegistryClient& client, const oci::
   Meter meter(progress, id, "Downloading", d.size);
   int64_t offset = writer->Offset();
   if (offset > 0) {
-    spdlog::info("pull: resuming the download of {} at byte {} of {}", d.digest.ToString(),
-                 offset, d.size);
+    spdlog::info("pull: resuming the download of {} at byte {} of {}", d.digest.ToString(), offset,
+                 d.size);
     meter.Reset(offset);
   }
   Pipe* tee = stream ? stream(offset) : nullptr;
@@ -267,8 +266,12 @@ class Downloads final : public ImageSink::Layers {
   Downloads(content::Store& content, RegistryClient& client, Progress& progress,
             const std::vector<oci::Descriptor>& layers, const std::vector<bool>& present,
             const std::string& lease)
-      : content_(content), client_(client), progress_(progress), layers_(layers),
-        present_(present), lease_(lease) {}
+      : content_(content),
+        client_(client),
+        progress_(progress),
+        layers_(layers),
+        present_(present),
+        lease_(lease) {}
   ~Downloads() override { Stop(); }
 
   Status Start(int max_workers) {
@@ -324,9 +327,8 @@ class Downloads final : public ImageSink::Layers {
         if (workers_.empty()) {
           for (size_t i = 0; i < max_workers_; ++i) workers_.emplace_back([this] { Work(); });
         }
-        cv_.wait(lock, [&] {
-          return it->second.done || it->second.pipe || first_error_.has_value();
-        });
+        cv_.wait(lock,
+                 [&] { return it->second.done || it->second.pipe || first_error_.has_value(); });
         if (first_error_) return *first_error_;
         if (!it->second.done && it->second.pipe) {
           return std::unique_ptr<Reader>(std::make_unique<ExtractReader>(
@@ -362,9 +364,9 @@ class Downloads final : public ImageSink::Layers {
  private:
   struct State {
     bool done = false;
-    bool claimed = false;         // the unpacker waits for it: stream it if not begun
-    std::shared_ptr<Pipe> pipe;   // set when it streams to the unpacker
-    bool finished = false;        // the download ended, one way or the other
+    bool claimed = false;        // the unpacker waits for it: stream it if not begun
+    std::shared_ptr<Pipe> pipe;  // set when it streams to the unpacker
+    bool finished = false;       // the download ended, one way or the other
   };
 
   void Work() {
@@ -423,9 +425,8 @@ class Downloads final : public ImageSink::Layers {
 
 Status CheckManifest(const oci::Manifest& m) {
   if (!oci::IsConfig(m.config.media_type)) {
-    return MakeError(Code::kInvalidArgument,
-                     "not a container image: its config has media type \"" +
-                         m.config.media_type + "\"");
+    return MakeError(Code::kInvalidArgument, "not a container image: its config has media type \"" +
+                                                 m.config.media_type + "\"");
   }
   for (const oci::Descriptor& l : m.layers) {
     if (oci::IsNonDistributableLayer(l.media_type)) {
@@ -448,8 +449,8 @@ Puller::Puller(content::Store& content, ImageSink& images, PullerOptions options
 
 Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& opts) {
   if (!ref.has_name() || ref.IsNameOnly()) {
-    return MakeError(Code::kInvalidArgument, "pull: \"" + ref.String() +
-                                                 "\" names neither a tag nor a digest");
+    return MakeError(Code::kInvalidArgument,
+                     "pull: \"" + ref.String() + "\" names neither a tag nor a digest");
   }
   Progress progress(opts.progress);
   Endpoint endpoint = ResolveEndpoint(ref, options_.insecure_registries);
@@ -466,7 +467,8 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
     if (got != *ref.digest()) {
       return MakeError(Code::kDataLoss, "manifest " + ref.digest()->ToString() +
                                             ": digest mismatch: the registry sent content "
-                                            "with digest " + got.ToString());
+                                            "with digest " +
+                                            got.ToString());
     }
     top.digest = got;
   }
@@ -480,14 +482,14 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
     if (got != chosen.digest) {
       return MakeError(Code::kDataLoss, "manifest " + chosen.digest.ToString() +
                                             " (from the index): digest mismatch: the registry "
-                                            "sent content with digest " + got.ToString());
+                                            "sent content with digest " +
+                                            got.ToString());
     }
     m.digest = got;
     if (!oci::IsManifest(m.media_type)) {
-      return MakeError(Code::kInvalidArgument, "the index entry for " +
-                                                   oci::FormatPlatform(opts.platform) +
-                                                   " is not an image manifest (" +
-                                                   m.media_type + ")");
+      return MakeError(Code::kInvalidArgument,
+                       "the index entry for " + oci::FormatPlatform(opts.platform) +
+                           " is not an image manifest (" + m.media_type + ")");
     }
   } else if (!oci::IsManifest(top.media_type)) {
     return MakeError(Code::kNotImplemented,
@@ -543,8 +545,7 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
   return result;
 }
 
-Result<PullResult> Puller::PullAllTags(const oci::Reference& repository,
-                                       const PullOptions& opts) {
+Result<PullResult> Puller::PullAllTags(const oci::Reference& repository, const PullOptions& opts) {
   if (!repository.has_name() || !repository.IsNameOnly()) {
     return MakeError(Code::kInvalidArgument,
                      "pull -a: \"" + repository.String() + "\" must be a name alone");
@@ -553,8 +554,8 @@ Result<PullResult> Puller::PullAllTags(const oci::Reference& repository,
   RegistryClient client(endpoint, repository.path(), opts.auth, options_.client);
   BERTH_ASSIGN_OR_RETURN(std::vector<std::string> tags, client.ListTags());
   if (tags.empty()) {
-    return MakeError(Code::kNotFound, "the repository " + repository.FamiliarName() +
-                                          " has no tags");
+    return MakeError(Code::kNotFound,
+                     "the repository " + repository.FamiliarName() + " has no tags");
   }
   PullResult last;
   bool updated = false;

@@ -54,25 +54,23 @@ Status Pusher::PushTag(RegistryClient& client, const oci::Reference& tagged,
   if (!config_there) {
     StringReader config(image.config_bytes);
     BERTH_RETURN_IF_ERROR(client.PushBlob(image.config.digest,
-                                          static_cast<int64_t>(image.config_bytes.size()),
-                                          config));
+                                          static_cast<int64_t>(image.config_bytes.size()), config));
   }
   BERTH_ASSIGN_OR_RETURN(oci::Digest digest, client.PutManifest(tagged.tag(), image.manifest_bytes,
                                                                 image.manifest_media_type));
   auto size = static_cast<int64_t>(image.manifest_bytes.size());
-  Send(progress, {fmt::format("{}: digest: {} size: {}", tagged.tag(), digest.ToString(), size),
-                  "", false, -1, -1, ""});
-  nlohmann::ordered_json aux = {{"Tag", tagged.tag()}, {"Digest", digest.ToString()},
-                                {"Size", size}};
+  Send(progress, {fmt::format("{}: digest: {} size: {}", tagged.tag(), digest.ToString(), size), "",
+                  false, -1, -1, ""});
+  nlohmann::ordered_json aux = {
+      {"Tag", tagged.tag()}, {"Digest", digest.ToString()}, {"Size", size}};
   Send(progress, {"", "", false, -1, -1, aux.dump()});
   return Ok();
 }
 
-Status Pusher::Push(const oci::Reference& ref, const AuthConfig& auth,
-                    const ProgressFn& progress) {
+Status Pusher::Push(const oci::Reference& ref, const AuthConfig& auth, const ProgressFn& progress) {
   if (!ref.has_name() || ref.has_digest()) {
-    return MakeError(Code::kInvalidArgument, "push: \"" + ref.String() +
-                                                 "\" must be a repository with a tag, or none");
+    return MakeError(Code::kInvalidArgument,
+                     "push: \"" + ref.String() + "\" must be a repository with a tag, or none");
   }
   std::vector<oci::Reference> tags;
   if (ref.has_tag()) {

@@ -128,8 +128,8 @@ int OnProgress(void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 // "message" (the code's text when there is no message); "" when the body is not one.
 std::string RegistryErrorMessage(const std::string& body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object() || !j.contains("errors") || !j["errors"].is_array() ||
-      j["errors"].empty() || !j["errors"][0].is_object()) {
+  if (!j.is_object() || !j.contains("errors") || !j["errors"].is_array() || j["errors"].empty() ||
+      !j["errors"][0].is_object()) {
     return "";
   }
   const nlohmann::json& e = j["errors"][0];
@@ -150,9 +150,9 @@ std::string MediaTypeOf(const std::map<std::string, std::string>& headers) {
 }  // namespace
 
 std::string_view ManifestAccept() {
-  static const std::string accept = fmt::format(
-      "{}, {}, {}, {}", oci::kMediaTypeOciManifest, oci::kMediaTypeDockerManifest,
-      oci::kMediaTypeOciIndex, oci::kMediaTypeDockerManifestList);
+  static const std::string accept =
+      fmt::format("{}, {}, {}, {}", oci::kMediaTypeOciManifest, oci::kMediaTypeDockerManifest,
+                  oci::kMediaTypeOciIndex, oci::kMediaTypeDockerManifestList);
   return accept;
 }
 
@@ -318,10 +318,10 @@ Status RegistryClient::Authenticate(const std::string& www_authenticate) {
     BERTH_ASSIGN_OR_RETURN(Response r, Perform("GET", url, headers, nullptr, 0, nullptr, 1 << 20));
     if (r.status != 200) {
       std::string message = RegistryErrorMessage(r.body);
-      return MakeError(r.status == 401 || r.status == 403 ? Code::kUnauthenticated
-                                                          : Code::kUnavailable,
-                       fmt::format("get a token from {}: status {}{}", bearer->params.at("realm"),
-                                   r.status, message.empty() ? "" : ": " + message));
+      return MakeError(
+          r.status == 401 || r.status == 403 ? Code::kUnauthenticated : Code::kUnavailable,
+          fmt::format("get a token from {}: status {}{}", bearer->params.at("realm"), r.status,
+                      message.empty() ? "" : ": " + message));
     }
     BERTH_ASSIGN_OR_RETURN(std::string token, ParseTokenResponse(r.body));
     std::lock_guard lock(mu_);
@@ -337,8 +337,8 @@ Status RegistryClient::Authenticate(const std::string& www_authenticate) {
     authorization_ = BasicAuthorization(auth_.username, auth_.password);
     return Ok();
   }
-  return MakeError(Code::kUnauthenticated, "the registry " + endpoint_.host +
-                                               " refused access with no usable challenge");
+  return MakeError(Code::kUnauthenticated,
+                   "the registry " + endpoint_.host + " refused access with no usable challenge");
 }
 
 Result<RegistryClient::Response> RegistryClient::Do(const std::string& method,
@@ -354,8 +354,8 @@ Result<RegistryClient::Response> RegistryClient::Do(const std::string& method,
       used = authorization_;
     }
     if (!used.empty()) headers["Authorization"] = used;
-    BERTH_ASSIGN_OR_RETURN(Response r, Perform(method, url, headers, stream, range_from, cancel,
-                                               body_limit, upload));
+    BERTH_ASSIGN_OR_RETURN(
+        Response r, Perform(method, url, headers, stream, range_from, cancel, body_limit, upload));
     // A streamed body cannot be sent twice: its 401 is final.
     if (r.status != 401 || attempt > 0 || (upload && upload->data)) return r;
     auto challenge = r.headers.find("www-authenticate");
@@ -405,8 +405,8 @@ Error RegistryClient::ErrorFor(const Response& r, const std::string& what) {
 
 Status RegistryClient::Ping() {
   Probe();
-  BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", PingUrl(endpoint_), {}, nullptr, 0, nullptr,
-                                        kMaxErrorBody));
+  BERTH_ASSIGN_OR_RETURN(Response r,
+                         Do("GET", PingUrl(endpoint_), {}, nullptr, 0, nullptr, kMaxErrorBody));
   if (r.status == 200) return Ok();
   if (r.status == 401) {
     // Docker's wording, which `docker login` shows.
@@ -421,9 +421,8 @@ Status RegistryClient::Ping() {
 Result<FetchedManifest> RegistryClient::GetManifest(std::string_view reference) {
   Probe();
   std::string url = ManifestUrl(endpoint_, path_, reference);
-  BERTH_ASSIGN_OR_RETURN(
-      Response r, Do("GET", url, {{"Accept", std::string(ManifestAccept())}}, nullptr, 0, nullptr,
-                     kMaxManifestBytes));
+  BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", url, {{"Accept", std::string(ManifestAccept())}},
+                                        nullptr, 0, nullptr, kMaxManifestBytes));
   std::string name = endpoint_.host + "/" + path_ +
                      (reference.find(':') == std::string_view::npos ? ":" : "@") +
                      std::string(reference);
@@ -457,17 +456,17 @@ Result<FetchedManifest> RegistryClient::GetManifest(std::string_view reference) 
   }
   m.digest = oci::Digest::Of(m.bytes, alg);
   if (said && *said != m.digest) {
-    return MakeError(Code::kDataLoss, "manifest for " + name + ": the registry says its digest is " +
-                                          said->ToString() + ", its content has " +
-                                          m.digest.ToString());
+    return MakeError(Code::kDataLoss, "manifest for " + name +
+                                          ": the registry says its digest is " + said->ToString() +
+                                          ", its content has " + m.digest.ToString());
   }
   return m;
 }
 
 Result<std::string> RegistryClient::GetBlob(const oci::Digest& digest, size_t limit) {
   Probe();
-  BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", BlobUrl(endpoint_, path_, digest), {}, nullptr, 0,
-                                        nullptr, limit));
+  BERTH_ASSIGN_OR_RETURN(
+      Response r, Do("GET", BlobUrl(endpoint_, path_, digest), {}, nullptr, 0, nullptr, limit));
   if (r.status != 200) return ErrorFor(r, "get blob " + digest.ToString());
   oci::Digest got = oci::Digest::Of(r.body, digest.algorithm());
   if (got != digest) {
@@ -480,8 +479,8 @@ Result<std::string> RegistryClient::GetBlob(const oci::Digest& digest, size_t li
 Status RegistryClient::FetchBlob(const oci::Digest& digest, int64_t offset, BlobSink& sink,
                                  const std::atomic<bool>* cancel) {
   Probe();
-  BERTH_ASSIGN_OR_RETURN(Response r, Do("GET", BlobUrl(endpoint_, path_, digest), {}, &sink,
-                                        offset, cancel, 0));
+  BERTH_ASSIGN_OR_RETURN(
+      Response r, Do("GET", BlobUrl(endpoint_, path_, digest), {}, &sink, offset, cancel, 0));
   if (r.status == 200 || r.status == 206) return Ok();
   if (r.status == 416) {
     return MakeError(Code::kFailedPrecondition,
@@ -526,8 +525,8 @@ Result<std::vector<std::string>> RegistryClient::ListTags() {
 }
 
 Error RegistryClient::PushDenied() const {
-  return MakeError(Code::kUnauthenticated, "push access denied to " + endpoint_.host + "/" +
-                                               path_ + ": authentication required (log in first)");
+  return MakeError(Code::kUnauthenticated, "push access denied to " + endpoint_.host + "/" + path_ +
+                                               ": authentication required (log in first)");
 }
 
 Result<bool> RegistryClient::HasBlob(const oci::Digest& digest) {
@@ -555,12 +554,12 @@ Status RegistryClient::PushBlob(const oci::Digest& digest, int64_t size, Reader&
   }
   std::string url = location->second;
   if (url.starts_with("/")) url = endpoint_.BaseUrl() + url;
-  url += (url.find('?') == std::string::npos ? "?" : "&") +
-         std::string("digest=") + QueryEscape(digest.ToString());
+  url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
+         QueryEscape(digest.ToString());
   Upload upload{&data, size, sent};
-  BERTH_ASSIGN_OR_RETURN(
-      Response done, Do("PUT", url, {{"Content-Type", "application/octet-stream"}}, nullptr, 0,
-                        nullptr, kMaxErrorBody, &upload));
+  BERTH_ASSIGN_OR_RETURN(Response done,
+                         Do("PUT", url, {{"Content-Type", "application/octet-stream"}}, nullptr, 0,
+                            nullptr, kMaxErrorBody, &upload));
   if (done.status != 201) return ErrorFor(done, what);
   return Ok();
 }
@@ -570,9 +569,9 @@ Result<oci::Digest> RegistryClient::PutManifest(std::string_view tag, const std:
   Probe();
   StringReader body(bytes);
   Upload upload{&body, static_cast<int64_t>(bytes.size()), {}};
-  BERTH_ASSIGN_OR_RETURN(Response r, Do("PUT", ManifestUrl(endpoint_, path_, tag),
-                                        {{"Content-Type", media_type}}, nullptr, 0, nullptr,
-                                        kMaxErrorBody, &upload));
+  BERTH_ASSIGN_OR_RETURN(
+      Response r, Do("PUT", ManifestUrl(endpoint_, path_, tag), {{"Content-Type", media_type}},
+                     nullptr, 0, nullptr, kMaxErrorBody, &upload));
   if (r.status != 201) return ErrorFor(r, "put manifest " + std::string(tag));
   oci::Digest digest = oci::Digest::Of(bytes);
   if (auto h = r.headers.find("docker-content-digest"); h != r.headers.end()) {

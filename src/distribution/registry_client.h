@@ -116,8 +116,8 @@ class RegistryClient {
                       Upload* upload = nullptr);
   Result<Response> Perform(const std::string& method, const std::string& url,
                            const std::map<std::string, std::string>& headers, BlobSink* stream,
-                           int64_t range_from, const std::atomic<bool>* cancel,
-                           size_t body_limit, Upload* upload = nullptr);
+                           int64_t range_from, const std::atomic<bool>* cancel, size_t body_limit,
+                           Upload* upload = nullptr);
   Status Authenticate(const std::string& www_authenticate);
   // Once, before the first request: an insecure endpoint that answers TLS is used over https
   // (unverified) from then on.

@@ -205,8 +205,8 @@ TEST(RegistryClientTest, BearerChallengeFetchesATokenWithBasicCredentialsAndRetr
     }
     if (Auth(r) != "Bearer T0K") {
       return Reply(401,
-                   {{"WWW-Authenticate", "Bearer realm=\"http://" + host +
-                                             "/token\",service=\"test\",scope=\"x\""}},
+                   {{"WWW-Authenticate",
+                     "Bearer realm=\"http://" + host + "/token\",service=\"test\",scope=\"x\""}},
                    R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})");
     }
     return Reply(200, {{"Content-Type", std::string(oci::kMediaTypeOciManifest)}}, kManifest);
@@ -251,9 +251,10 @@ TEST(RegistryClientTest, LoginPingGetsATokenWithoutScopeAndReportsRefusalAsDocke
       return Reply(200, {}, R"({"access_token":"A"})");
     }
     if (Auth(r) != "Bearer A") {
-      return Reply(401, {{"WWW-Authenticate", "Bearer realm=\"http://" + host +
-                                                  "/token\",service=\"test\""}},
-                   "");
+      return Reply(
+          401,
+          {{"WWW-Authenticate", "Bearer realm=\"http://" + host + "/token\",service=\"test\""}},
+          "");
     }
     return Reply(200, {}, "{}");
   });
@@ -314,8 +315,7 @@ TEST(RegistryClientTest, BlobResumesWithRangeAndRestartsWhenTheRangeIsIgnored) {
     auto range = r.headers.find("range");
     if (range != r.headers.end() && honour_range) {
       int64_t from = std::stoll(range->second.substr(6));
-      return Reply(206,
-                   {{"Content-Range", "bytes " + std::to_string(from) + "-15/16"}},
+      return Reply(206, {{"Content-Range", "bytes " + std::to_string(from) + "-15/16"}},
                    blob.substr(static_cast<size_t>(from)));
     }
     return Reply(200, {}, blob);
@@ -346,7 +346,9 @@ TEST(RegistryClientTest, TagListFollowsLinkPages) {
     if (r.target == "/v2/me/busybox/tags/list?last=b&n=2") {
       return Reply(200, {}, R"({"name":"me/busybox","tags":["c"]})");
     }
-    return Reply(404, {}, R"({"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]})");
+    return Reply(
+        404, {},
+        R"({"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]})");
   });
   RegistryClient c = Client(s);
   auto tags = c.ListTags();

@@ -74,8 +74,8 @@ Result<Image> ImageStore::AddImage(const ManifestImage& image, LayerSource& sour
       if (!unpacked) return std::move(unpacked).error().WithContext("unpack " + what);
       layer = std::move(*unpacked);
       if (layer.blob != d.digest) {
-        return MakeError(Code::kDataLoss, what + ": the stored blob has digest " +
-                                              layer.blob.ToString());
+        return MakeError(Code::kDataLoss,
+                         what + ": the stored blob has digest " + layer.blob.ToString());
       }
       if (layer.diff_id != plan.diff_ids[i]) {
         return MakeError(Code::kDataLoss, what + ": its content has diff_id " +

@@ -78,8 +78,8 @@ class PullTest : public testing::DaemonFixture {
     storage_ = dir_ + "/registry-" + registry_.substr(registry_.find(':') + 1);
 
     rootfs_ = dir_ + "/busybox.tar.gz";
-    Run made = Shell(std::string(BERTH_SOURCE_DIR) + "/scripts/make-busybox-rootfs.sh | gzip -n > " +
-                     rootfs_);
+    Run made = Shell(std::string(BERTH_SOURCE_DIR) +
+                     "/scripts/make-busybox-rootfs.sh | gzip -n > " + rootfs_);
     ASSERT_EQ(made.exit_code, 0) << made.output;
     d_ = StartDaemon("d", root_);
     ASSERT_TRUE(WaitReady(d_));
@@ -106,10 +106,10 @@ class PullTest : public testing::DaemonFixture {
     std::string config = dir_ + "/registry-" + std::to_string(port) + ".yml";
     std::ofstream(config) << "version: 0.1\n"
                           << "log:\n  level: warn\n"  // the access log is on: tests count GETs
-                          << "storage:\n  filesystem:\n    rootdirectory: " << dir_
-                          << "/registry-" << port << "\n  delete:\n    enabled: true\n"
-                          << "http:\n  addr: " << host << "\n" << http
-                          << (auth.empty() ? "" : "auth:\n" + auth);
+                          << "storage:\n  filesystem:\n    rootdirectory: " << dir_ << "/registry-"
+                          << port << "\n  delete:\n    enabled: true\n"
+                          << "http:\n  addr: " << host << "\n"
+                          << http << (auth.empty() ? "" : "auth:\n" + auth);
     std::string log = dir_ + "/registry-" + std::to_string(port) + ".log";
     pid_t pid = testing::Spawn({"/usr/bin/docker-registry", "serve", config}, log);
     if (pid <= 0) return std::nullopt;
@@ -141,15 +141,15 @@ class PullTest : public testing::DaemonFixture {
     ASSERT_EQ(saved.exit_code, 0) << saved.output;
     std::string tag = local.substr(local.rfind(':') + 1);
     Run copied = Shell("mkdir -p " + layout + " && tar -xf " + tar + " -C " + layout +
-                       " && skopeo copy -q --dest-tls-verify=false " + skopeo_flags + " oci:" +
-                       layout + ":" + tag + " docker://" + registry + "/" + remote);
+                       " && skopeo copy -q --dest-tls-verify=false " + skopeo_flags +
+                       " oci:" + layout + ":" + tag + " docker://" + registry + "/" + remote);
     ASSERT_EQ(copied.exit_code, 0) << copied.output;
   }
 
   // The digest the registry serves for repo:tag (what a pull reports as "Digest:").
   std::string RemoteDigest(const std::string& remote) {
-    Run r = Shell("skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://" +
-                  registry_ + "/" + remote);
+    Run r = Shell("skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://" + registry_ +
+                  "/" + remote);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return std::string(TrimSpace(r.output));
   }
@@ -157,8 +157,7 @@ class PullTest : public testing::DaemonFixture {
   // The file under the registry's storage holding a blob.
   std::string RegistryBlobPath(const std::string& digest) {
     std::string hex = digest.substr(7);
-    return storage_ + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex +
-           "/data";
+    return storage_ + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
   }
 
   // Imports the busybox rootfs as `name`, publishes it as `remote`, and removes it locally, so
@@ -174,9 +173,13 @@ class PullTest : public testing::DaemonFixture {
   // me/big:1: busybox plus a layer-sized file of 24 MiB of random bytes (incompressible);
   // its sha256 in dir_/big.sum. Removed locally afterwards.
   void PublishBig() {
-    Run big = Shell("set -e; d=" + dir_ + "/big; mkdir -p $d; head -c 25165824 /dev/urandom > "
-                    "$d/blob.bin; sha256sum $d/blob.bin | cut -c1-64 > " + dir_ + "/big.sum; "
-                    "zcat " + rootfs_ + " > " + dir_ + "/big.tar; tar -C $d -rf " + dir_ +
+    Run big = Shell("set -e; d=" + dir_ +
+                    "/big; mkdir -p $d; head -c 25165824 /dev/urandom > "
+                    "$d/blob.bin; sha256sum $d/blob.bin | cut -c1-64 > " +
+                    dir_ +
+                    "/big.sum; "
+                    "zcat " +
+                    rootfs_ + " > " + dir_ + "/big.tar; tar -C $d -rf " + dir_ +
                     "/big.tar blob.bin; gzip -n -1 " + dir_ + "/big.tar");
     ASSERT_EQ(big.exit_code, 0) << big.output;
     Run imp = Berth(d_, {"import", dir_ + "/big.tar.gz", "src/big:1"});
@@ -218,7 +221,8 @@ TEST_F(PullTest, BerthPullsRunsAndASecondPullDownloadsNothing) {
   EXPECT_NE(pull.output.find("Status: Downloaded newer image for " + name), std::string::npos);
   EXPECT_TRUE(pull.output.ends_with("\n" + name + "\n")) << pull.output;
 
-  Run digests = Berth(d_, {"images", "--digests", "--format", "{{.Repository}}:{{.Tag}} {{.Digest}}"});
+  Run digests =
+      Berth(d_, {"images", "--digests", "--format", "{{.Repository}}:{{.Tag}} {{.Digest}}"});
   EXPECT_EQ(std::string(TrimSpace(digests.output)), registry_ + "/me/busybox:1 " + digest);
   Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "sh", "-c",
                        "echo pulled-and-ran; ls /bin/busybox"});
@@ -282,8 +286,8 @@ TEST_F(PullTest, DockerCliPullsByTagAndByDigest) {
   ASSERT_EQ(pd.exit_code, 0) << pd.output << Log(d_);
   EXPECT_NE(pd.output.find("Status: Downloaded newer image for " + by_digest), std::string::npos)
       << pd.output;
-  Run listed = Docker(d_, {"images", "--digests", "--format",
-                           "{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}}"});
+  Run listed = Docker(
+      d_, {"images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}}"});
   EXPECT_EQ(std::string(TrimSpace(listed.output)),
             registry_ + "/me/busybox <none> " + digest + " " + id.substr(7, 12));
 
@@ -299,8 +303,8 @@ TEST_F(PullTest, ImagesSharingALayerDownloadItOnce) {
   const std::string base = registry_ + "/me/busybox:1";
   ASSERT_EQ(Berth(d_, {"pull", base}).exit_code, 0);
   // A second image: the pulled one plus a layer committed from a container.
-  Run made = Berth(d_, {"run", "--name", "c1", "--network", "none", base, "sh", "-c",
-                        "echo second > /second"});
+  Run made = Berth(
+      d_, {"run", "--name", "c1", "--network", "none", base, "sh", "-c", "echo second > /second"});
   ASSERT_EQ(made.exit_code, 0) << made.output;
   ASSERT_EQ(Berth(d_, {"commit", "c1", "src/two:1"}).exit_code, 0);
   ASSERT_EQ(Berth(d_, {"rm", "c1"}).exit_code, 0);
@@ -312,8 +316,8 @@ TEST_F(PullTest, ImagesSharingALayerDownloadItOnce) {
   EXPECT_EQ(Count(pull.output, ": Already exists"), 1u) << pull.output;
   EXPECT_EQ(Count(pull.output, ": Pulling fs layer"), 1u) << pull.output;
   EXPECT_EQ(Count(pull.output, ": Pull complete"), 1u) << pull.output;
-  Run ran = Berth(d_, {"run", "--rm", "--network", "none", registry_ + "/me/two:1", "cat",
-                       "/second"});
+  Run ran =
+      Berth(d_, {"run", "--rm", "--network", "none", registry_ + "/me/two:1", "cat", "/second"});
   EXPECT_EQ(ran.output, "second\n");
 }
 
@@ -332,7 +336,8 @@ TEST_F(PullTest, DockerSchema2AndZstdLayersPull) {
   ASSERT_EQ(Berth(d_, {"rmi", "src/zstd:1"}).exit_code, 0);
   Run mt = Shell("skopeo inspect --raw --tls-verify=false docker://" + registry_ + "/me/docker:1");
   ASSERT_NE(mt.output.find("application/vnd.docker.distribution.manifest.v2+json"),
-            std::string::npos) << mt.output;
+            std::string::npos)
+      << mt.output;
   Run zt = Shell("skopeo inspect --raw --tls-verify=false docker://" + registry_ + "/me/zstd:1");
   ASSERT_NE(zt.output.find("tar+zstd"), std::string::npos) << zt.output;
 
@@ -391,10 +396,11 @@ layout_index = {"schemaVersion": 2, "manifests": [
      "size": len(ibytes), "annotations": {"org.opencontainers.image.ref.name": "multi"}}]}
 json.dump(layout_index, open(os.path.join(root, "index.json"), "w"))
 )PY";
-  Run made = Shell("set -e; mkdir -p " + layout + "; tar -xf " + tar + " -C " + layout +
-                   "; rm -f " + layout + "/manifest.json; python3 " + dir_ + "/mkindex.py " +
-                   layout + " " + other + "; skopeo copy -q --all --dest-tls-verify=false oci:" +
-                   layout + ":multi docker://" + registry_ + "/me/multi:1");
+  Run made =
+      Shell("set -e; mkdir -p " + layout + "; tar -xf " + tar + " -C " + layout + "; rm -f " +
+            layout + "/manifest.json; python3 " + dir_ + "/mkindex.py " + layout + " " + other +
+            "; skopeo copy -q --all --dest-tls-verify=false oci:" + layout + ":multi docker://" +
+            registry_ + "/me/multi:1");
   ASSERT_EQ(made.exit_code, 0) << made.output;
   std::string index_digest = RemoteDigest("me/multi:1");
   const std::string name = registry_ + "/me/multi:1";
@@ -426,8 +432,8 @@ json.dump(layout_index, open(os.path.join(root, "index.json"), "w"))
 TEST_F(PullTest, LoginThenPullFromARegistryWithBasicAuth) {
   Run pw = Shell("htpasswd -Bbn anchor anchorpw > " + dir_ + "/htpasswd");
   ASSERT_EQ(pw.exit_code, 0) << pw.output;
-  std::optional<std::string> reg = StartRegistry("  htpasswd:\n    realm: berth-test\n    path: " +
-                                                 dir_ + "/htpasswd\n");
+  std::optional<std::string> reg =
+      StartRegistry("  htpasswd:\n    realm: berth-test\n    path: " + dir_ + "/htpasswd\n");
   ASSERT_TRUE(reg);
   ASSERT_EQ(Berth(d_, {"import", rootfs_, "src/busybox:1"}).exit_code, 0);
   Publish(d_, "src/busybox:1", "me/private:1", "--dest-creds anchor:anchorpw", *reg);
@@ -444,8 +450,7 @@ TEST_F(PullTest, LoginThenPullFromARegistryWithBasicAuth) {
 
   Run denied = Berth(d_, {"pull", name});
   EXPECT_EQ(denied.exit_code, 1);
-  EXPECT_NE(denied.output.find("pull access denied for " + *reg + "/me/private"),
-            std::string::npos)
+  EXPECT_NE(denied.output.find("pull access denied for " + *reg + "/me/private"), std::string::npos)
       << denied.output;
 
   Run wrong = Berth(d_, {"login", "-u", "anchor", "-p", "nope", *reg});
@@ -496,9 +501,8 @@ TEST_F(PullTest, PushThenPullBackKeepsTheManifestDigest) {
   // A plain tar (kept as tree + tar-split: push regenerates its blob) and a gzip one.
   Run plain = Shell("zcat " + rootfs_ + " > " + dir_ + "/plain.tar");
   ASSERT_EQ(plain.exit_code, 0) << plain.output;
-  ASSERT_EQ(Berth(d_, {"import", "-c", "CMD [\"sh\"]", dir_ + "/plain.tar", "src/plain:1"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Berth(d_, {"import", "-c", "CMD [\"sh\"]", dir_ + "/plain.tar", "src/plain:1"}).exit_code, 0);
   ASSERT_EQ(Berth(d_, {"import", "-c", "CMD [\"sh\"]", rootfs_, "src/gz:1"}).exit_code, 0);
   for (const std::string local : {"src/plain:1", "src/gz:1"}) {
     std::string repo = "me/pushed-" + local.substr(4, local.find(':') - 4);
@@ -520,15 +524,15 @@ TEST_F(PullTest, PushThenPullBackKeepsTheManifestDigest) {
     EXPECT_EQ(again.output.find(": Pushed"), std::string::npos) << again.output;
 
     // Gone locally, pulled back: same manifest digest, same image ID, it runs.
-    std::string id = std::string(TrimSpace(
-        Berth(d_, {"image", "inspect", "--format", "{{.Id}}", local}).output));
+    std::string id = std::string(
+        TrimSpace(Berth(d_, {"image", "inspect", "--format", "{{.Id}}", local}).output));
     ASSERT_EQ(Berth(d_, {"rmi", "-f", id}).exit_code, 0);
     Run pull = Berth(d_, {"pull", name});
     ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
     EXPECT_NE(pull.output.find("Digest: " + digest), std::string::npos) << pull.output;
-    EXPECT_EQ(std::string(TrimSpace(
-                  Berth(d_, {"image", "inspect", "--format", "{{.Id}}", name}).output)),
-              id);
+    EXPECT_EQ(
+        std::string(TrimSpace(Berth(d_, {"image", "inspect", "--format", "{{.Id}}", name}).output)),
+        id);
     Run ran = Berth(d_, {"run", "--rm", "--network", "none", name, "echo", repo});
     EXPECT_EQ(ran.output, repo + "\n");
   }
@@ -537,8 +541,7 @@ TEST_F(PullTest, PushThenPullBackKeepsTheManifestDigest) {
     ASSERT_EQ(Docker(d_, {"tag", registry_ + "/me/pushed-plain:1", name}).exit_code, 0);
     Run dp = Docker(d_, {"push", name});
     EXPECT_EQ(dp.exit_code, 0) << dp.output << Log(d_);
-    EXPECT_NE(dp.output.find("7: digest: " + RemoteDigest("me/docker-pushed:7")),
-              std::string::npos)
+    EXPECT_NE(dp.output.find("7: digest: " + RemoteDigest("me/docker-pushed:7")), std::string::npos)
         << dp.output;
   }
   Run missing = Berth(d_, {"push", registry_ + "/me/nothing:1"});
@@ -551,9 +554,10 @@ TEST_F(PullTest, PushThenPullBackKeepsTheManifestDigest) {
 
 TEST_F(PullTest, LoopbackRegistryThatSpeaksTlsIsUsedOverHttps) {
   // A TLS-only registry answers plain HTTP with 400: the pull works only over https.
-  Run cert = Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                   "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir_ + "/tls.key -out " +
-                   dir_ + "/tls.crt 2>&1");
+  Run cert = Shell(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      dir_ + "/tls.key -out " + dir_ + "/tls.crt 2>&1");
   ASSERT_EQ(cert.exit_code, 0) << cert.output;
   std::optional<std::string> reg = StartRegistry(
       "", "  tls:\n    certificate: " + dir_ + "/tls.crt\n    key: " + dir_ + "/tls.key\n");
@@ -607,8 +611,10 @@ TEST_F(PullTest, HttpsRegistryIsTrustedThroughItsCertsDirectory) {
 
 TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) {
   ASSERT_NO_FATAL_FAILURE(ImportAndPublish("src/busybox:1", "me/busybox:1"));
-  Run layers = Shell("skopeo inspect --tls-verify=false --format '{{range .Layers}}{{.}}{{end}}' "
-                     "docker://" + registry_ + "/me/busybox:1");
+  Run layers = Shell(
+      "skopeo inspect --tls-verify=false --format '{{range .Layers}}{{.}}{{end}}' "
+      "docker://" +
+      registry_ + "/me/busybox:1");
   std::string layer = std::string(TrimSpace(layers.output));
   ASSERT_TRUE(layer.starts_with("sha256:")) << layers.output;
   std::string blob = RegistryBlobPath(layer);
@@ -657,7 +663,8 @@ TEST_F(PullTest, ALayerIsUnpackedWhileItDownloads) {
     if (!overlap) ::usleep(2000);
   }
   EXPECT_TRUE(overlap) << Log(slow);
-  ASSERT_EQ(testing::WaitExit(client, std::chrono::seconds(120)), 0) << *ReadFile(dir_ + "/pull.log");
+  ASSERT_EQ(testing::WaitExit(client, std::chrono::seconds(120)), 0)
+      << *ReadFile(dir_ + "/pull.log");
   EXPECT_NE(Log(slow).find("is unpacked as it downloads"), std::string::npos) << Log(slow);
   std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
   Run sum = Berth(slow, {"run", "--rm", "--network", "none", name, "sha256sum", "/blob.bin"});
@@ -679,12 +686,14 @@ TEST_F(PullTest, TwoConcurrentPullsOfOneImageDownloadItOnceAndBothSucceed) {
   EXPECT_EQ(testing::WaitExit(b, std::chrono::seconds(120)), 0) << *ReadFile(dir_ + "/b.log");
   EXPECT_EQ(std::string(TrimSpace(Berth(slow, {"images", "-q"}).output)).size(), 12u);
   // The registry served each blob once (the second pull waited for the first's download).
-  Run layers = Shell("skopeo inspect --tls-verify=false --format '{{range .Layers}}{{.}}{{end}}' "
-                     "docker://" + name);
+  Run layers = Shell(
+      "skopeo inspect --tls-verify=false --format '{{range .Layers}}{{.}}{{end}}' "
+      "docker://" +
+      name);
   std::string layer = std::string(TrimSpace(layers.output));
   ASSERT_TRUE(layer.starts_with("sha256:")) << layers.output;
-  std::string log = *ReadFile(dir_ + "/registry-" + registry_.substr(registry_.find(':') + 1) +
-                              ".log");
+  std::string log =
+      *ReadFile(dir_ + "/registry-" + registry_.substr(registry_.find(':') + 1) + ".log");
   EXPECT_EQ(Count(log, "\"GET /v2/me/big/blobs/" + layer), 1u) << log;
   EXPECT_EQ(CountEntries(root_ + "/content/ingest"), 0u);
   std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
@@ -706,8 +715,8 @@ TEST_F(PullTest, KillDuringDownloadThenThePullResumesAndTheImageIsCorrect) {
   auto ingested = [&] {
     uint64_t most = 0;
     std::error_code ec;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(
-             root_ + "/content/ingest", ec)) {
+    for (const auto& e :
+         std::filesystem::recursive_directory_iterator(root_ + "/content/ingest", ec)) {
       if (e.is_regular_file(ec)) most = std::max<uint64_t>(most, e.file_size(ec));
     }
     return most;
