@@ -13,7 +13,8 @@ namespace berth::api {
 
 void RegisterEngineRoutes(Router& router, engine::Daemon& daemon) {
   RegisterSystemRoutes(router, daemon.system());
-  RegisterImageRoutes(router, daemon.images(), &daemon.events());
+  RegisterImageRoutes(router, daemon.images(), &daemon.events(), &daemon.puller(),
+                      &daemon.pusher());
   RegisterContainerRoutes(router, daemon.containers(), daemon.images(), &daemon.execs());
   RegisterExecRoutes(router, daemon.execs());
   RegisterVolumeRoutes(router, daemon.volumes());

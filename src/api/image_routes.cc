@@ -10,6 +10,9 @@
 #include "api/response_writer.h"
 #include "api/router.h"
 #include "base/strings.h"
+#include "distribution/auth.h"
+#include "distribution/puller.h"
+#include "distribution/pusher.h"
 #include "engine/events.h"
 #include "oci/platform.h"
 #include "oci/reference.h"
@@ -131,6 +134,42 @@ class LazyStream : public Writer {
   std::string content_type_;
 };
 
+// Docker's JSON progress stream for pull and push, started on the first message (an error
+// before it is an HTTP error; after it, the stream's last message). A client that goes away
+// does not stop the operation.
+class ProgressStream {
+ public:
+  explicit ProgressStream(ResponseWriter& w) : w_(w), out_(w, "application/json") {}
+  void Send(const distribution::ProgressMessage& m) {
+    if (gone_) return;
+    Json j = Json::object();
+    if (!m.status.empty() || m.aux.empty()) j["status"] = m.status;
+    if (m.has_detail) {
+      Json detail = Json::object();
+      if (m.current >= 0) detail["current"] = m.current;
+      if (m.total >= 0) detail["total"] = m.total;
+      j["progressDetail"] = detail;
+    }
+    if (!m.id.empty()) j["id"] = m.id;
+    if (!m.aux.empty()) j["aux"] = Json::parse(m.aux, nullptr, false);
+    if (!out_.Write(j.dump() + "\r\n")) gone_ = true;
+  }
+  Status Fail(Error e) {
+    if (!w_.started()) return e;
+    if (!gone_) {
+      (void)out_.Write(
+          Json{{"errorDetail", {{"message", e.message}}}, {"error", e.message}}.dump() + "\r\n");
+    }
+    return out_.Finish();
+  }
+  Status Finish() { return out_.Finish(); }
+
+ private:
+  ResponseWriter& w_;
+  LazyStream out_;
+  bool gone_ = false;
+};
+
 // dockerd's LogImageEvent: the image's labels and `name` (a reference or the ID).
 void EmitImage(engine::EventBus* events, image::ImageStore& images, const std::string& id,
                const std::string& name, const char* action) {
@@ -183,6 +222,62 @@ Status Import(image::ImageStore& images, engine::EventBus* events, Request& req,
   if (opts.tag) EmitImage(events, images, id, opts.tag->FamiliarString(), "tag");
   EmitImage(events, images, id, id, "import");
   return StreamMessages(w, {Json{{"status", img->id.ToString()}}});
+}
+
+// docker pull: POST /images/create?fromImage=NAME&tag=TAG|DIGEST[&platform=]. Progress goes out
+// as JSON messages once the registry has answered; an error before that is an HTTP error, one
+// after it the stream's last message ({"errorDetail":{"message"},"error"}), as dockerd does.
+Status Pull(distribution::Puller* puller, image::ImageStore& images, engine::EventBus* events,
+            Request& req, ResponseWriter& w) {
+  if (puller == nullptr) {
+    return MakeError(Code::kNotImplemented, "pulling from a registry is not configured");
+  }
+  // No tag (and none in fromImage): every tag of the repository (pull -a).
+  BERTH_ASSIGN_OR_RETURN(oci::Reference ref, oci::ImageTagOrDigestReference(
+                                                 req.Query("fromImage"), req.Query("tag")));
+  distribution::PullOptions opts;
+  opts.platform = oci::HostPlatform();
+  if (std::string_view p = req.Query("platform"); !p.empty()) {
+    BERTH_ASSIGN_OR_RETURN(opts.platform, oci::ParsePlatform(p));
+  }
+  Result<distribution::AuthConfig> auth =
+      distribution::DecodeRegistryAuth(req.Header("X-Registry-Auth"));
+  if (!auth) return std::move(auth).error();
+  opts.auth = std::move(*auth);
+  ProgressStream out(w);
+  opts.progress = [&out](const distribution::ProgressMessage& m) { out.Send(m); };
+  Result<distribution::PullResult> pulled =
+      ref.IsNameOnly() ? puller->PullAllTags(ref, opts) : puller->Pull(ref, opts);
+  if (!pulled) return out.Fail(std::move(pulled).error());
+  EmitImage(events, images, pulled->image_id.ToString(), ref.FamiliarString(), "pull");
+  return out.Finish();
+}
+
+// docker push: POST /images/{name}/push?tag=TAG (no tag: every tag of the repository).
+Status Push(distribution::Pusher* pusher, image::ImageStore& images, engine::EventBus* events,
+            Request& req, ResponseWriter& w) {
+  if (pusher == nullptr) {
+    return MakeError(Code::kNotImplemented, "pushing to a registry is not configured");
+  }
+  BERTH_ASSIGN_OR_RETURN(oci::Reference ref, oci::ParseNormalizedNamed(req.Param("name")));
+  if (!ref.IsNameOnly()) {
+    return MakeError(Code::kInvalidArgument, "push: the name must not carry a tag or digest");
+  }
+  if (std::string_view tag = req.Query("tag"); !tag.empty()) {
+    BERTH_ASSIGN_OR_RETURN(ref, ref.WithTag(tag));
+  }
+  Result<distribution::AuthConfig> auth =
+      distribution::DecodeRegistryAuth(req.Header("X-Registry-Auth"));
+  if (!auth) return std::move(auth).error();
+  ProgressStream out(w);
+  Status pushed = pusher->Push(ref, *auth, [&out](const distribution::ProgressMessage& m) {
+    out.Send(m);
+  });
+  if (!pushed) return out.Fail(std::move(pushed).error());
+  if (auto id = images.Resolve(ref.String())) {
+    EmitImage(events, images, id->ToString(), ref.FamiliarString(), "push");
+  }
+  return out.Finish();
 }
 
 }  // namespace
@@ -266,7 +361,8 @@ Json ImageInspectJson(const image::Image& img) {
   return j;
 }
 
-void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::EventBus* events) {
+void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::EventBus* events,
+                         distribution::Puller* puller, distribution::Pusher* pusher) {
   router.Handle("GET", "/images/json", [&images](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(image::ListFilters f, ListFiltersFrom(req));
     BERTH_ASSIGN_OR_RETURN(std::vector<image::Image> list, images.List(f));
@@ -276,14 +372,32 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::Even
   });
 
   router.Handle("POST", "/images/create",
-                [&images, events](Request& req, ResponseWriter& w) -> Status {
+                [&images, events, puller](Request& req, ResponseWriter& w) -> Status {
     if (req.HasQuery("fromSrc")) return Import(images, events, req, w);
-    if (req.HasQuery("fromImage")) {
-      return MakeError(Code::kNotImplemented,
-                       "pulling from a registry is not supported by this berthd yet; "
-                       "use `berth load` or `berth import`");
-    }
+    if (req.HasQuery("fromImage")) return Pull(puller, images, events, req, w);
     return MakeError(Code::kInvalidArgument, "fromSrc or fromImage is required");
+  });
+
+  // docker login: the daemon checks the credentials against the registry (GET /v2/ through its
+  // auth challenge); the CLI stores them. {"IdentityToken":"","Status":"Login Succeeded"}.
+  router.Handle("POST", "/auth", [puller](Request& req, ResponseWriter& w) -> Status {
+    if (puller == nullptr) {
+      return MakeError(Code::kNotImplemented, "registry access is not configured");
+    }
+    BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
+    if (!body.is_object()) return MakeError(Code::kInvalidArgument, "auth: expected an object");
+    distribution::AuthConfig auth;
+    auto str = [&](const char* key) {
+      auto it = body.find(key);
+      return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auth.username = str("username");
+    auth.password = str("password");
+    auth.server_address = str("serveraddress");
+    auth.identity_token = str("identitytoken");
+    auth.registry_token = str("registrytoken");
+    BERTH_RETURN_IF_ERROR(puller->Login(auth));
+    return w.WriteJson(200, Json{{"IdentityToken", ""}, {"Status", "Login Succeeded"}});
   });
 
   router.Handle("POST", "/images/load",
@@ -352,6 +466,11 @@ void RegisterImageRoutes(Router& router, image::ImageStore& images, engine::Even
                   BERTH_RETURN_IF_ERROR(images.Save({name}, out));
                   EmitSave(events, images, name);
                   return out.Finish();
+                });
+
+  router.Handle("POST", "/images/{name:.*}/push",
+                [&images, events, pusher](Request& req, ResponseWriter& w) -> Status {
+                  return Push(pusher, images, events, req, w);
                 });
 
   router.Handle(

@@ -135,6 +135,8 @@ int Run(const std::vector<std::string>& args, Environment& env) {
   CLI::App* image = app.add_subcommand("image", "Manage images");
   AddImageCommands(app, *image, &selected);
   AddTransferCommands(app, *image, &selected);
+  AddPullCommands(app, *image, &selected);
+  AddLoginCommands(app, &selected);
   CLI::App* container = app.add_subcommand("container", "Manage containers");
   AddRunCommands(app, *container, &selected);
   AddContainerCommands(app, *container, &selected);

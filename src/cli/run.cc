@@ -26,24 +26,6 @@ Status ReportRunError(Context& ctx, const std::string& command, const Error& err
   return MakeError(error.code, "");
 }
 
-namespace {
-
-using json = nlohmann::ordered_json;
-
-// docker's toStatusError: what a failed start says about the command.
-int StartFailureCode(const std::string& message) {
-  if (message.find("executable file not found") != std::string::npos ||
-      message.find("no such file or directory") != std::string::npos ||
-      message.find("system cannot find the file specified") != std::string::npos) {
-    return 127;
-  }
-  if (message.find("permission denied") != std::string::npos ||
-      message.find("is a directory") != std::string::npos) {
-    return 126;
-  }
-  return 125;
-}
-
 // reference.ParseNormalizedNamed + the tag or digest: "busybox" -> docker.io/library/busybox,
 // "latest".
 std::pair<std::string, std::string> PullTarget(const std::string& image) {
@@ -70,6 +52,24 @@ std::pair<std::string, std::string> PullTarget(const std::string& image) {
   return {name, tag};
 }
 
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// docker's toStatusError: what a failed start says about the command.
+int StartFailureCode(const std::string& message) {
+  if (message.find("executable file not found") != std::string::npos ||
+      message.find("no such file or directory") != std::string::npos ||
+      message.find("system cannot find the file specified") != std::string::npos) {
+    return 127;
+  }
+  if (message.find("permission denied") != std::string::npos ||
+      message.find("is a directory") != std::string::npos) {
+    return 126;
+  }
+  return 125;
+}
+
 // Swallows the pull's progress for run -q.
 class Discard : public Writer {
  public:
@@ -82,7 +82,7 @@ Status Pull(Context& ctx, ApiClient& api, const std::string& image, bool quiet) 
   req.method = "POST";
   req.path = "/images/create";
   req.query = {{"fromImage", from}, {"tag", tag}};
-  req.headers = {{"X-Registry-Auth", "e30="}};
+  req.headers = {{"X-Registry-Auth", RegistryAuthFor(ctx, from)}};
   // docker shows the pull's progress on stderr, so that stdout stays the container's.
   Discard discard;
   Writer& out = quiet ? static_cast<Writer&>(discard) : *ctx.env().err;

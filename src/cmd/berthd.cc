@@ -124,6 +124,18 @@ int main(int argc, char** argv) {
                       "Parent cgroup for all containers")
            ->capture_default_str(),
        "cgroup-parent"},
+      {app.add_option("--max-concurrent-downloads", flags.max_concurrent_downloads,
+                      "Set the max concurrent downloads for each pull")
+           ->capture_default_str(),
+       "max-concurrent-downloads"},
+      {app.add_option("--max-download-speed", flags.max_download_speed,
+                      "Limit each layer download to this many bytes per second (0: no limit)")
+           ->capture_default_str(),
+       "max-download-speed"},
+      {app.add_option("--certs-dir", flags.certs_dir,
+                      "Per-registry CA certificates: <dir>/<host[:port]>/*.crt")
+           ->capture_default_str(),
+       "certs-dir"},
       {app.add_option("--registry-mirror", flags.registry_mirrors,
                       "Preferred registry mirror; repeatable")
            ->expected(1)

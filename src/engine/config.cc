@@ -15,7 +15,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-enum class Kind { kString, kBool, kStringList };
+enum class Kind { kString, kBool, kStringList, kInt };
 
 struct Key {
   std::string_view name;
@@ -33,6 +33,9 @@ constexpr Key kKeys[] = {
     {"insecure-registries", Kind::kStringList},
     {"registry-mirrors", Kind::kStringList},
     {"cgroup-parent", Kind::kString},
+    {"max-concurrent-downloads", Kind::kInt},
+    {"max-download-speed", Kind::kInt},
+    {"certs-dir", Kind::kString},
 };
 
 const Key* FindKey(std::string_view name) {
@@ -53,6 +56,9 @@ std::string GoValue(const Config& c, std::string_view key) {
   if (key == "insecure-registries") return list(c.insecure_registries);
   if (key == "registry-mirrors") return list(c.registry_mirrors);
   if (key == "cgroup-parent") return c.cgroup_parent;
+  if (key == "max-concurrent-downloads") return std::to_string(c.max_concurrent_downloads);
+  if (key == "max-download-speed") return std::to_string(c.max_download_speed);
+  if (key == "certs-dir") return c.certs_dir;
   return "";
 }
 
@@ -81,6 +87,14 @@ Status Apply(Config& c, const Key& key, const Json& v) {
       if (key.name == "pidfile") c.pidfile = s;
       if (key.name == "log-level") c.log_level = s;
       if (key.name == "cgroup-parent") c.cgroup_parent = s;
+      if (key.name == "certs-dir") c.certs_dir = s;
+      return Ok();
+    }
+    case Kind::kInt: {
+      if (!v.is_number_integer()) return type_error("an integer");
+      auto n = v.get<int64_t>();
+      if (key.name == "max-concurrent-downloads") c.max_concurrent_downloads = static_cast<int>(n);
+      if (key.name == "max-download-speed") c.max_download_speed = n;
       return Ok();
     }
     case Kind::kBool:
@@ -206,6 +220,14 @@ Result<Config> ValidateConfig(Config config) {
       return MakeError(Code::kInvalidArgument,
                        "insecure registry " + registry + " should not contain '://'");
     }
+  }
+  if (config.max_concurrent_downloads < 1 || config.max_concurrent_downloads > 64) {
+    return MakeError(Code::kInvalidArgument,
+                     fmt::format("max-concurrent-downloads must be from 1 to 64, not {}",
+                                 config.max_concurrent_downloads));
+  }
+  if (config.max_download_speed < 0) {
+    return MakeError(Code::kInvalidArgument, "max-download-speed must not be negative");
   }
   if (config.hosts.empty()) config.hosts.emplace_back(kDefaultHost);
   return config;

@@ -6,6 +6,7 @@
 // source hides mistakes. Plain value type; no shared state.
 #pragma once
 
+#include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ struct Config {
   std::vector<std::string> insecure_registries;
   std::vector<std::string> registry_mirrors;  // normalised to "https://host/" form
   std::string cgroup_parent = "/berth";       // containers' cgroups are <parent>/<id>
+  int max_concurrent_downloads = 3;           // layers a pull downloads at once
+  // Bytes per second per layer download; 0: unlimited. Lets tests interrupt a pull midway.
+  int64_t max_download_speed = 0;
+  std::string certs_dir = "/etc/berth/certs.d";  // per-registry CAs: <certs_dir>/<host>/*.crt
 };
 
 // Applies a daemon.json document over `flags`. `flags_set` names, in the file's spelling

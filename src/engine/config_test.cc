@@ -113,6 +113,23 @@ TEST(ConfigTest, ValidateRefusesBadValues) {
   EXPECT_FALSE(ValidateConfig(insecure));
 }
 
+TEST(ConfigTest, PullSettingsFromTheFileAndTheirBounds) {
+  Result<Config> c = MergeConfigFile(Config{}, {}, R"({"max-concurrent-downloads": 5,
+      "max-download-speed": 1000000, "certs-dir": "/x/certs.d"})");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->max_concurrent_downloads, 5);
+  EXPECT_EQ(c->max_download_speed, 1000000);
+  EXPECT_EQ(c->certs_dir, "/x/certs.d");
+  EXPECT_FALSE(MergeConfigFile(Config{}, {}, R"({"max-concurrent-downloads": "5"})"));
+  Config zero;
+  zero.max_concurrent_downloads = 0;
+  EXPECT_FALSE(ValidateConfig(zero));
+  Config negative;
+  negative.max_download_speed = -1;
+  EXPECT_FALSE(ValidateConfig(negative));
+  EXPECT_EQ(ValidateConfig(Config{})->max_concurrent_downloads, 3);
+}
+
 TEST(ConfigTest, DebugImpliesDebugLogLevel) {
   Config in;
   in.debug = true;

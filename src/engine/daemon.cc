@@ -18,11 +18,15 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "content/local_store.h"
+#include "distribution/puller.h"
+#include "distribution/pusher.h"
+#include "engine/build_info.h"
 #include "engine/container_fs.h"
 #include "engine/container_probe.h"
 #include "engine/containers.h"
 #include "engine/events.h"
 #include "engine/execs.h"
+#include "engine/internal/pull_sink.h"
 #include "image/image_store.h"
 #include "snapshot/overlay/overlay_snapshotter.h"
 #include "sql/database.h"
@@ -285,6 +289,16 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
       *d->db_, *d->content_, *d->snapshots_, *d->sys_,
       image::StoreOptions{c.data_root + "/tmp", /*chown=*/::geteuid() == 0, /*boot_id=*/""});
   BERTH_RETURN_IF_ERROR(d->images_->Init());
+  d->pull_sink_ = std::make_unique<internal::StorePullSink>(*d->images_);
+  distribution::PullerOptions po;
+  po.insecure_registries = c.insecure_registries;
+  po.max_concurrent_downloads = c.max_concurrent_downloads;
+  po.client.certs_dir = c.certs_dir;
+  po.client.user_agent = "berth/" + std::string(GetBuildInfo().version);
+  po.client.max_recv_speed = c.max_download_speed;
+  d->puller_ = std::make_unique<distribution::Puller>(*d->content_, *d->pull_sink_, po);
+  d->push_source_ = std::make_unique<internal::StorePushSource>(*d->images_);
+  d->pusher_ = std::make_unique<distribution::Pusher>(*d->push_source_, std::move(po));
   BERTH_ASSIGN_OR_RETURN(d->volumes_, volume::VolumeStore::Open(*d->db_, c.data_root + "/volumes",
                                                                 nullptr, d->sys_.get()));
   // Nothing is in flight at start and every blob worth keeping is referenced (by an image or

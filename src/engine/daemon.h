@@ -38,6 +38,12 @@
 namespace berth::content {
 class Store;
 }  // namespace berth::content
+namespace berth::distribution {
+class ImageSink;
+class ImageSource;
+class Puller;
+class Pusher;
+}  // namespace berth::distribution
 namespace berth::image {
 class ImageStore;
 }  // namespace berth::image
@@ -73,6 +79,8 @@ class Daemon {
   sql::Database& db() { return *db_; }
   SystemBackend& system() { return *system_; }
   image::ImageStore& images() { return *images_; }
+  distribution::Puller& puller() { return *puller_; }
+  distribution::Pusher& pusher() { return *pusher_; }
   volume::VolumeStore& volumes() { return *volumes_; }
   ContainerService& containers() { return *containers_; }
   ExecService& execs() { return *execs_; }
@@ -92,6 +100,10 @@ class Daemon {
   std::unique_ptr<content::Store> content_;
   std::unique_ptr<snapshot::Snapshotter> snapshots_;
   std::unique_ptr<image::ImageStore> images_;
+  std::unique_ptr<distribution::ImageSink> pull_sink_;  // images_ as the puller sees it
+  std::unique_ptr<distribution::Puller> puller_;
+  std::unique_ptr<distribution::ImageSource> push_source_;  // images_ as the pusher sees it
+  std::unique_ptr<distribution::Pusher> pusher_;
   std::unique_ptr<volume::VolumeStore> volumes_;
   std::unique_ptr<SystemBackend> system_;
   std::unique_ptr<EventBus> events_;

@@ -23,6 +23,7 @@
 
 #include "base/io.h"
 #include "base/result.h"
+#include "oci/descriptor.h"
 #include "oci/digest.h"
 #include "oci/image_config.h"
 #include "oci/platform.h"
@@ -132,6 +133,26 @@ struct PruneReport {
 // Called with human-readable progress of a long operation ("Loaded image: busybox:latest").
 using ProgressFn = std::function<void(const std::string&)>;
 
+// An image as a registry serves it (pull): the manifest, kept byte for byte (its digest is the
+// repo digest), the config, and the layer blobs the manifest names.
+struct ManifestImage {
+  std::string manifest_bytes;
+  std::string config_bytes;
+  std::vector<oci::Descriptor> layers;  // the manifest's layers, base first
+  std::vector<oci::Reference> names;    // tags and name@digest references to point at it
+};
+
+// AddImage's view of the layer blobs: they arrive while it unpacks (a pull downloads them
+// concurrently). Called in layer order, from AddImage's thread.
+class LayerSource {
+ public:
+  virtual ~LayerSource() = default;
+  // The blob of layer `index` as the manifest names it; blocks until it has arrived.
+  virtual Result<std::unique_ptr<Reader>> Open(size_t index) = 0;
+  // Layer `index` is unpacked (or was present already).
+  virtual void Unpacked(size_t index) = 0;
+};
+
 struct StoreOptions {
   std::string tmp_dir;  // scratch space on the data root's file system (load spooling)
   bool chown = true;    // keep owners from layers (needs CAP_CHOWN)
@@ -181,6 +202,22 @@ class ImageStore {
   // docker load: either format above (also Docker's legacy <id>/layer.tar layout).
   // Returns the lines Docker prints ("Loaded image: x:y" / "Loaded image ID: sha256:..").
   Result<std::vector<std::string>> Load(Reader& tar, const ProgressFn& progress);
+
+  // Pull's two steps. PresentLayers: for each layer of `image`, true when nothing needs to be
+  // downloaded for it: its chain is unpacked and its blob is stored (or regenerable from the
+  // tree). InvalidArgument when the config does not parse or its diff_ids do not match the
+  // manifest's layers.
+  Result<std::vector<bool>> PresentLayers(const ManifestImage& image);
+  // Unpacks, in order, each layer not present from `layers` (its diff_id must be the config's:
+  // DataLoss otherwise), stores config and manifest and points `image.names` at the image, in
+  // one transaction. Nothing is left behind on failure. Holds the store's operation lock for
+  // the whole call, downloads included (as Load does while it spools).
+  Result<Image> AddImage(const ManifestImage& image, LayerSource& layers);
+  // Push's reads. The manifest as stored (its digest is image.manifest); the blob of layer
+  // `index` as the manifest names it: the stored blob, or for a layer kept as tree + tar-split
+  // the stream regenerated from them, verified as it streams (DataLoss, never wrong bytes).
+  Result<std::string> ReadManifest(const Image& image);
+  Result<std::unique_ptr<Reader>> OpenLayer(const Image& image, size_t index);
 
   struct Impl;  // internal/impl.h; public only so the store's own .cc files can name it
 

@@ -16,6 +16,7 @@
 #include "archive/testing/raw_tar.h"
 #include "base/file.h"
 #include "base/io.h"
+#include "content/content.h"
 #include "content/local_store.h"
 #include "oci/image_layout.h"
 #include "oci/manifest.h"
@@ -366,6 +367,107 @@ TEST_F(ImageStoreTest, BadInputLeavesNothingBehind) {
     EXPECT_EQ(Count(), before) << c.name;
     EXPECT_FALSE(store_->Resolve("m:1").ok()) << c.name;
   }
+}
+
+// A registry's image: a gzip layer blob already in the content store (as pull leaves it),
+// its config and a Docker schema 2 manifest naming both.
+struct PulledFixture {
+  ManifestImage image;
+  oci::Digest diff_id;
+};
+
+PulledFixture MakePulled(content::Store& content, const std::string& tar,
+                         const oci::Digest* claimed_diff_id = nullptr) {
+  StringWriter gz;
+  auto w = archive::NewGzipWriter(gz, 1);
+  EXPECT_TRUE((*w)->Write(tar).ok());
+  EXPECT_TRUE((*w)->Close().ok());
+  std::string blob = gz.Take();
+  oci::Digest blob_digest = *content::WriteBlob(content, blob, std::nullopt);
+  PulledFixture f;
+  f.diff_id = claimed_diff_id ? *claimed_diff_id : oci::Digest::Of(tar);
+  std::string config = R"({"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]},)"
+                       R"("rootfs":{"type":"layers","diff_ids":[")" +
+                       f.diff_id.ToString() + R"("]}})";
+  oci::Manifest m;
+  m.media_type = "application/vnd.docker.distribution.manifest.v2+json";
+  m.config = {"application/vnd.docker.container.image.v1+json", oci::Digest::Of(config),
+              static_cast<int64_t>(config.size()), {}, {}, "", std::nullopt, ""};
+  m.layers.push_back({"application/vnd.docker.image.rootfs.diff.tar.gzip", blob_digest,
+                      static_cast<int64_t>(blob.size()), {}, {}, "", std::nullopt, ""});
+  f.image.manifest_bytes = oci::SerializeManifest(m);
+  f.image.config_bytes = config;
+  f.image.layers = m.layers;
+  return f;
+}
+
+// Serves the layers from the content store, recording the calls.
+class ContentLayers : public LayerSource {
+ public:
+  ContentLayers(content::Store& content, const ManifestImage& image)
+      : content_(content), image_(image) {}
+  Result<std::unique_ptr<Reader>> Open(size_t index) override {
+    opened.push_back(index);
+    BERTH_ASSIGN_OR_RETURN(auto blob, content_.Open(image_.layers.at(index).digest));
+    return std::unique_ptr<Reader>(std::move(blob));
+  }
+  void Unpacked(size_t index) override { unpacked.push_back(index); }
+  std::vector<size_t> opened, unpacked;
+
+ private:
+  content::Store& content_;
+  const ManifestImage& image_;
+};
+
+TEST_F(ImageStoreTest, AddImageUnpacksThePulledLayersAndKeepsTheManifestAsPulled) {
+  PulledFixture f = MakePulled(*content_, RootfsTar("pulled"));
+  oci::Reference tag = *oci::ParseNormalizedNamed("reg.example/me/app:1");
+  oci::Digest manifest_digest = oci::Digest::Of(f.image.manifest_bytes);
+  f.image.names = {tag, tag.TrimNamed().WithDigest(manifest_digest)};
+  EXPECT_EQ(*store_->PresentLayers(f.image), std::vector<bool>{false});
+
+  ContentLayers layers(*content_, f.image);
+  Result<Image> img = store_->AddImage(f.image, layers);
+  ASSERT_TRUE(img) << img.error().message;
+  EXPECT_EQ(layers.opened, std::vector<size_t>{0});
+  EXPECT_EQ(layers.unpacked, std::vector<size_t>{0});
+  EXPECT_EQ(img->manifest, manifest_digest);
+  EXPECT_EQ(img->manifest_media_type, "application/vnd.docker.distribution.manifest.v2+json");
+  EXPECT_EQ(img->id, oci::Digest::Of(f.image.config_bytes));
+  ASSERT_EQ(img->layers.size(), 1u);
+  EXPECT_EQ(img->layers[0].diff_id, f.diff_id);
+  EXPECT_EQ(img->layers[0].blob, f.image.layers[0].digest);
+  EXPECT_EQ(img->tags, std::vector<oci::Reference>{tag});
+  ASSERT_EQ(img->repo_digests.size(), 1u);
+  EXPECT_EQ(*store_->ReadManifest(*img), f.image.manifest_bytes);
+  // Pulled again: the layer needs nothing, and is not opened.
+  EXPECT_EQ(*store_->PresentLayers(f.image), std::vector<bool>{true});
+  ContentLayers again(*content_, f.image);
+  ASSERT_TRUE(store_->AddImage(f.image, again));
+  EXPECT_TRUE(again.opened.empty());
+  EXPECT_EQ(again.unpacked, std::vector<size_t>{0});
+}
+
+TEST_F(ImageStoreTest, AddImageRefusesALayerWhoseContentIsNotWhatTheConfigSays) {
+  Census before = Count();
+  oci::Digest wrong = oci::Digest::Of("not this layer");
+  PulledFixture f = MakePulled(*content_, RootfsTar("x"), &wrong);
+  ContentLayers layers(*content_, f.image);
+  Result<Image> img = store_->AddImage(f.image, layers);
+  ASSERT_FALSE(img);
+  EXPECT_EQ(img.error().code, Code::kDataLoss);
+  EXPECT_NE(img.error().message.find("the config says " + wrong.ToString()), std::string::npos)
+      << img.error().message;
+  Census after = Count();
+  EXPECT_EQ(after.images, before.images);
+  EXPECT_EQ(after.snapshots, before.snapshots);
+  EXPECT_EQ(after.blobs, before.blobs + 1);  // only the layer blob the "pull" stored
+
+  // A config that lists another number of layers than the manifest.
+  f.image.layers.push_back(f.image.layers[0]);
+  Result<std::vector<bool>> present = store_->PresentLayers(f.image);
+  ASSERT_FALSE(present);
+  EXPECT_EQ(present.error().code, Code::kInvalidArgument);
 }
 
 TEST_F(ImageStoreTest, InitRemovesLeftoversOfAnInterruptedUnpack) {

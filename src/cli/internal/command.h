@@ -92,6 +92,16 @@ CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::strin
 void AddSystemCommands(CLI::App& root, Action* selected);
 void AddImageCommands(CLI::App& root, CLI::App& image, Action* selected);
 void AddTransferCommands(CLI::App& root, CLI::App& image, Action* selected);
+// pull (pull.cc), login and logout (login.cc).
+void AddPullCommands(CLI::App& root, CLI::App& image, Action* selected);
+void AddLoginCommands(CLI::App& root, Action* selected);
+// X-Registry-Auth for pulling `name` ("127.0.0.1:5000/me/x", "docker.io/library/busybox"):
+// the credentials `login` stored for its registry, or "e30=" ({}) when there are none.
+std::string RegistryAuthFor(Context& ctx, const std::string& name);
+// What POST /images/create?fromImage=&tag= takes for an image name as typed (run.cc): the
+// normalised name ("busybox" -> "docker.io/library/busybox") and the tag or digest ("latest"
+// when none).
+std::pair<std::string, std::string> PullTarget(const std::string& image);
 // inspect (images.cc): `type` "" tries a container, then an image; "container" or "image".
 void AddInspectCommand(CLI::App& parent, const std::string& name, const std::string& path,
                        const std::string& type, Action* selected);

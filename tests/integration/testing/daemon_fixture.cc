@@ -62,6 +62,15 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
     std::string_view kv(*e);
     // The test decides the CLIs' environment.
     if (kv.starts_with("DOCKER_") || kv.starts_with("BERTH_")) continue;
+    // A variable env_extra sets replaces the inherited one (getenv finds the first: HOME would
+    // otherwise stay the real one, and `berth login` would write to the real ~/.berth).
+    std::string_view name = kv.substr(0, kv.find('='));
+    bool replaced = false;
+    for (const std::string& x : env_extra) {
+      replaced = replaced || (x.size() > name.size() && x.compare(0, name.size(), name) == 0 &&
+                              x[name.size()] == '=');
+    }
+    if (replaced) continue;
     env_strings.emplace_back(kv);
   }
   for (const std::string& e : env_extra) env_strings.push_back(e);

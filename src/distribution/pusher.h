@@ -1,0 +1,63 @@
+// Pusher: an image of the engine's store to a registry (OCI distribution spec: "Pushing").
+//
+//   per layer, base first: HEAD the blob; present -> "Layer already exists"; else a monolithic
+//   upload (POST /blobs/uploads/, PUT <Location>?digest=) streamed from the image store (a layer
+//   kept as tree + tar-split is regenerated and verified as it streams); then the config the
+//   same way; then PUT the manifest as stored under the tag, so the registry's digest is the
+//   local one. Tokens are asked for "repository:<path>:pull,push".
+//
+// Progress as Docker's push stream: "The push refers to repository [NAME]", per layer
+// "Preparing", "Pushing" (progressDetail), "Pushed" / "Layer already exists", then
+// "TAG: digest: sha256:.. size: N" and aux {"Tag","Digest","Size"}.
+// Thread-safety: Push may be called concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/io.h"
+#include "base/result.h"
+#include "distribution/auth.h"
+#include "distribution/puller.h"
+#include "oci/descriptor.h"
+#include "oci/digest.h"
+#include "oci/reference.h"
+
+namespace berth::distribution {
+
+struct PushableImage {
+  oci::Digest id;
+  std::string manifest_bytes;
+  std::string manifest_media_type;
+  oci::Descriptor config;
+  std::string config_bytes;
+  std::vector<oci::Descriptor> layers;
+};
+
+// The engine's image store as the pusher sees it (engine/ wires image::ImageStore in).
+class ImageSource {
+ public:
+  virtual ~ImageSource() = default;
+  // NotFound "An image does not exist locally with the tag: NAME".
+  virtual Result<PushableImage> Get(const oci::Reference& name) = 0;
+  virtual Result<std::unique_ptr<Reader>> OpenLayer(const oci::Digest& id, size_t index) = 0;
+  // Every tagged name in `repository` (push -a).
+  virtual Result<std::vector<oci::Reference>> Tags(const oci::Reference& repository) = 0;
+};
+
+class Pusher {
+ public:
+  Pusher(ImageSource& images, PullerOptions options);
+  // `ref` is normalised; with a tag that tag is pushed, with neither tag nor digest every tag
+  // of the repository (push -a).
+  Status Push(const oci::Reference& ref, const AuthConfig& auth, const ProgressFn& progress);
+
+ private:
+  Status PushTag(RegistryClient& client, const oci::Reference& tagged, const ProgressFn& progress);
+
+  ImageSource& images_;
+  PullerOptions options_;
+};
+
+}  // namespace berth::distribution
