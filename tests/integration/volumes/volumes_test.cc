@@ -97,7 +97,8 @@ TEST_F(VolumesTest, BadNamesCreateNothing) {
 }
 
 TEST_F(VolumesTest, BerthCommandsMatchDocker) {
-  Run create = Berth(d_, {"volume", "create", "--label", "k=v", "-o", "type=none", "bvol"});
+  Run create = Berth(d_, {"volume", "create", "--label", "k=v", "-o", "type=tmpfs", "-o",
+                          "device=tmpfs", "bvol"});
   ASSERT_EQ(create.exit_code, 0) << create.output << Log(d_);
   EXPECT_EQ(create.output, "bvol\n");
   Run anon = Berth(d_, {"volume", "create"});
@@ -107,7 +108,7 @@ TEST_F(VolumesTest, BerthCommandsMatchDocker) {
   EXPECT_EQ(ls.output, "bvol k=v\n");
   Run inspect = Berth(d_, {"volume", "inspect", "bvol"});
   EXPECT_EQ(inspect.exit_code, 0);
-  EXPECT_NE(inspect.output.find("\"type\": \"none\""), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("\"type\": \"tmpfs\""), std::string::npos) << inspect.output;
   EXPECT_EQ(inspect.output.substr(0, 7), "[\n    {") << inspect.output;
   Run missing = Berth(d_, {"volume", "inspect", "nope"});
   EXPECT_EQ(missing.exit_code, 1);
