@@ -748,5 +748,99 @@ TEST_F(PullTest, KillDuringDownloadThenThePullResumesAndTheImageIsCorrect) {
   EXPECT_EQ(sum.output.substr(0, 64), want) << sum.output;
 }
 
+// The README's promise against our own registry: `berth tag busybox REG/me/busybox && berth
+// push REG/me/busybox` right after set-up, and every client pulls it back with one digest.
+class BerthRegistryPullTest : public PullTest {
+ protected:
+  // Starts berth-registry on a free port (it prints "listening on HOST:PORT"); returns the
+  // address.
+  std::optional<std::string> StartBerthRegistry(std::vector<std::string> extra = {}) {
+    std::string binary = BERTH_REGISTRY_PATH;
+    if (binary.empty()) return std::nullopt;
+    std::string log = dir_ + "/berth-registry-" + std::to_string(shells_++) + ".log";
+    std::vector<std::string> argv = {binary, "serve", "--listen", "127.0.0.1:0", "--data-root",
+                                     dir_ + "/breg-" + std::to_string(shells_)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    pid_t pid = testing::Spawn(argv, log);
+    if (pid <= 0) return std::nullopt;
+    registries_.push_back(pid);
+    for (int i = 0; i < 5000; ++i) {
+      if (auto text = ReadFile(log); text) {
+        size_t at = text->find("listening on ");
+        if (at != std::string::npos && text->find('\n', at) != std::string::npos) {
+          return text->substr(at + 13, text->find('\n', at) - at - 13);
+        }
+      }
+      ::usleep(2000);
+    }
+    ADD_FAILURE() << "berth-registry did not start: " << *ReadFile(log);
+    return std::nullopt;
+  }
+};
+
+TEST_F(BerthRegistryPullTest, BerthAndDockerPushAndPullThroughBerthRegistryWithOneDigest) {
+  std::optional<std::string> reg = StartBerthRegistry();
+  if (!reg) GTEST_SKIP() << "berth-registry is not built in this tree";
+  ASSERT_EQ(Berth(d_, {"import", "-c", "CMD [\"sh\"]", rootfs_, "busybox:latest"}).exit_code, 0);
+  std::string name = *reg + "/me/busybox";
+  ASSERT_EQ(Berth(d_, {"tag", "busybox", name}).exit_code, 0);
+  Run push = Berth(d_, {"push", name});
+  ASSERT_EQ(push.exit_code, 0) << push.output << Log(d_);
+  Run inspect = Shell("skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://" + name);
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  std::string digest(TrimSpace(inspect.output));
+  EXPECT_NE(push.output.find("latest: digest: " + digest), std::string::npos) << push.output;
+
+  // A second daemon (another server) pulls it with berth and with the docker CLI.
+  Daemon other = StartDaemon("other", dir_ + "/other-root");
+  ASSERT_TRUE(WaitReady(other));
+  Run pulled = Berth(other, {"pull", name});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.output << Log(other);
+  EXPECT_NE(pulled.output.find("Digest: " + digest), std::string::npos) << pulled.output;
+  Run ran = Berth(other, {"run", "--rm", "--network", "none", name, "echo", "pulled"});
+  EXPECT_EQ(ran.output, "pulled\n") << ran.output;
+  if (!docker_.empty()) {
+    ASSERT_EQ(Berth(other, {"rmi", name}).exit_code, 0);
+    Run dp = Docker(other, {"pull", name + ":latest"});
+    EXPECT_EQ(dp.exit_code, 0) << dp.output << Log(other);
+    EXPECT_NE(dp.output.find("Digest: " + digest), std::string::npos) << dp.output;
+    // docker push through berthd into berth-registry, under another tag: the same manifest.
+    ASSERT_EQ(Docker(other, {"tag", name, name + ":again"}).exit_code, 0);
+    Run again = Docker(other, {"push", name + ":again"});
+    EXPECT_EQ(again.exit_code, 0) << again.output;
+    EXPECT_NE(again.output.find("again: digest: " + digest), std::string::npos) << again.output;
+  }
+}
+
+TEST_F(BerthRegistryPullTest, LoginToAnHtpasswdBerthRegistryThenPushAndPull) {
+  if (!PathExists("/usr/bin/htpasswd")) GTEST_SKIP() << "needs htpasswd (apache2-utils)";
+  Run made = Shell("htpasswd -Bbn writer w-secret > " + dir_ + "/rw && htpasswd -Bbn reader r-secret > " +
+                   dir_ + "/ro");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  std::optional<std::string> reg = StartBerthRegistry(
+      {"--htpasswd", dir_ + "/rw", "--htpasswd-read-only", dir_ + "/ro"});
+  if (!reg) GTEST_SKIP() << "berth-registry is not built in this tree";
+  ASSERT_EQ(Berth(d_, {"import", "-c", "CMD [\"sh\"]", rootfs_, "src/bb:1"}).exit_code, 0);
+  std::string name = *reg + "/me/private:1";
+  ASSERT_EQ(Berth(d_, {"tag", "src/bb:1", name}).exit_code, 0);
+  Run anonymous = Berth(d_, {"push", name});
+  EXPECT_NE(anonymous.exit_code, 0) << anonymous.output;
+  Run bad = Berth(d_, {"login", "-u", "writer", "-p", "wrong", *reg});
+  EXPECT_NE(bad.exit_code, 0) << bad.output;
+  Run login = Berth(d_, {"login", "-u", "writer", "-p", "w-secret", *reg});
+  ASSERT_EQ(login.exit_code, 0) << login.output << Log(d_);
+  Run push = Berth(d_, {"push", name});
+  ASSERT_EQ(push.exit_code, 0) << push.output << Log(d_);
+  // The reader pulls but may not push.
+  ASSERT_EQ(Berth(d_, {"login", "-u", "reader", "-p", "r-secret", *reg}).exit_code, 0);
+  ASSERT_EQ(Berth(d_, {"rmi", name}).exit_code, 0);
+  Run pull = Berth(d_, {"pull", name});
+  EXPECT_EQ(pull.exit_code, 0) << pull.output << Log(d_);
+  ASSERT_EQ(Berth(d_, {"tag", "src/bb:1", *reg + "/me/private:2"}).exit_code, 0);
+  Run denied = Berth(d_, {"push", *reg + "/me/private:2"});
+  EXPECT_NE(denied.exit_code, 0) << denied.output;
+  EXPECT_NE(denied.output.find("denied"), std::string::npos) << denied.output;
+}
+
 }  // namespace
 }  // namespace berth
