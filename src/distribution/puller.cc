@@ -1,5 +1,7 @@
 #include "distribution/puller.h"
 
+#include "distribution/blob_sources.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -532,6 +534,17 @@ Result<PullResult> Puller::Pull(const oci::Reference& ref, const PullOptions& op
   Result<int64_t> dropped = content_.RemoveOwner(lease);
   if (!dropped) spdlog::warn("pull: drop {}: {}", lease, dropped.error().message);
   if (!id) return std::move(id).error();
+
+  if (options_.sources != nullptr) {
+    // Hints for a later push to another repository of this registry (a mount, not an upload).
+    std::vector<oci::Digest> blobs = {manifest->config.digest};
+    for (const oci::Descriptor& l : image.layers) blobs.push_back(l.digest);
+    for (const oci::Digest& d : blobs) {
+      if (Status st = options_.sources->Remember(ref.domain(), ref.path(), d); !st) {
+        spdlog::warn("pull: remember the source of {}: {}", d.ToString(), st.error().message);
+      }
+    }
+  }
 
   PullResult result;
   result.digest = top.digest;

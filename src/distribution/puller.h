@@ -84,8 +84,13 @@ struct ProgressMessage {
 };
 using ProgressFn = std::function<void(const ProgressMessage&)>;
 
+class BlobSources;
+
 struct PullerOptions {
   std::vector<std::string> insecure_registries;  // host[:port] or CIDR
+  // Where blobs were seen (borrowed; may be null): pulls remember their sources, pushes mount
+  // from them.
+  BlobSources* sources = nullptr;
   int max_concurrent_downloads = 3;
   ClientOptions client;
 };

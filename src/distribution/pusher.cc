@@ -1,5 +1,11 @@
 #include "distribution/pusher.h"
 
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "distribution/blob_sources.h"
+
 #include <chrono>
 
 #include <fmt/format.h>
@@ -35,7 +41,16 @@ Status Pusher::PushTag(RegistryClient& client, const oci::Reference& tagged,
     const oci::Descriptor& l = image.layers[i];
     BERTH_ASSIGN_OR_RETURN(bool there, client.HasBlob(l.digest));
     if (there) {
+      Remember(tagged, l.digest);
       Layer(progress, l.digest, "Layer already exists");
+      continue;
+    }
+    // Another repository of this registry has it (we pulled it from there or pushed it
+    // there): ask for a mount, as Docker does ("Mounted from ...").
+    BERTH_ASSIGN_OR_RETURN(std::optional<std::string> mounted, TryMount(client, tagged, l.digest));
+    if (mounted) {
+      Remember(tagged, l.digest);
+      Layer(progress, l.digest, "Mounted from " + *mounted);
       continue;
     }
     BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Reader> blob, images_.OpenLayer(image.id, i));
@@ -48,14 +63,20 @@ Status Pusher::PushTag(RegistryClient& client, const oci::Reference& tagged,
     };
     Status st = client.PushBlob(l.digest, l.size, *blob, sent);
     if (!st) return std::move(st).error().WithContext("layer " + l.digest.ToString());
+    Remember(tagged, l.digest);
     Layer(progress, l.digest, "Pushed");
   }
   BERTH_ASSIGN_OR_RETURN(bool config_there, client.HasBlob(image.config.digest));
   if (!config_there) {
-    StringReader config(image.config_bytes);
-    BERTH_RETURN_IF_ERROR(client.PushBlob(image.config.digest,
-                                          static_cast<int64_t>(image.config_bytes.size()), config));
+    BERTH_ASSIGN_OR_RETURN(std::optional<std::string> mounted,
+                           TryMount(client, tagged, image.config.digest));
+    if (!mounted) {
+      StringReader config(image.config_bytes);
+      BERTH_RETURN_IF_ERROR(client.PushBlob(
+          image.config.digest, static_cast<int64_t>(image.config_bytes.size()), config));
+    }
   }
+  Remember(tagged, image.config.digest);
   BERTH_ASSIGN_OR_RETURN(oci::Digest digest, client.PutManifest(tagged.tag(), image.manifest_bytes,
                                                                 image.manifest_media_type));
   auto size = static_cast<int64_t>(image.manifest_bytes.size());
@@ -65,6 +86,34 @@ Status Pusher::PushTag(RegistryClient& client, const oci::Reference& tagged,
       {"Tag", tagged.tag()}, {"Digest", digest.ToString()}, {"Size", size}};
   Send(progress, {"", "", false, -1, -1, aux.dump()});
   return Ok();
+}
+
+void Pusher::Remember(const oci::Reference& ref, const oci::Digest& digest) {
+  if (options_.sources == nullptr) return;
+  if (Status st = options_.sources->Remember(ref.domain(), ref.path(), digest); !st) {
+    spdlog::warn("push: remember the source of {}: {}", digest.ToString(), st.error().message);
+  }
+}
+
+Result<std::optional<std::string>> Pusher::TryMount(RegistryClient& client,
+                                                    const oci::Reference& ref,
+                                                    const oci::Digest& digest) {
+  if (options_.sources == nullptr) return std::optional<std::string>();
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> from,
+                         options_.sources->Repositories(ref.domain(), digest));
+  for (const std::string& repo : from) {
+    if (repo == ref.path()) continue;
+    Result<bool> mounted = client.MountBlob(digest, repo);
+    if (!mounted) {
+      // Denied (a token without pull on that repository) or refused: upload instead.
+      spdlog::debug("push: mount {} from {}: {}", digest.ToString(), repo, mounted.error().message);
+      continue;
+    }
+    if (*mounted) return std::optional<std::string>(repo);
+    // The registry no longer has it there.
+    (void)options_.sources->Forget(ref.domain(), repo, digest);
+  }
+  return std::optional<std::string>();
 }
 
 Status Pusher::Push(const oci::Reference& ref, const AuthConfig& auth, const ProgressFn& progress) {

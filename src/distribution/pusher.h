@@ -1,6 +1,7 @@
 // Pusher: an image of the engine's store to a registry (OCI distribution spec: "Pushing").
 //
-//   per layer, base first: HEAD the blob; present -> "Layer already exists"; else a monolithic
+//   per layer, base first: HEAD the blob; present -> "Layer already exists"; known to be in
+//   another repository of the registry (BlobSources) -> a mount ("Mounted from REPO"); else a monolithic
 //   upload (POST /blobs/uploads/, PUT <Location>?digest=) streamed from the image store (a layer
 //   kept as tree + tar-split is regenerated and verified as it streams); then the config the
 //   same way; then PUT the manifest as stored under the tag, so the registry's digest is the
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,12 @@ class Pusher {
 
  private:
   Status PushTag(RegistryClient& client, const oci::Reference& tagged, const ProgressFn& progress);
+  // Notes that `ref`'s repository holds `digest` (options_.sources).
+  void Remember(const oci::Reference& ref, const oci::Digest& digest);
+  // Mounts `digest` into `ref`'s repository from another repository known to hold it; the
+  // repository it came from, or nullopt (upload it).
+  Result<std::optional<std::string>> TryMount(RegistryClient& client, const oci::Reference& ref,
+                                              const oci::Digest& digest);
 
   ImageSource& images_;
   PullerOptions options_;

@@ -564,6 +564,24 @@ Status RegistryClient::PushBlob(const oci::Digest& digest, int64_t size, Reader&
   return Ok();
 }
 
+Result<bool> RegistryClient::MountBlob(const oci::Digest& digest, const std::string& from) {
+  Probe();
+  std::string url = endpoint_.BaseUrl() + "/v2/" + path_ + "/blobs/uploads/?mount=" +
+                    QueryEscape(digest.ToString()) + "&from=" + QueryEscape(from);
+  BERTH_ASSIGN_OR_RETURN(Response r,
+                         Do("POST", url, {{"Content-Length", "0"}}, nullptr, 0, nullptr, kMaxErrorBody));
+  if (r.status == 201) return true;
+  if (r.status == 401) return PushDenied();
+  if (r.status != 202) return ErrorFor(r, "mount blob " + digest.ToString() + " from " + from);
+  // An upload session we do not want: give it back (failures do not matter, it expires).
+  if (auto location = r.headers.find("location"); location != r.headers.end() && !location->second.empty()) {
+    std::string cancel = location->second;
+    if (cancel.starts_with("/")) cancel = endpoint_.BaseUrl() + cancel;
+    (void)Do("DELETE", cancel, {}, nullptr, 0, nullptr, kMaxErrorBody);
+  }
+  return false;
+}
+
 Result<oci::Digest> RegistryClient::PutManifest(std::string_view tag, const std::string& bytes,
                                                 const std::string& media_type) {
   Probe();

@@ -92,6 +92,10 @@ class RegistryClient {
   // bytes of `data` (streamed). `sent` (if given) is called with the bytes sent so far.
   Status PushBlob(const oci::Digest& digest, int64_t size, Reader& data,
                   const std::function<void(int64_t)>& sent = {});
+  // Cross-repository mount: POST /blobs/uploads/?mount=<digest>&from=<repository>. True when
+  // the registry mounted it (201); false when it opened an upload session instead (202: it
+  // has no such blob there, or does not mount), which is cancelled.
+  Result<bool> MountBlob(const oci::Digest& digest, const std::string& from);
   // PUT the manifest under `tag`; returns its digest (checked against Docker-Content-Digest).
   Result<oci::Digest> PutManifest(std::string_view tag, const std::string& bytes,
                                   const std::string& media_type);

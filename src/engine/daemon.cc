@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "content/local_store.h"
+#include "distribution/blob_sources.h"
 #include "distribution/puller.h"
 #include "distribution/pusher.h"
 #include "engine/build_info.h"
@@ -290,7 +291,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
       image::StoreOptions{c.data_root + "/tmp", /*chown=*/::geteuid() == 0, /*boot_id=*/""});
   BERTH_RETURN_IF_ERROR(d->images_->Init());
   d->pull_sink_ = std::make_unique<internal::StorePullSink>(*d->images_);
+  BERTH_ASSIGN_OR_RETURN(d->blob_sources_, distribution::BlobSources::Open(*d->db_));
   distribution::PullerOptions po;
+  po.sources = d->blob_sources_.get();
   po.insecure_registries = c.insecure_registries;
   po.max_concurrent_downloads = c.max_concurrent_downloads;
   po.client.certs_dir = c.certs_dir;

@@ -39,6 +39,7 @@ namespace berth::content {
 class Store;
 }  // namespace berth::content
 namespace berth::distribution {
+class BlobSources;
 class ImageSink;
 class ImageSource;
 class Puller;
@@ -100,6 +101,7 @@ class Daemon {
   std::unique_ptr<content::Store> content_;
   std::unique_ptr<snapshot::Snapshotter> snapshots_;
   std::unique_ptr<image::ImageStore> images_;
+  std::unique_ptr<distribution::BlobSources> blob_sources_;  // where pulled/pushed blobs were seen
   std::unique_ptr<distribution::ImageSink> pull_sink_;  // images_ as the puller sees it
   std::unique_ptr<distribution::Puller> puller_;
   std::unique_ptr<distribution::ImageSource> push_source_;  // images_ as the pusher sees it

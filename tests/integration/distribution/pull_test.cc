@@ -790,6 +790,13 @@ TEST_F(BerthRegistryPullTest, BerthAndDockerPushAndPullThroughBerthRegistryWithO
   ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
   std::string digest(TrimSpace(inspect.output));
   EXPECT_NE(push.output.find("latest: digest: " + digest), std::string::npos) << push.output;
+  // Into another repository of the same registry the layer is mounted, not uploaded again.
+  ASSERT_EQ(Berth(d_, {"tag", "busybox", *reg + "/team/copy"}).exit_code, 0);
+  Run copy = Berth(d_, {"push", *reg + "/team/copy"});
+  ASSERT_EQ(copy.exit_code, 0) << copy.output << Log(d_);
+  EXPECT_NE(copy.output.find(": Mounted from me/busybox"), std::string::npos) << copy.output;
+  EXPECT_EQ(copy.output.find(": Pushed"), std::string::npos) << copy.output;
+  EXPECT_NE(copy.output.find("latest: digest: " + digest), std::string::npos) << copy.output;
 
   // A second daemon (another server) pulls it with berth and with the docker CLI.
   Daemon other = StartDaemon("other", dir_ + "/other-root");
@@ -810,6 +817,11 @@ TEST_F(BerthRegistryPullTest, BerthAndDockerPushAndPullThroughBerthRegistryWithO
     EXPECT_EQ(again.exit_code, 0) << again.output;
     EXPECT_NE(again.output.find("again: digest: " + digest), std::string::npos) << again.output;
   }
+  // What a daemon pulled from one repository it mounts into another.
+  ASSERT_EQ(Berth(other, {"tag", name, *reg + "/other/mirror:1"}).exit_code, 0);
+  Run mirror = Berth(other, {"push", *reg + "/other/mirror:1"});
+  EXPECT_EQ(mirror.exit_code, 0) << mirror.output << Log(other);
+  EXPECT_NE(mirror.output.find(": Mounted from "), std::string::npos) << mirror.output;
 }
 
 TEST_F(BerthRegistryPullTest, LoginToAnHtpasswdBerthRegistryThenPushAndPull) {
