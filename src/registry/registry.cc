@@ -362,6 +362,10 @@ struct Registry::Impl {
                                std::unique_ptr<storage::Upload> upload, const oci::Digest& digest) {
     std::string id = upload->id();
     auto committed = co_await Blocking([&]() -> Result<int64_t> {
+      // The data goes to disk before the transaction, so the metadata lock is held for the
+      // rename and the rows only, not for the fsync of a large blob. (A mismatching digest is
+      // found by Commit below; syncing it first costs nothing but time.)
+      if (Status st = upload->Sync(); !st) return st.error();
       auto txn = sql::Transaction::Begin(db);
       if (!txn) return txn.error();
       auto size = blobs.Commit(std::move(upload), digest);

@@ -68,6 +68,9 @@ class Upload {
   // kept as the bytes arrive; another algorithm rereads the data. An empty Digest (valid()
   // false) if the data could not be read (logged).
   virtual oci::Digest CurrentDigest(oci::Algorithm algorithm = oci::Algorithm::kSha256) = 0;
+  // fsync(2)s the data so far. Commit syncs anyway; calling this first moves the slow part
+  // out of whatever lock the caller holds around Commit (the registry's metadata transaction).
+  virtual Status Sync() = 0;
 };
 
 class BlobStore {

@@ -251,6 +251,11 @@ class FilesystemUpload final : public Upload {
     return EnsureHash();
   }
 
+  Status Sync() override {
+    if (::fsync(fd_.get()) != 0) return ErrnoError("fsync upload " + id_);
+    return Ok();
+  }
+
   oci::Digest CurrentDigest(oci::Algorithm algorithm) override {
     Result<oci::Digest> d = Digest(algorithm);
     if (!d) {

@@ -453,6 +453,18 @@ TEST_F(FilesystemBlobStoreTest, CreateUploadForgetsTheStateOfAnEarlierUploadOfTh
   EXPECT_EQ(up->CurrentDigest(), oci::Digest::Of("bbbb"));
 }
 
+TEST_F(FilesystemBlobStoreTest, SyncThenCommitPublishesTheBlob) {
+  MakeUpload("synced", "payload");
+  auto up = MustAcquire("synced");
+  ASSERT_NE(up, nullptr);
+  ASSERT_TRUE(Succeeded(up->Sync()));
+  EXPECT_EQ(up->Offset(), 7);  // syncing changes nothing of the upload
+  auto size = store_->Commit(std::move(up), oci::Digest::Of("payload"));
+  ASSERT_TRUE(Succeeded(size));
+  EXPECT_EQ(*size, 7);
+  EXPECT_EQ(*store_->ReadBlob(oci::Digest::Of("payload"), 100), "payload");
+}
+
 TEST_F(FilesystemBlobStoreTest, CommitWithTheWrongDigestRemovesTheUploadAndStoresNothing) {
   MakeUpload("bad", "real bytes");
   const oci::Digest claimed = oci::Digest::Of("other bytes");
