@@ -9,7 +9,9 @@
 // Thread-safety: safe for concurrent use (the Database serialises).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,16 @@ class BlobSources {
   Result<std::vector<std::string>> Repositories(std::string_view registry,
                                                 const oci::Digest& digest, int limit = 3);
   Status Forget(std::string_view registry, std::string_view repository, const oci::Digest& digest);
+
+  // The gzip blob a push made of an uncompressed layer (table pushed_layers), so the next push
+  // of that layer, to any registry, finds it by a HEAD instead of compressing it again.
+  struct CompressedLayer {
+    oci::Digest digest;
+    int64_t size = 0;
+    std::string media_type;
+  };
+  Status RememberCompressed(const oci::Digest& uncompressed, const CompressedLayer& compressed);
+  Result<std::optional<CompressedLayer>> Compressed(const oci::Digest& uncompressed);
 
  private:
   explicit BlobSources(sql::Database& db) : db_(db) {}

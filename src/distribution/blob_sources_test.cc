@@ -26,5 +26,20 @@ TEST(BlobSourcesTest, RemembersPerRegistryMostRecentFirst) {
   EXPECT_EQ(*(*sources)->Repositories("reg:5000", a), std::vector<std::string>{"me/two"});
 }
 
+TEST(BlobSourcesTest, RemembersCompressedLayers) {
+  auto db = sql::Database::Open(":memory:");
+  ASSERT_TRUE(db.ok());
+  auto sources = BlobSources::Open(**db);
+  ASSERT_TRUE(sources.ok());
+  oci::Digest tar = oci::Digest::Of("tar"), gz = oci::Digest::Of("gz");
+  EXPECT_FALSE((*sources)->Compressed(tar)->has_value());
+  ASSERT_TRUE((*sources)->RememberCompressed(tar, {gz, 42, "application/vnd.oci.image.layer.v1.tar+gzip"}).ok());
+  auto got = (*sources)->Compressed(tar);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->digest, gz);
+  EXPECT_EQ((*got)->size, 42);
+  EXPECT_EQ((*got)->media_type, "application/vnd.oci.image.layer.v1.tar+gzip");
+}
+
 }  // namespace
 }  // namespace berth::distribution

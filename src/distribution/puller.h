@@ -91,6 +91,10 @@ struct PullerOptions {
   // Where blobs were seen (borrowed; may be null): pulls remember their sources, pushes mount
   // from them.
   BlobSources* sources = nullptr;
+  // Push: uncompressed layers go to registries gzip-compressed (ISA-L, level 1) as Docker
+  // pushes them, through a temporary file in `temp_dir`.
+  bool compress_plain_layers = true;
+  std::string temp_dir = "/var/tmp";
   int max_concurrent_downloads = 3;
   ClientOptions client;
 };

@@ -1,10 +1,18 @@
 #include "distribution/pusher.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <optional>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "archive/compression.h"
+#include "base/unique_fd.h"
 #include "distribution/blob_sources.h"
+#include "oci/manifest.h"
+#include "oci/media_types.h"
 
 #include <chrono>
 
@@ -37,8 +45,16 @@ Status Pusher::PushTag(RegistryClient& client, const oci::Reference& tagged,
                        const ProgressFn& progress) {
   BERTH_ASSIGN_OR_RETURN(PushableImage image, images_.Get(tagged));
   for (const oci::Descriptor& l : image.layers) Layer(progress, l.digest, "Preparing");
+  std::vector<oci::Descriptor> pushed = image.layers;  // as the registry gets them
+  bool rewritten = false;
   for (size_t i = 0; i < image.layers.size(); ++i) {
     const oci::Descriptor& l = image.layers[i];
+    if (options_.compress_plain_layers &&
+        (l.media_type == oci::kMediaTypeOciLayer || l.media_type == oci::kMediaTypeDockerLayer)) {
+      BERTH_ASSIGN_OR_RETURN(pushed[i], PushCompressed(client, tagged, image, i, progress));
+      rewritten = true;
+      continue;
+    }
     BERTH_ASSIGN_OR_RETURN(bool there, client.HasBlob(l.digest));
     if (there) {
       Remember(tagged, l.digest);
@@ -77,15 +93,125 @@ Status Pusher::PushTag(RegistryClient& client, const oci::Reference& tagged,
     }
   }
   Remember(tagged, image.config.digest);
-  BERTH_ASSIGN_OR_RETURN(oci::Digest digest, client.PutManifest(tagged.tag(), image.manifest_bytes,
+  std::string manifest_bytes = image.manifest_bytes;
+  if (rewritten) {
+    Result<oci::Manifest> m = oci::ParseManifest(image.manifest_bytes);
+    if (!m) return std::move(m).error().WithContext("manifest of " + tagged.String());
+    m->layers = pushed;
+    manifest_bytes = oci::SerializeManifest(*m);
+  }
+  BERTH_ASSIGN_OR_RETURN(oci::Digest digest, client.PutManifest(tagged.tag(), manifest_bytes,
                                                                 image.manifest_media_type));
-  auto size = static_cast<int64_t>(image.manifest_bytes.size());
+  auto size = static_cast<int64_t>(manifest_bytes.size());
   Send(progress, {fmt::format("{}: digest: {} size: {}", tagged.tag(), digest.ToString(), size), "",
                   false, -1, -1, ""});
   nlohmann::ordered_json aux = {
       {"Tag", tagged.tag()}, {"Digest", digest.ToString()}, {"Size", size}};
   Send(progress, {"", "", false, -1, -1, aux.dump()});
   return Ok();
+}
+
+namespace {
+
+// Passes bytes on to `dst` and hashes and counts them.
+class HashingWriter : public Writer {
+ public:
+  explicit HashingWriter(Writer& dst) : dst_(dst) {}
+  Status Write(std::string_view data) override {
+    digester_.Update(data);
+    size_ += static_cast<int64_t>(data.size());
+    return dst_.Write(data);
+  }
+  oci::Digest Finish() { return digester_.Finish(); }
+  int64_t size() const { return size_; }
+
+ private:
+  Writer& dst_;
+  oci::Digester digester_;
+  int64_t size_ = 0;
+};
+
+}  // namespace
+
+Result<oci::Descriptor> Pusher::PushCompressed(RegistryClient& client, const oci::Reference& tagged,
+                                               const PushableImage& image, size_t index,
+                                               const ProgressFn& progress) {
+  const oci::Descriptor& plain = image.layers[index];
+  bool docker = plain.media_type == oci::kMediaTypeDockerLayer;
+  oci::Descriptor out = plain;
+  out.media_type = std::string(docker ? oci::kMediaTypeDockerLayerGzip : oci::kMediaTypeOciLayerGzip);
+  // Progress speaks of the layer by its uncompressed digest, as it was "Preparing".
+  auto layer_status = [&](const std::string& status) { Layer(progress, plain.digest, status); };
+  if (options_.sources != nullptr) {
+    BERTH_ASSIGN_OR_RETURN(std::optional<BlobSources::CompressedLayer> known,
+                           options_.sources->Compressed(plain.digest));
+    if (known && known->media_type == out.media_type) {
+      out.digest = known->digest;
+      out.size = known->size;
+      BERTH_ASSIGN_OR_RETURN(bool there, client.HasBlob(out.digest));
+      if (there) {
+        Remember(tagged, out.digest);
+        layer_status("Layer already exists");
+        return out;
+      }
+      BERTH_ASSIGN_OR_RETURN(std::optional<std::string> mounted, TryMount(client, tagged, out.digest));
+      if (mounted) {
+        Remember(tagged, out.digest);
+        layer_status("Mounted from " + *mounted);
+        return out;
+      }
+    }
+  }
+  // Compress once into an unnamed temporary file, hashing as it goes.
+  int raw = ::open(options_.temp_dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (raw < 0) return ErrnoError("push: temporary file in " + options_.temp_dir);
+  UniqueFd tmp(raw);
+  {
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Reader> layer, images_.OpenLayer(image.id, index));
+    FdWriter file(tmp.get());
+    HashingWriter hashed(file);
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<archive::CompressingWriter> gz,
+                           archive::NewGzipWriter(hashed, 1));
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+      BERTH_ASSIGN_OR_RETURN(size_t n, layer->Read(buf.data(), buf.size()));
+      if (n == 0) break;
+      BERTH_RETURN_IF_ERROR(gz->Write(std::string_view(buf.data(), n)));
+    }
+    BERTH_RETURN_IF_ERROR(gz->Close());
+    out.digest = hashed.Finish();
+    out.size = hashed.size();
+  }
+  if (options_.sources != nullptr) {
+    Status st = options_.sources->RememberCompressed(plain.digest, {out.digest, out.size, out.media_type});
+    if (!st) spdlog::warn("push: remember {}: {}", out.digest.ToString(), st.error().message);
+  }
+  BERTH_ASSIGN_OR_RETURN(bool there, client.HasBlob(out.digest));
+  if (there) {
+    Remember(tagged, out.digest);
+    layer_status("Layer already exists");
+    return out;
+  }
+  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> mounted, TryMount(client, tagged, out.digest));
+  if (mounted) {
+    Remember(tagged, out.digest);
+    layer_status("Mounted from " + *mounted);
+    return out;
+  }
+  if (::lseek(tmp.get(), 0, SEEK_SET) != 0) return ErrnoError("push: rewind the compressed layer");
+  FdReader compressed(tmp.get());
+  Clock::time_point last{};
+  auto sent = [&](int64_t n) {
+    Clock::time_point now = Clock::now();
+    if (now - last < std::chrono::milliseconds(100) && n != out.size) return;
+    last = now;
+    Send(progress, {"Pushing", ShortId(plain.digest), true, n, out.size, ""});
+  };
+  Status st = client.PushBlob(out.digest, out.size, compressed, sent);
+  if (!st) return std::move(st).error().WithContext("layer " + plain.digest.ToString());
+  Remember(tagged, out.digest);
+  layer_status("Pushed");
+  return out;
 }
 
 void Pusher::Remember(const oci::Reference& ref, const oci::Digest& digest) {

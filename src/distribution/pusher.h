@@ -4,8 +4,11 @@
 //   another repository of the registry (BlobSources) -> a mount ("Mounted from REPO"); else a monolithic
 //   upload (POST /blobs/uploads/, PUT <Location>?digest=) streamed from the image store (a layer
 //   kept as tree + tar-split is regenerated and verified as it streams); then the config the
-//   same way; then PUT the manifest as stored under the tag, so the registry's digest is the
-//   local one. Tokens are asked for "repository:<path>:pull,push".
+//   same way; then PUT the manifest under the tag: as stored (so the registry's digest is the
+//   local one) unless uncompressed layers were pushed gzip-compressed, as Docker does, which
+//   makes a manifest with their compressed descriptors. The compressed digest of each such
+//   layer is remembered, so a second push of it is a HEAD. Tokens are asked for
+//   "repository:<path>:pull,push".
 //
 // Progress as Docker's push stream: "The push refers to repository [NAME]", per layer
 // "Preparing", "Pushing" (progressDetail), "Pushed" / "Layer already exists", then
@@ -57,6 +60,12 @@ class Pusher {
 
  private:
   Status PushTag(RegistryClient& client, const oci::Reference& tagged, const ProgressFn& progress);
+  // Pushes layer `index` of `image`, an uncompressed tar, as a gzip blob: one pushed before
+  // (BlobSources::Compressed) is looked for by HEAD and mount first; otherwise the layer is
+  // compressed into a temporary file, hashed, and uploaded. Returns its descriptor.
+  Result<oci::Descriptor> PushCompressed(RegistryClient& client, const oci::Reference& tagged,
+                                         const PushableImage& image, size_t index,
+                                         const ProgressFn& progress);
   // Notes that `ref`'s repository holds `digest` (options_.sources).
   void Remember(const oci::Reference& ref, const oci::Digest& digest);
   // Mounts `digest` into `ref`'s repository from another repository known to hold it; the

@@ -294,6 +294,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(Config config, std::string host_roo
   BERTH_ASSIGN_OR_RETURN(d->blob_sources_, distribution::BlobSources::Open(*d->db_));
   distribution::PullerOptions po;
   po.sources = d->blob_sources_.get();
+  po.temp_dir = c.data_root + "/tmp";
   po.insecure_registries = c.insecure_registries;
   po.max_concurrent_downloads = c.max_concurrent_downloads;
   po.client.certs_dir = c.certs_dir;

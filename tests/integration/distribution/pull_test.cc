@@ -517,6 +517,9 @@ TEST_F(PullTest, PushThenPullBackKeepsTheManifestDigest) {
     std::string digest = RemoteDigest(repo + ":1");
     EXPECT_NE(push.output.find("1: digest: " + digest + " size: "), std::string::npos)
         << push.output;
+    // Both go to the registry gzip-compressed (the plain one compressed by the push, as Docker).
+    Run raw = Shell("skopeo inspect --raw --tls-verify=false docker://" + name);
+    EXPECT_NE(raw.output.find("gzip"), std::string::npos) << raw.output;
     // Again: the registry has the layer.
     Run again = Berth(d_, {"push", name});
     EXPECT_EQ(again.exit_code, 0) << again.output;
