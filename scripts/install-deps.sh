@@ -11,7 +11,8 @@ libs=(libboost-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libarchive
       libisal-dev libzstd-dev libsqlite3-dev libseccomp-dev libcap-dev libcli11-dev libspdlog-dev
       libfmt-dev)
 runtime=(busybox-static tini tar curl ca-certificates procps)
-tests=(libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils zstd gzip tmux docker-registry)
+tests=(libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils zstd gzip tmux docker-registry
+       hyperfine wrk apache2-utils nginx-light skopeo)
 
 wanted=("${build[@]}" "${libs[@]}" "${runtime[@]}")
 if [ "$profile" = test ]; then
