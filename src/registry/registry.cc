@@ -437,6 +437,9 @@ struct Registry::Impl {
     if (!co_await CheckChunkRange(ex, name, *upload)) co_return;
     if (!co_await ReceiveBody(ex, *upload)) co_return;
     SetUploadHeaders(ex, name, id, upload->Offset());
+    // Released before the answer: a client sends the next chunk or the closing PUT as soon as
+    // it has the 202, maybe on another connection (skopeo does), and must find it free.
+    upload.reset();
     (void)co_await ex.Respond(202, "", "");
   }
 
@@ -458,6 +461,7 @@ struct Registry::Impl {
     auto upload = co_await AcquireUpload(ex, name, id);
     if (!upload) co_return;
     SetUploadHeaders(ex, name, id, upload->Offset());
+    upload.reset();  // free before the answer, as in PatchUpload
     (void)co_await ex.Respond(204, "", "");
   }
 
