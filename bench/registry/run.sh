@@ -7,8 +7,8 @@
 #   - curl GET of one 128 MiB layer to /dev/null, warm page cache: MB/s (median of 5);
 #   - wrk -t2 -c64 -d10s on manifest GET (OCI Accept header): req/s and p99; nginx serving the
 #     manifest's bytes as a static file alike;
-#   - ab -i -k -c 64 -n 200000 on blob HEAD (wrk 4.1 completes no HEAD): req/s and p99; nginx
-#     on the same layer file alike;
+#   - ab -i -k -c 64 -t 30 -n 200000 on blob HEAD (wrk 4.1 completes no HEAD; 200000 requests
+#     or 30 s, whichever comes first): req/s and p99; nginx on the same layer file alike;
 #   - RSS: idle 2 s after start, and the peak (VmHWM, reset through /proc/PID/clear_refs
 #     before each phase) of the push, the pull, the blob GETs and the wrk/ab load.
 #
@@ -302,7 +302,7 @@ for r in $(seq "$runs"); do
   for s in $(order "$r" berth dist nginx); do
     p=/v2/$repo/blobs/sha256:$layer1
     [ "$s" = nginx ] && p=/v2/bench/img/blobs/sha256:$layer1
-    ab -q -i -k -c 64 -n 200000 "$(url "$s" "$p")" > "$work/ab.$s.$r" 2>&1 ||
+    ab -q -i -k -c 64 -t 30 -n 200000 "$(url "$s" "$p")" > "$work/ab.$s.$r" 2>&1 ||
       { cat "$work/ab.$s.$r" >&2; exit 1; }
     bad=$(awk '/^Failed requests:/ {f = $3} /^Non-2xx responses:/ {n = $3} END {print f + n}' "$work/ab.$s.$r")
     [ "$bad" = 0 ] || { cat "$work/ab.$s.$r" >&2; exit 1; }
