@@ -160,6 +160,7 @@ printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.
   "$man" "$(size "$work/manifest.json")" > "$img/index.json"
 total=$(du -cb "$img"/blobs/sha256/* | tail -n1 | cut -f1)
 layer_size=$(size "$img/blobs/sha256/$layer1")
+echo "start: $(date -u +%FT%TZ), $(uptime)"
 echo "image: $img, $total bytes; manifest sha256:$man; layer 1 sha256:$layer1 ($layer_size bytes)"
 
 # --- nginx: the manifest's bytes and layer 1 as static files, at the registry's paths --------
@@ -328,6 +329,7 @@ m_head_b=$(med head.berth) m_head_d=$(med head.dist) m_head_n=$(med head.nginx)
 m_h99_b=$(med head99.berth) m_h99_d=$(med head99.dist) m_h99_n=$(med head99.nginx)
 peak_b=$hwm_load_berth
 echo
+echo "end: $(date -u +%FT%TZ), $(uptime)"
 echo "Medians of $runs runs; image $total bytes (4 gzip layers of 128 MiB random data); MB = 10^6 bytes."
 echo
 echo "| case | $B | $D | nginx | ratio | goal | |"
