@@ -361,3 +361,13 @@ for k in push pull get man man99 head head99; do
     [ -n "${res[$k.$s]:-}" ] && echo "  $k $s: $(printf '%s' "${res[$k.$s]}" | tr '\n' ' ')"
   done
 done
+# per_run A B: the ratios A/B of two result lists, run by run.
+per_run() {
+  paste -d' ' <(printf '%s' "${res[$1]}") <(printf '%s' "${res[$2]}") |
+    awk '{printf "%.2f ", $1 / $2}'
+}
+echo "Ratios per run:"
+echo "  push berth/dist: $(per_run push.berth push.dist)"
+echo "  pull berth/dist: $(per_run pull.berth pull.dist)"
+echo "  manifest GET berth/dist: $(per_run man.berth man.dist)  berth/nginx: $(per_run man.berth man.nginx)"
+echo "  blob HEAD berth/dist: $(per_run head.berth head.dist)  berth/nginx: $(per_run head.berth head.nginx)"
