@@ -12,7 +12,7 @@ libs=(libboost-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libarchive
       libfmt-dev libcrypt-dev)
 runtime=(busybox-static tini tar curl ca-certificates procps)
 tests=(libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils zstd gzip tmux docker-registry
-       docker.io podman skopeo apache2-utils openssl)
+       docker.io podman skopeo apache2-utils openssl hyperfine wrk nginx-light)
 
 wanted=("${build[@]}" "${libs[@]}" "${runtime[@]}")
 if [ "$profile" = test ]; then
