@@ -48,6 +48,8 @@ namespace {
 
 // Bodies left unread by a handler are drained (to keep the connection) up to this size.
 constexpr uint64_t kMaxDrain = 64 << 10;
+// The read buffer's room while a chunked body streams in.
+constexpr size_t kChunkedReadRoom = 64 << 10;
 
 std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -205,6 +207,9 @@ class Exchange final : public HttpExchange {
       if (ec) co_return Fail(ec);
     }
     if (content_length_ && !parser_.chunked()) co_return co_await ReadFixedBody(buf, size);
+    // Beast reads as much as the buffer has room for, at least 512 bytes: after a small header
+    // that is about 512 bytes a read. Room for 64 KiB makes a chunked body cost a read per 64 KiB.
+    if (buffer_.capacity() < kChunkedReadRoom) buffer_.reserve(kChunkedReadRoom);
     for (;;) {
       auto& body = parser_.get().body();
       body.data = buf;
