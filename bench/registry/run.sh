@@ -123,43 +123,8 @@ fresh() {
 
 # --- the image: an OCI layout of 4 gzip layers, each a tar of one 128 MiB random file -------
 img=$work/img
-mkdir -p "$img/blobs/sha256"
-echo '{"imageLayoutVersion":"1.0.0"}' > "$img/oci-layout"
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-size() { stat -c %s "$1"; }
-diff_ids=() layers=()
-for i in 1 2 3 4; do
-  python3 - "$work/layer.tar" "$i" <<'EOF'
-import io, os, sys, tarfile
-class Random(io.RawIOBase):
-    def readable(self): return True
-    def readinto(self, b):
-        n = len(b); b[:n] = os.urandom(n); return n
-with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
-    info = tarfile.TarInfo("random%s" % sys.argv[2]); info.size = 128 << 20; info.mode = 0o644
-    t.addfile(info, io.BufferedReader(Random(), 1 << 20))
-EOF
-  diff_ids+=("\"sha256:$(sha "$work/layer.tar")\"")
-  gzip -1 -n -c "$work/layer.tar" > "$work/layer.gz"
-  d=$(sha "$work/layer.gz")
-  layers+=("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$d\",\"size\":$(size "$work/layer.gz")}")
-  mv "$work/layer.gz" "$img/blobs/sha256/$d"
-  [ "$i" = 1 ] && layer1=$d
-  rm "$work/layer.tar"
-done
-join() { local IFS=,; echo "$*"; }
-printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[%s]}}' \
-  "$(join "${diff_ids[@]}")" > "$work/config.json"
-cfg=$(sha "$work/config.json")
-cp "$work/config.json" "$img/blobs/sha256/$cfg"
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' \
-  "$cfg" "$(size "$work/config.json")" "$(join "${layers[@]}")" > "$work/manifest.json"
-man=$(sha "$work/manifest.json")
-cp "$work/manifest.json" "$img/blobs/sha256/$man"
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' \
-  "$man" "$(size "$work/manifest.json")" > "$img/index.json"
-total=$(du -cb "$img"/blobs/sha256/* | tail -n1 | cut -f1)
-layer_size=$(size "$img/blobs/sha256/$layer1")
+read -r man layer1 total layer_size < <(bench/registry/make-image.sh "$img" 4 128)
+cp "$img/blobs/sha256/$man" "$work/manifest.json"
 echo "start: $(date -u +%FT%TZ), $(uptime)"
 echo "image: $img, $total bytes; manifest sha256:$man; layer 1 sha256:$layer1 ($layer_size bytes)"
 
