@@ -7,7 +7,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,12 +17,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "loopback.h"
 #include "test_data.h"
 
 extern char** environ;
 
 namespace berth::registry_compat {
 namespace {
+
+using registry_conformance::WaitPid;
 
 // environ with `overrides` ("NAME=VALUE") replacing or adding entries.
 std::vector<std::string> MergedEnv(const std::vector<std::string>& overrides) {
@@ -67,18 +69,6 @@ pid_t ForkExec(const std::vector<std::string>& argv, const std::vector<std::stri
     _exit(127);
   }
   return pid;
-}
-
-std::optional<int> WaitPid(pid_t pid, std::chrono::milliseconds timeout) {
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd >= 0) {
-    pollfd p{pidfd, POLLIN, 0};
-    poll(&p, 1, static_cast<int>(timeout.count()));
-    close(pidfd);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, WNOHANG) == pid) return status;
-  return std::nullopt;
 }
 
 std::string ReadAll(const std::string& path) {
