@@ -71,13 +71,6 @@ pid_t ForkExec(const std::vector<std::string>& argv, const std::vector<std::stri
   return pid;
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 // ---- TempDir ----
@@ -226,8 +219,15 @@ std::optional<int> Daemon::Wait(std::chrono::milliseconds timeout) {
 
 // ---- inspection ----
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 std::string Tail(const std::string& path) {
-  std::string all = ReadAll(path);
+  std::string all = ReadFile(path);
   return all.size() > 16000 ? all.substr(all.size() - 16000) : all;
 }
 
@@ -245,7 +245,7 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
     char* end = nullptr;
     long pid = std::strtol(e->d_name, &end, 10);
     if (*end != '\0' || pid <= 0 || pid == getpid()) continue;
-    std::string cmdline = ReadAll("/proc/" + std::string(e->d_name) + "/cmdline");
+    std::string cmdline = ReadFile("/proc/" + std::string(e->d_name) + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(needle) != std::string::npos) pids.push_back(static_cast<pid_t>(pid));
   }
