@@ -73,6 +73,19 @@ std::vector<std::string> HomeEnv(const std::string& home) {
           "XDG_RUNTIME_DIR=" + home + "/run", "XDG_DATA_HOME=" + home + "/.local/share"};
 }
 
+// Success if `r` (of `tool` run with `args`) exited 0, else its description; its stdout to
+// `out` either way when given.
+::testing::AssertionResult Succeeded(const char* tool, const std::vector<std::string>& args,
+                                     const CommandResult& r, std::string* out) {
+  if (out != nullptr) *out = r.out;
+  if (!r.ok()) {
+    std::vector<std::string> argv = {tool};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return ::testing::AssertionFailure() << Describe(argv, r);
+  }
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace
 
 std::string BerthRegistryBinary() {
@@ -278,14 +291,7 @@ CommandResult Skopeo::Run(const std::vector<std::string>& args) const {
 
 ::testing::AssertionResult Skopeo::Ok(const std::vector<std::string>& args,
                                       std::string* out) const {
-  CommandResult r = Run(args);
-  if (out != nullptr) *out = r.out;
-  if (!r.ok()) {
-    std::vector<std::string> argv = {"skopeo"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return ::testing::AssertionFailure() << Describe(argv, r);
-  }
-  return ::testing::AssertionSuccess();
+  return Succeeded("skopeo", args, Run(args), out);
 }
 
 ::testing::AssertionResult Skopeo::RawManifest(const std::string& ref, std::string* bytes) const {
@@ -308,14 +314,7 @@ CommandResult Podman::Run(const std::vector<std::string>& args) const {
 
 ::testing::AssertionResult Podman::Ok(const std::vector<std::string>& args,
                                       std::string* out) const {
-  CommandResult r = Run(args);
-  if (out != nullptr) *out = r.out;
-  if (!r.ok()) {
-    std::vector<std::string> argv = {"podman"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return ::testing::AssertionFailure() << Describe(argv, r);
-  }
-  return ::testing::AssertionSuccess();
+  return Succeeded("podman", args, Run(args), out);
 }
 
 }  // namespace berth::registry_compat
