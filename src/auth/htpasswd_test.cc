@@ -1,26 +1,19 @@
 #include "auth/htpasswd.h"
 
-#include <crypt.h>
 #include <openssl/evp.h>
 
-#include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "auth/testing/bcrypt.h"
 #include "base/file.h"
 #include "base/strings.h"
 
 namespace berth::auth {
 namespace {
 
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(::crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
-  struct crypt_data data;
-  std::memset(&data, 0, sizeof(data));
-  return ::crypt_r(password.c_str(), salt, &data);
-}
+using testing::Bcrypt;
 
 std::string Basic(const std::string& user, const std::string& password) {
   std::string plain = user + ":" + password;

@@ -32,28 +32,42 @@ bool HasTagOrDigest(const std::string& image) {
   return colon != std::string::npos && (slash == std::string::npos || colon > slash);
 }
 
+// NAME and TAG|DIGEST of `image` for pull and push: a tag or digest is refused with
+// --all-tags, and an implied "latest" is said unless quiet.
+Result<std::pair<std::string, std::string>> ResolveTarget(Context& ctx,
+                                                          const std::string& image, bool all_tags,
+                                                          bool quiet) {
+  if (all_tags && HasTagOrDigest(image)) {
+    return MakeError(Code::kInvalidArgument, "tag can't be used with --all-tags/-a");
+  }
+  if (!HasTagOrDigest(image) && !all_tags && !quiet) {
+    BERTH_RETURN_IF_ERROR(ctx.Out("Using default tag: latest\n"));
+  }
+  return PullTarget(image);
+}
+
+// Sends `req` and shows the daemon's JSON progress stream as docker does (none of it if quiet).
+Status ShowProgress(Context& ctx, Request req, bool quiet) {
+  BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
+  Discard discard;
+  Writer& out = quiet ? static_cast<Writer&>(discard) : *ctx.env().out;
+  JsonMessageDisplay display(out, ctx.env().out_is_terminal, ctx.env().terminal_width);
+  return api->StreamLines(std::move(req),
+                          [&display](std::string_view line) { return display.Handle(line); });
+}
+
 Status RunPull(Context& ctx, const PullOptions& opts) {
   BERTH_RETURN_IF_ERROR(ExactArgs(opts.info, opts.args, 1));
   const std::string& image = opts.args[0];
-  if (opts.all_tags && HasTagOrDigest(image)) {
-    return MakeError(Code::kInvalidArgument, "tag can't be used with --all-tags/-a");
-  }
-  auto [name, tag] = PullTarget(image);
-  if (!HasTagOrDigest(image) && !opts.all_tags && !opts.quiet) {
-    BERTH_RETURN_IF_ERROR(ctx.Out("Using default tag: latest\n"));
-  }
+  BERTH_ASSIGN_OR_RETURN(auto target, ResolveTarget(ctx, image, opts.all_tags, opts.quiet));
+  const auto& [name, tag] = target;
   Request req;
   req.method = "POST";
   req.path = "/images/create";
   req.query = {{"fromImage", name}, {"tag", opts.all_tags ? "" : tag}};
   if (!opts.platform.empty()) req.query.emplace_back("platform", ToLower(opts.platform));
   req.headers = {{"X-Registry-Auth", RegistryAuthFor(ctx, name)}};
-  BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
-  Discard discard;
-  Writer& out = opts.quiet ? static_cast<Writer&>(discard) : *ctx.env().out;
-  JsonMessageDisplay display(out, ctx.env().out_is_terminal, ctx.env().terminal_width);
-  BERTH_RETURN_IF_ERROR(api->StreamLines(
-      std::move(req), [&display](std::string_view line) { return display.Handle(line); }));
+  BERTH_RETURN_IF_ERROR(ShowProgress(ctx, std::move(req), opts.quiet));
   bool digest = tag.find(':') != std::string::npos;
   return ctx.Out(opts.all_tags ? name + "\n" : name + (digest ? "@" : ":") + tag + "\n");
 }
@@ -71,24 +85,14 @@ Status RunPush(Context& ctx, const PushOptions& opts) {
   if (image.find('@') != std::string::npos) {
     return MakeError(Code::kInvalidArgument, "cannot push a digest reference");
   }
-  if (opts.all_tags && HasTagOrDigest(image)) {
-    return MakeError(Code::kInvalidArgument, "tag can't be used with --all-tags/-a");
-  }
-  auto [name, tag] = PullTarget(image);
-  if (!HasTagOrDigest(image) && !opts.all_tags && !opts.quiet) {
-    BERTH_RETURN_IF_ERROR(ctx.Out("Using default tag: latest\n"));
-  }
+  BERTH_ASSIGN_OR_RETURN(auto target, ResolveTarget(ctx, image, opts.all_tags, opts.quiet));
+  const auto& [name, tag] = target;
   Request req;
   req.method = "POST";
   req.path = "/images/" + name + "/push";
   req.query = {{"tag", opts.all_tags ? "" : tag}};
   req.headers = {{"X-Registry-Auth", RegistryAuthFor(ctx, name)}};
-  BERTH_ASSIGN_OR_RETURN(ApiClient * api, ctx.Client());
-  Discard discard;
-  Writer& out = opts.quiet ? static_cast<Writer&>(discard) : *ctx.env().out;
-  JsonMessageDisplay display(out, ctx.env().out_is_terminal, ctx.env().terminal_width);
-  BERTH_RETURN_IF_ERROR(api->StreamLines(
-      std::move(req), [&display](std::string_view line) { return display.Handle(line); }));
+  BERTH_RETURN_IF_ERROR(ShowProgress(ctx, std::move(req), opts.quiet));
   if (opts.quiet) return ctx.Out(opts.all_tags ? name + "\n" : name + ":" + tag + "\n");
   return Ok();
 }

@@ -74,6 +74,17 @@ std::string NewUploadId() {
                      h.substr(16, 4), h.substr(20));
 }
 
+// A non-negative decimal of at most 18 digits (so it fits int64_t); nullopt otherwise.
+std::optional<int64_t> ParseDecimal(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  int64_t out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    out = out * 10 + (c - '0');
+  }
+  return out;
+}
+
 // "a-b" (the spec's Content-Range for chunks). Also accepts "bytes a-b/total" and
 // "bytes=a-b" as some clients send.
 std::optional<std::pair<int64_t, int64_t>> ParseContentRange(std::string_view v) {
@@ -82,17 +93,8 @@ std::optional<std::pair<int64_t, int64_t>> ParseContentRange(std::string_view v)
   if (size_t slash = v.find('/'); slash != std::string_view::npos) v = v.substr(0, slash);
   size_t dash = v.find('-');
   if (dash == std::string_view::npos || dash == 0 || dash + 1 >= v.size()) return std::nullopt;
-  auto num = [](std::string_view s) -> std::optional<int64_t> {
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    int64_t out = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return std::nullopt;
-      out = out * 10 + (c - '0');
-    }
-    return out;
-  };
-  auto a = num(v.substr(0, dash));
-  auto b = num(v.substr(dash + 1));
+  auto a = ParseDecimal(v.substr(0, dash));
+  auto b = ParseDecimal(v.substr(dash + 1));
   if (!a || !b || *b < *a) return std::nullopt;
   return std::make_pair(*a, *b);
 }
@@ -106,27 +108,18 @@ std::optional<std::pair<int64_t, int64_t>> ParseRange(std::string_view v, int64_
   if (v.find(',') != std::string_view::npos) return std::nullopt;
   size_t dash = v.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  auto num = [](std::string_view s) -> std::optional<int64_t> {
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    int64_t out = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return std::nullopt;
-      out = out * 10 + (c - '0');
-    }
-    return out;
-  };
   std::string_view first = v.substr(0, dash), last = v.substr(dash + 1);
   if (first.empty()) {
-    auto n = num(last);
+    auto n = ParseDecimal(last);
     if (!n) return std::nullopt;
     if (*n == 0 || size == 0) return std::make_pair(int64_t{-1}, int64_t{-1});
     return std::make_pair(std::max<int64_t>(0, size - *n), size - 1);
   }
-  auto a = num(first);
+  auto a = ParseDecimal(first);
   if (!a) return std::nullopt;
   int64_t b = size - 1;
   if (!last.empty()) {
-    auto parsed = num(last);
+    auto parsed = ParseDecimal(last);
     if (!parsed || *parsed < *a) return std::nullopt;
     b = std::min(*parsed, size - 1);
   }

@@ -4,7 +4,6 @@
 #include "registry/registry.h"
 
 #include <arpa/inet.h>
-#include <crypt.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,12 +11,12 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "auth/htpasswd.h"
+#include "auth/testing/bcrypt.h"
 #include "base/file.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -89,13 +88,7 @@ Reply Request(const std::string& method, const std::string& url, const std::stri
   return r;
 }
 
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(::crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
-  struct crypt_data data;
-  std::memset(&data, 0, sizeof(data));
-  return ::crypt_r(password.c_str(), salt, &data);
-}
+using auth::testing::Bcrypt;
 
 class RegistryTest : public ::testing::Test {
  protected:

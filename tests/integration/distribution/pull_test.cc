@@ -188,6 +188,23 @@ class PullTest : public testing::DaemonFixture {
     ASSERT_EQ(Berth(d_, {"rmi", "src/big:1"}).exit_code, 0);
   }
 
+  // PublishBig, then stops d_, so that a test can start a daemon of its own on root_.
+  void PublishBigAndStopDaemon() {
+    ASSERT_NO_FATAL_FAILURE(PublishBig());
+    ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
+    ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
+    Forget(d_.pid);
+  }
+
+  // Runs sha256sum of PublishBig's file in `name` on `d` and expects the sum it recorded;
+  // returns the run.
+  Run ExpectBigBlob(const Daemon& d, const std::string& name) {
+    std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
+    Run sum = Berth(d, {"run", "--rm", "--network", "none", name, "sha256sum", "/blob.bin"});
+    EXPECT_EQ(sum.output.substr(0, 64), want) << sum.output;
+    return sum;
+  }
+
   static size_t Count(const std::string& haystack, const std::string& needle) {
     size_t n = 0;
     for (size_t at = haystack.find(needle); at != std::string::npos;
@@ -641,10 +658,7 @@ TEST_F(PullTest, CorruptBlobInTheRegistryFailsWithADigestErrorAndLeavesNoImage) 
 }
 
 TEST_F(PullTest, ALayerIsUnpackedWhileItDownloads) {
-  ASSERT_NO_FATAL_FAILURE(PublishBig());
-  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
-  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
-  Forget(d_.pid);
+  ASSERT_NO_FATAL_FAILURE(PublishBigAndStopDaemon());
   // 4 MB/s: the 24 MiB layer takes about 6 s.
   Daemon slow = StartDaemon("slow", root_, {"--max-download-speed", "4000000"});
   ASSERT_TRUE(WaitReady(slow));
@@ -669,16 +683,11 @@ TEST_F(PullTest, ALayerIsUnpackedWhileItDownloads) {
   ASSERT_EQ(testing::WaitExit(client, std::chrono::seconds(120)), 0)
       << *ReadFile(dir_ + "/pull.log");
   EXPECT_NE(Log(slow).find("is unpacked as it downloads"), std::string::npos) << Log(slow);
-  std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
-  Run sum = Berth(slow, {"run", "--rm", "--network", "none", name, "sha256sum", "/blob.bin"});
-  EXPECT_EQ(sum.output.substr(0, std::min<size_t>(64, sum.output.size())), want) << sum.output;
+  ExpectBigBlob(slow, name);
 }
 
 TEST_F(PullTest, TwoConcurrentPullsOfOneImageDownloadItOnceAndBothSucceed) {
-  ASSERT_NO_FATAL_FAILURE(PublishBig());
-  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
-  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
-  Forget(d_.pid);
+  ASSERT_NO_FATAL_FAILURE(PublishBigAndStopDaemon());
   // 8 MB/s: the 24 MiB layer takes about 3 s, long enough for the two pulls to meet.
   Daemon slow = StartDaemon("slow", root_, {"--max-download-speed", "8000000"});
   ASSERT_TRUE(WaitReady(slow));
@@ -699,16 +708,11 @@ TEST_F(PullTest, TwoConcurrentPullsOfOneImageDownloadItOnceAndBothSucceed) {
       *ReadFile(dir_ + "/registry-" + registry_.substr(registry_.find(':') + 1) + ".log");
   EXPECT_EQ(Count(log, "\"GET /v2/me/big/blobs/" + layer), 1u) << log;
   EXPECT_EQ(CountEntries(root_ + "/content/ingest"), 0u);
-  std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
-  Run sum = Berth(slow, {"run", "--rm", "--network", "none", name, "sha256sum", "/blob.bin"});
-  EXPECT_EQ(sum.output.substr(0, std::min<size_t>(64, sum.output.size())), want) << sum.output;
+  ExpectBigBlob(slow, name);
 }
 
 TEST_F(PullTest, KillDuringDownloadThenThePullResumesAndTheImageIsCorrect) {
-  ASSERT_NO_FATAL_FAILURE(PublishBig());
-  ASSERT_EQ(::kill(d_.pid, SIGTERM), 0);
-  ASSERT_TRUE(testing::WaitExit(d_.pid, std::chrono::seconds(30)));
-  Forget(d_.pid);
+  ASSERT_NO_FATAL_FAILURE(PublishBigAndStopDaemon());
 
   Daemon slow = StartDaemon("slow", root_, {"--max-download-speed", "4000000"});
   ASSERT_TRUE(WaitReady(slow));
@@ -745,10 +749,8 @@ TEST_F(PullTest, KillDuringDownloadThenThePullResumesAndTheImageIsCorrect) {
   ASSERT_EQ(pull.exit_code, 0) << pull.output << Log(again);
   EXPECT_NE(Log(again).find("resuming the download of sha256:"), std::string::npos) << Log(again);
   EXPECT_EQ(CountEntries(root_ + "/content/ingest"), 0u);
-  std::string want = std::string(TrimSpace(*ReadFile(dir_ + "/big.sum")));
-  Run sum = Berth(again, {"run", "--rm", "--network", "none", name, "sha256sum", "/blob.bin"});
+  Run sum = ExpectBigBlob(again, name);
   EXPECT_EQ(sum.exit_code, 0) << sum.output;
-  EXPECT_EQ(sum.output.substr(0, 64), want) << sum.output;
 }
 
 // The README's promise against our own registry: `berth tag busybox REG/me/busybox && berth

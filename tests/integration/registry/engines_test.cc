@@ -2,7 +2,6 @@
 // dockerd (Debian's docker.io 20.10, own roots and socket, driven by the docker CLI) push and
 // pull; every digest they report is the one skopeo sees in the registry, and images pushed by
 // one of skopeo, podman and dockerd are pulled by the others with the same digest and image ID.
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -12,13 +11,6 @@
 
 namespace berth::registry_compat {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class EnginesTest : public CompatTest {
  protected:

@@ -1,7 +1,5 @@
 #include "peers.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,26 +14,18 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <thread>
+
+#include "loopback.h"
 
 namespace berth::registry_compat {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
+using registry_conformance::AwaitListening;
+using registry_conformance::CanConnect;
+using registry_conformance::FreePort;
+using registry_conformance::Listening;
+using registry_conformance::WriteDockerRegistryConfig;
 
 // The network devices of this namespace that dockerd would name (docker0, br-<id>), sorted.
 // Only those: other tests on the machine may make and remove devices of their own meanwhile.
@@ -48,17 +38,6 @@ std::vector<std::string> NetworkDevices() {
   }
   std::sort(devices.begin(), devices.end());
   return devices;
-}
-
-bool CanConnect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
 }
 
 // GET `path` over the unix socket `sock` (HTTP/1.0, so the answer ends at close); the raw
@@ -94,6 +73,19 @@ std::vector<std::string> HomeEnv(const std::string& home) {
           "XDG_RUNTIME_DIR=" + home + "/run", "XDG_DATA_HOME=" + home + "/.local/share"};
 }
 
+// Success if `r` (of `tool` run with `args`) exited 0, else its description; its stdout to
+// `out` either way when given.
+::testing::AssertionResult Succeeded(const char* tool, const std::vector<std::string>& args,
+                                     const CommandResult& r, std::string* out) {
+  if (out != nullptr) *out = r.out;
+  if (!r.ok()) {
+    std::vector<std::string> argv = {tool};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return ::testing::AssertionFailure() << Describe(argv, r);
+  }
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace
 
 std::string BerthRegistryBinary() {
@@ -116,35 +108,16 @@ BerthRegistry::~BerthRegistry() = default;  // the Daemon SIGKILLs
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   daemon_ = Daemon::Spawn(argv, log_, /*pipe_stdout=*/true);
   if (!daemon_) return ::testing::AssertionFailure() << "cannot spawn " << argv[0];
-  static const std::regex kListening(R"(^listening on (127\.0\.0\.1:[0-9]+)$)");
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    size_t start = 0;
-    for (size_t nl = out.find('\n'); nl != std::string::npos; nl = out.find('\n', start)) {
-      std::string line = out.substr(start, nl - start);
-      std::smatch m;
-      if (std::regex_match(line, m, kListening)) {
-        host_ = m[1].str();
-        url_ = "http://" + host_;
-        return ::testing::AssertionSuccess();
-      }
-      start = nl + 1;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{daemon_->stdout_fd(), POLLIN, 0};
-    char buf[256];
-    ssize_t n = 0;
-    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0 ||
-        (n = read(daemon_->stdout_fd(), buf, sizeof(buf))) <= 0) {
-      return ::testing::AssertionFailure()
-             << "berth-registry printed no 'listening on 127.0.0.1:PORT'; stdout: " << out
-             << "\nlog:\n"
-             << LogTail();
-    }
-    out.append(buf, static_cast<size_t>(n));
+  Listening listening = AwaitListening(daemon_->stdout_fd(), std::chrono::seconds(30));
+  if (listening.host.empty()) {
+    return ::testing::AssertionFailure()
+           << "berth-registry printed no 'listening on 127.0.0.1:PORT' (" << listening.failure
+           << "); stdout: " << listening.output << "\nlog:\n"
+           << LogTail();
   }
+  host_ = listening.host;
+  url_ = "http://" + host_;
+  return ::testing::AssertionSuccess();
 }
 
 ::testing::AssertionResult BerthRegistry::Stop() {
@@ -197,11 +170,7 @@ DockerRegistry::~DockerRegistry() {
   int port = FreePort();
   if (port < 0) return ::testing::AssertionFailure() << "no free port";
   std::string config = dir_ + "/config.yml";
-  std::ofstream(config) << "version: 0.1\n"
-                           "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                           "storage:\n  filesystem:\n    rootdirectory: "
-                        << dir_ << "/data\n  delete:\n    enabled: true\n"
-                        << "http:\n  addr: 127.0.0.1:" << port << "\n";
+  WriteDockerRegistryConfig(config, dir_, port);
   daemon_ = Daemon::Spawn({Binary(), "serve", config}, dir_ + "/registry.log", false);
   if (!daemon_) return ::testing::AssertionFailure() << "cannot spawn docker-registry";
   // It prints nothing at level warn: ready is a connect() that succeeds.
@@ -322,14 +291,7 @@ CommandResult Skopeo::Run(const std::vector<std::string>& args) const {
 
 ::testing::AssertionResult Skopeo::Ok(const std::vector<std::string>& args,
                                       std::string* out) const {
-  CommandResult r = Run(args);
-  if (out != nullptr) *out = r.out;
-  if (!r.ok()) {
-    std::vector<std::string> argv = {"skopeo"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return ::testing::AssertionFailure() << Describe(argv, r);
-  }
-  return ::testing::AssertionSuccess();
+  return Succeeded("skopeo", args, Run(args), out);
 }
 
 ::testing::AssertionResult Skopeo::RawManifest(const std::string& ref, std::string* bytes) const {
@@ -352,14 +314,7 @@ CommandResult Podman::Run(const std::vector<std::string>& args) const {
 
 ::testing::AssertionResult Podman::Ok(const std::vector<std::string>& args,
                                       std::string* out) const {
-  CommandResult r = Run(args);
-  if (out != nullptr) *out = r.out;
-  if (!r.ok()) {
-    std::vector<std::string> argv = {"podman"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return ::testing::AssertionFailure() << Describe(argv, r);
-  }
-  return ::testing::AssertionSuccess();
+  return Succeeded("podman", args, Run(args), out);
 }
 
 }  // namespace berth::registry_compat

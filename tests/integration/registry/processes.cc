@@ -7,7 +7,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,12 +17,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "loopback.h"
 #include "test_data.h"
 
 extern char** environ;
 
 namespace berth::registry_compat {
 namespace {
+
+using registry_conformance::WaitPid;
 
 // environ with `overrides` ("NAME=VALUE") replacing or adding entries.
 std::vector<std::string> MergedEnv(const std::vector<std::string>& overrides) {
@@ -67,25 +69,6 @@ pid_t ForkExec(const std::vector<std::string>& argv, const std::vector<std::stri
     _exit(127);
   }
   return pid;
-}
-
-std::optional<int> WaitPid(pid_t pid, std::chrono::milliseconds timeout) {
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd >= 0) {
-    pollfd p{pidfd, POLLIN, 0};
-    poll(&p, 1, static_cast<int>(timeout.count()));
-    close(pidfd);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, WNOHANG) == pid) return status;
-  return std::nullopt;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -236,8 +219,15 @@ std::optional<int> Daemon::Wait(std::chrono::milliseconds timeout) {
 
 // ---- inspection ----
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 std::string Tail(const std::string& path) {
-  std::string all = ReadAll(path);
+  std::string all = ReadFile(path);
   return all.size() > 16000 ? all.substr(all.size() - 16000) : all;
 }
 
@@ -255,7 +245,7 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
     char* end = nullptr;
     long pid = std::strtol(e->d_name, &end, 10);
     if (*end != '\0' || pid <= 0 || pid == getpid()) continue;
-    std::string cmdline = ReadAll("/proc/" + std::string(e->d_name) + "/cmdline");
+    std::string cmdline = ReadFile("/proc/" + std::string(e->d_name) + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(needle) != std::string::npos) pids.push_back(static_cast<pid_t>(pid));
   }

@@ -83,6 +83,8 @@ class Daemon {
   int stdout_fd_ = -1;
 };
 
+// The whole of a file ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
 // The last 16000 bytes of a log file (room for a sanitizer report).
 std::string Tail(const std::string& path);
 // "exit status N" or "signal N".

@@ -9,7 +9,21 @@
 namespace berth::registry_conformance {
 namespace {
 
-using RegistryPushTest = RegistryTest;
+class RegistryPushTest : public RegistryTest {
+ protected:
+  // Upstream's check of a mount's Location: after a 201 the blob in `target`, after a 202 an
+  // upload session of `target`; the relative path.
+  static std::string ExpectMountLocation(const HttpResponse& r, const std::string& target,
+                                         const std::string& digest) {
+    std::string location = HttpClient::RelativePath(r.Header("Location"));
+    if (r.status == 201) {
+      EXPECT_EQ(location, BlobPath(target, digest));
+    } else if (r.status == 202) {
+      EXPECT_EQ(location.rfind(UploadsPath(target), 0), 0u) << location;
+    }
+    return location;
+  }
+};
 
 std::string Range(size_t first, size_t last) {
   return std::to_string(first) + "-" + std::to_string(last);
@@ -250,14 +264,11 @@ TEST_F(RegistryPushTest, MountedBlobIsPullableIf201ElseSessionIsOpen) {
   HttpResponse r =
       Do("POST", WithQuery(WithQuery(UploadsPath(target), "mount", blob.digest), "from", source));
   ASSERT_TRUE(IsStatusIn(r, {201, 202}));
-  std::string location = HttpClient::RelativePath(r.Header("Location"));
+  std::string location = ExpectMountLocation(r, target, blob.digest);
   if (r.status == 201) {
-    EXPECT_EQ(location, BlobPath(target, blob.digest));
     HttpResponse get = Do("GET", location);
     ASSERT_TRUE(IsStatus(get, 200));
     EXPECT_EQ(get.body, blob.bytes);
-  } else {
-    EXPECT_EQ(location.rfind(UploadsPath(target), 0), 0u) << location;
   }
 }
 
@@ -278,12 +289,7 @@ TEST_F(RegistryPushTest, MountWithoutFromFollowsAutomaticCrossmountSetting) {
   } else {
     ASSERT_TRUE(IsStatusIn(r, {201, 202}));
   }
-  std::string location = HttpClient::RelativePath(r.Header("Location"));
-  if (r.status == 201) {
-    EXPECT_EQ(location, BlobPath(target, blob.digest));
-  } else if (r.status == 202) {
-    EXPECT_EQ(location.rfind(UploadsPath(target), 0), 0u) << location;
-  }
+  ExpectMountLocation(r, target, blob.digest);
 }
 
 // Ours: the same into a repository that never saw the blob.
@@ -298,14 +304,8 @@ TEST_F(RegistryPushTest, MountWithoutFromIntoNewRepositoryIs201WithBlobOr202With
   } else {
     ASSERT_TRUE(IsStatusIn(r, {201, 202}));
   }
-  std::string location = HttpClient::RelativePath(r.Header("Location"));
-  if (r.status == 201) {
-    EXPECT_EQ(location, BlobPath(target, blob.digest));
-    EXPECT_TRUE(IsStatus(Do("GET", BlobPath(target, blob.digest)), 200));
-  } else {
-    EXPECT_EQ(location.rfind(UploadsPath(target), 0), 0u) << location;
-    EXPECT_TRUE(IsStatus(Do("GET", BlobPath(target, blob.digest)), 404));
-  }
+  ExpectMountLocation(r, target, blob.digest);
+  EXPECT_TRUE(IsStatus(Do("GET", BlobPath(target, blob.digest)), r.status == 201 ? 200 : 404));
 }
 
 // ---- Manifest upload ----

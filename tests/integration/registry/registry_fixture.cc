@@ -1,13 +1,8 @@
 #include "registry_fixture.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,11 +12,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "loopback.h"
 
 namespace berth::registry_conformance {
 namespace {
@@ -63,46 +59,6 @@ pid_t SpawnChild(const std::vector<std::string>& argv, const std::string& log, i
   }
   if (log_fd >= 0) close(log_fd);
   return pid;
-}
-
-// Waits up to `timeout` for `pid` to exit; its wait status, or nullopt if it still runs.
-std::optional<int> WaitFor(pid_t pid, std::chrono::milliseconds timeout) {
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd >= 0) {
-    pollfd p{pidfd, POLLIN, 0};
-    poll(&p, 1, static_cast<int>(timeout.count()));
-    close(pidfd);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, WNOHANG) == pid) return status;
-  return std::nullopt;
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-bool CanConnect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
 }
 
 std::string Lower(std::string s) {
@@ -174,35 +130,14 @@ void RegistryEnvironment::SetUp() {
   close(fds[1]);
   stdout_fd_ = fds[0];
   // Contract: one line "listening on 127.0.0.1:PORT" once it accepts connections.
-  static const std::regex kListening(R"(^listening on 127\.0\.0\.1:([0-9]+)$)");
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    size_t start = 0;
-    for (size_t nl = out.find('\n'); nl != std::string::npos; nl = out.find('\n', start)) {
-      std::string line = out.substr(start, nl - start);
-      std::smatch m;
-      if (std::regex_match(line, m, kListening)) {
-        Shared().base_url = "http://127.0.0.1:" + m[1].str();
-        return ::testing::AssertionSuccess();
-      }
-      start = nl + 1;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{fds[0], POLLIN, 0};
-    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-      return ::testing::AssertionFailure()
-             << "no 'listening on 127.0.0.1:PORT' line on stdout within 30 s; stdout: " << out;
-    }
-    char buf[256];
-    ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n <= 0) {
-      return ::testing::AssertionFailure()
-             << "stdout closed before 'listening on'; stdout: " << out;
-    }
-    out.append(buf, static_cast<size_t>(n));
+  Listening listening = AwaitListening(fds[0], std::chrono::seconds(30));
+  if (listening.host.empty()) {
+    return ::testing::AssertionFailure()
+           << "no 'listening on 127.0.0.1:PORT' line on stdout within 30 s ("
+           << listening.failure << "); stdout: " << listening.output;
   }
+  Shared().base_url = "http://" + listening.host;
+  return ::testing::AssertionSuccess();
 }
 
 ::testing::AssertionResult RegistryEnvironment::StartDockerRegistry() {
@@ -217,11 +152,7 @@ void RegistryEnvironment::SetUp() {
   int port = FreePort();
   if (port < 0) return ::testing::AssertionFailure() << "no free port";
   std::string config = dir_ + "/config.yml";
-  std::ofstream(config) << "version: 0.1\n"
-                           "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                           "storage:\n  filesystem:\n    rootdirectory: "
-                        << dir_ << "/data\n  delete:\n    enabled: true\n"
-                        << "http:\n  addr: 127.0.0.1:" << port << "\n";
+  WriteDockerRegistryConfig(config, dir_, port);
   pid_ = SpawnChild({binary, "serve", config}, log_, -1);
   ::testing::AssertionResult ready = WaitForPort(port);
   if (ready) Shared().base_url = "http://127.0.0.1:" + std::to_string(port);
@@ -233,7 +164,7 @@ void RegistryEnvironment::SetUp() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     if (CanConnect(port)) return ::testing::AssertionSuccess();
-    if (auto status = WaitFor(pid_, std::chrono::milliseconds(20))) {
+    if (auto status = WaitPid(pid_, std::chrono::milliseconds(20))) {
       pid_ = -1;
       return ::testing::AssertionFailure()
              << "the registry exited (wait status " << *status << ") before listening";
@@ -245,7 +176,7 @@ void RegistryEnvironment::SetUp() {
 void RegistryEnvironment::TearDown() {
   if (pid_ > 0) {
     kill(pid_, SIGTERM);
-    std::optional<int> status = WaitFor(pid_, std::chrono::seconds(10));
+    std::optional<int> status = WaitPid(pid_, std::chrono::seconds(10));
     if (!status) {
       Kill();
       ADD_FAILURE() << "the registry did not exit within 10 s of SIGTERM";

@@ -2,8 +2,6 @@
 // delete; and a round trip berth-registry -> Debian's docker-registry -> berth-registry that
 // must keep the manifest's bytes and every digest.
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -11,13 +9,6 @@
 
 namespace berth::registry_compat {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class SkopeoTest : public CompatTest {
  protected:
