@@ -1,6 +1,7 @@
 #include "registry/registry.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
@@ -31,6 +32,7 @@ using nlohmann::ordered_json;
 namespace {
 
 constexpr size_t kBodyChunk = 256 << 10;
+constexpr uint64_t kSpaceCheckBytes = 4 << 20;
 constexpr size_t kMaxCacheEntries = 16384;
 constexpr std::string_view kOciIndexType = "application/vnd.oci.image.index.v1+json";
 
@@ -290,6 +292,14 @@ struct Registry::Impl {
       }
     }
     std::vector<char> buf(kBodyChunk);
+    // A body of unknown length (chunked), or several at once, can still fill the disk: the
+    // free space is looked at again every kSpaceCheckBytes, and the upload stops while some
+    // is left, as it does on ENOSPC.
+    uint64_t since_check = 0;
+    auto disk_full = [&]() -> Awaitable<bool> {
+      co_await Fail(ex, Err(413, ErrorCode::kSizeInvalid, "the registry's storage is full"));
+      co_return false;
+    };
     for (;;) {
       auto n = co_await ex.ReadBody(buf.data(), buf.size());
       if (!n) {
@@ -297,7 +307,16 @@ struct Registry::Impl {
         co_return false;
       }
       if (*n == 0) co_return true;
+      since_check += *n;
+      if (since_check >= kSpaceCheckBytes) {
+        since_check = 0;
+        auto available = blobs.AvailableBytes();
+        if (available.ok() && *available < kSpaceCheckBytes) co_return co_await disk_full();
+      }
       if (Status st = upload.Append(std::string_view(buf.data(), *n)); !st) {
+        if (st.error().sys_errno == ENOSPC || st.error().sys_errno == EDQUOT) {
+          co_return co_await disk_full();
+        }
         co_await Fail(ex, Internal(st.error()));
         co_return false;
       }

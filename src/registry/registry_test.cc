@@ -5,18 +5,22 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "auth/htpasswd.h"
 #include "auth/testing/bcrypt.h"
+#include "base/cleanup.h"
 #include "base/file.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -310,6 +314,66 @@ TEST_F(RegistryTest, ATerabyteBodyIsRefusedUpFrontAndNothingIsKept) {
               }).ok());
   EXPECT_EQ(count, 0);
   EXPECT_EQ(Request("GET", base_ + "/v2/").status, 200);
+}
+
+TEST_F(RegistryTest, AChunkedUploadThatFillsTheDiskStopsWith413) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  std::string small = dir_ + "/small";
+  ASSERT_TRUE(MakeDirs(small).ok());
+  ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=12m"), 0) << std::strerror(errno);
+  // Whatever happens below, nothing keeps the tmpfs busy and it goes.
+  Cleanup unmount([&] {
+    if (server_) server_->Stop();
+    server_.reset();
+    registry_.reset();
+    meta_.reset();
+    blobs_.reset();
+    db_.reset();
+    EXPECT_EQ(::umount2(small.c_str(), MNT_DETACH), 0);
+  });
+  {
+    auto db = sql::Database::Open(small + "/registry.db");
+    ASSERT_TRUE(db.ok());
+    auto blobs = storage::OpenFilesystemBlobStore(small);
+    ASSERT_TRUE(blobs.ok());
+    auto meta = meta::OpenSqliteRegistryMeta(**db);
+    ASSERT_TRUE(meta.ok());
+    db_ = std::move(*db);
+    blobs_ = std::move(*blobs);
+    meta_ = std::move(*meta);
+    Serve();
+    std::string data(24 << 20, 'x');
+    for (size_t i = 0; i < data.size(); i += 4096) data[i] = static_cast<char>(i >> 12);
+    auto started = Request("POST", base_ + "/v2/me/full/blobs/uploads/");
+    ASSERT_EQ(started.status, 202);
+    std::string location;
+    for (const std::string& line : Split(started.headers, '\n')) {
+      if (ToLower(line).starts_with("location:")) location = std::string(TrimSpace(line.substr(9)));
+    }
+    // curl sends a body of unknown length chunked.
+    CURL* c = curl_easy_init();
+    std::string url = base_ + location + "?digest=" + oci::Digest::Of(data).ToString();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, data.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(data.size()));
+    struct curl_slist* headers = curl_slist_append(nullptr, "Transfer-Encoding: chunked");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    std::string body;
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    (void)curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    EXPECT_EQ(status, 413) << body;
+    EXPECT_NE(body.find("SIZE_INVALID"), std::string::npos) << body;
+    // The server goes on; the blob is not there.
+    EXPECT_EQ(Request("GET", base_ + "/v2/").status, 200);
+    EXPECT_EQ(Request("HEAD", base_ + "/v2/me/full/blobs/" + oci::Digest::Of(data).ToString()).status, 404);
+  }
 }
 
 }  // namespace
