@@ -9,7 +9,7 @@ profile=${1:-run}
 build=(build-essential cmake ninja-build pkg-config ccache git)
 libs=(libboost-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libarchive-dev zlib1g-dev
       libisal-dev libzstd-dev libsqlite3-dev libseccomp-dev libcap-dev libcli11-dev libspdlog-dev
-      libfmt-dev libcrypt-dev)
+      libfmt-dev libcrypt-dev libyaml-cpp-dev)
 runtime=(busybox-static tini tar curl ca-certificates procps)
 tests=(libgtest-dev libgmock-dev libbenchmark-dev python3 xz-utils zstd gzip tmux docker-registry
        docker.io podman skopeo apache2-utils openssl hyperfine wrk nginx-light)

@@ -18,6 +18,7 @@
 
 #include "auth/htpasswd.h"
 #include "base/file.h"
+#include "cmd/config_file.h"
 #include "base/log.h"
 #include "base/unique_fd.h"
 #include "meta/registry_meta.h"
@@ -230,7 +231,9 @@ int Gc(const Flags& flags) {
 int main(int argc, char** argv) {
   Flags flags;
   CLI::App app{"berth-registry: an OCI distribution registry"};
-  app.set_config("--config", "", "TOML file with flag values (keys are the long flag names)");
+  app.config_formatter(std::make_shared<cmd::YamlOrTomlConfig>());
+  app.set_config("--config", "", "YAML or TOML file with flag values (keys are the long flag names)");
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is not ignored
   app.require_subcommand(1);
   app.fallthrough();  // global flags may follow the subcommand: `serve --data-root DIR`
   app.add_option("--data-root", flags.data_root, "where blobs, uploads and metadata live")
