@@ -566,6 +566,22 @@ Result<std::vector<DeleteItem>> ImageStore::Remove(std::string_view name_or_id, 
     }
   }
   size_t names = image.tags.size() + image.repo_digests.size();
+  // Untagging the last tag of a repository takes that repository's digest references with it
+  // (moby's ImageDelete): `rmi reg/app:1` after a pull of reg/app:1 deletes the image, though
+  // the pull also named it reg/app@sha256:...
+  std::vector<oci::Reference> with_tag;
+  if (named && !named->has_digest()) {
+    bool other_tag = false;
+    for (const oci::Reference& t : image.tags) {
+      if (t != *named && t.Name() == named->Name()) other_tag = true;
+    }
+    if (!other_tag) {
+      for (const oci::Reference& d : image.repo_digests) {
+        if (d.Name() == named->Name()) with_tag.push_back(d);
+      }
+    }
+  }
+  if (named) names -= with_tag.size();
   if (named) {
     if (names <= 1 && !users.empty() && !force) {
       return MakeError(Code::kConflict, "conflict: unable to remove repository reference \"" +
@@ -574,6 +590,7 @@ Result<std::vector<DeleteItem>> ImageStore::Remove(std::string_view name_or_id, 
                                             short_id);
     }
     out.push_back({named->FamiliarString(), ""});
+    for (const oci::Reference& d : with_tag) out.push_back({d.FamiliarString(), ""});
     if (names > 1) {
       // Other names remain: untag only.
       BERTH_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(impl_->db));
@@ -584,6 +601,12 @@ Result<std::vector<DeleteItem>> ImageStore::Remove(std::string_view name_or_id, 
                             " WHERE name = ?"));
       st.Bind(1, named->String());
       BERTH_RETURN_IF_ERROR(st.Run());
+      for (const oci::Reference& d : with_tag) {
+        BERTH_ASSIGN_OR_RETURN(sql::Statement dst,
+                               impl_->db.Prepare("DELETE FROM image_repo_digests WHERE name = ?"));
+        dst.Bind(1, d.String());
+        BERTH_RETURN_IF_ERROR(dst.Run());
+      }
       BERTH_RETURN_IF_ERROR(tx.Commit());
       return out;
     }

@@ -448,6 +448,32 @@ TEST_F(ImageStoreTest, AddImageUnpacksThePulledLayersAndKeepsTheManifestAsPulled
   EXPECT_EQ(again.unpacked, std::vector<size_t>{0});
 }
 
+// moby's rule: the last tag of a repository takes its digest references along.
+TEST_F(ImageStoreTest, RemovingTheLastTagOfARepositoryTakesItsDigestReferences) {
+  PulledFixture f = MakePulled(*content_, RootfsTar("pulled"));
+  oci::Reference tag = *oci::ParseNormalizedNamed("reg.example/me/app:1");
+  oci::Reference other = *oci::ParseNormalizedNamed("reg.example/me/other:2");
+  oci::Digest manifest_digest = oci::Digest::Of(f.image.manifest_bytes);
+  f.image.names = {tag, tag.TrimNamed().WithDigest(manifest_digest)};
+  ContentLayers layers(*content_, f.image);
+  ASSERT_TRUE(store_->AddImage(f.image, layers));
+  ASSERT_TRUE(store_->Tag("reg.example/me/app:1", other));
+  // Another repository's tag remains: untag app:1 and app@digest, keep the image.
+  auto removed = store_->Remove("reg.example/me/app:1", false, true);
+  ASSERT_TRUE(removed) << removed.error().message;
+  ASSERT_EQ(removed->size(), 2u);
+  EXPECT_EQ((*removed)[0].untagged, "reg.example/me/app:1");
+  EXPECT_EQ((*removed)[1].untagged, "reg.example/me/app@" + manifest_digest.ToString());
+  Result<Image> img = store_->Get("reg.example/me/other:2");
+  ASSERT_TRUE(img);
+  EXPECT_TRUE(img->repo_digests.empty());
+  // The last tag: the image goes too.
+  removed = store_->Remove("reg.example/me/other:2", false, true);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(removed->back().deleted.empty(), false);
+  EXPECT_FALSE(store_->Get(img->id.ToString()).ok());
+}
+
 TEST_F(ImageStoreTest, AddImageRefusesALayerWhoseContentIsNotWhatTheConfigSays) {
   Census before = Count();
   oci::Digest wrong = oci::Digest::Of("not this layer");
