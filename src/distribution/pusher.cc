@@ -55,20 +55,10 @@ Status Pusher::PushTag(RegistryClient& client, const oci::Reference& tagged,
       rewritten = true;
       continue;
     }
-    BERTH_ASSIGN_OR_RETURN(bool there, client.HasBlob(l.digest));
-    if (there) {
-      Remember(tagged, l.digest);
-      Layer(progress, l.digest, "Layer already exists");
-      continue;
-    }
-    // Another repository of this registry has it (we pulled it from there or pushed it
-    // there): ask for a mount, as Docker does ("Mounted from ...").
-    BERTH_ASSIGN_OR_RETURN(std::optional<std::string> mounted, TryMount(client, tagged, l.digest));
-    if (mounted) {
-      Remember(tagged, l.digest);
-      Layer(progress, l.digest, "Mounted from " + *mounted);
-      continue;
-    }
+    BERTH_ASSIGN_OR_RETURN(
+        bool there, AlreadyThere(client, tagged, l.digest,
+                                 [&](const std::string& status) { Layer(progress, l.digest, status); }));
+    if (there) continue;
     BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Reader> blob, images_.OpenLayer(image.id, i));
     Clock::time_point last{};
     auto sent = [&](int64_t n) {
@@ -148,18 +138,8 @@ Result<oci::Descriptor> Pusher::PushCompressed(RegistryClient& client, const oci
     if (known && known->media_type == out.media_type) {
       out.digest = known->digest;
       out.size = known->size;
-      BERTH_ASSIGN_OR_RETURN(bool there, client.HasBlob(out.digest));
-      if (there) {
-        Remember(tagged, out.digest);
-        layer_status("Layer already exists");
-        return out;
-      }
-      BERTH_ASSIGN_OR_RETURN(std::optional<std::string> mounted, TryMount(client, tagged, out.digest));
-      if (mounted) {
-        Remember(tagged, out.digest);
-        layer_status("Mounted from " + *mounted);
-        return out;
-      }
+      BERTH_ASSIGN_OR_RETURN(bool there, AlreadyThere(client, tagged, out.digest, layer_status));
+      if (there) return out;
     }
   }
   // Compress once into an unnamed temporary file, hashing as it goes.
@@ -186,18 +166,8 @@ Result<oci::Descriptor> Pusher::PushCompressed(RegistryClient& client, const oci
     Status st = options_.sources->RememberCompressed(plain.digest, {out.digest, out.size, out.media_type});
     if (!st) spdlog::warn("push: remember {}: {}", out.digest.ToString(), st.error().message);
   }
-  BERTH_ASSIGN_OR_RETURN(bool there, client.HasBlob(out.digest));
-  if (there) {
-    Remember(tagged, out.digest);
-    layer_status("Layer already exists");
-    return out;
-  }
-  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> mounted, TryMount(client, tagged, out.digest));
-  if (mounted) {
-    Remember(tagged, out.digest);
-    layer_status("Mounted from " + *mounted);
-    return out;
-  }
+  BERTH_ASSIGN_OR_RETURN(bool there, AlreadyThere(client, tagged, out.digest, layer_status));
+  if (there) return out;
   if (::lseek(tmp.get(), 0, SEEK_SET) != 0) return ErrnoError("push: rewind the compressed layer");
   FdReader compressed(tmp.get());
   Clock::time_point last{};
@@ -212,6 +182,26 @@ Result<oci::Descriptor> Pusher::PushCompressed(RegistryClient& client, const oci
   Remember(tagged, out.digest);
   layer_status("Pushed");
   return out;
+}
+
+Result<bool> Pusher::AlreadyThere(RegistryClient& client, const oci::Reference& tagged,
+                                  const oci::Digest& digest,
+                                  const std::function<void(const std::string&)>& status) {
+  BERTH_ASSIGN_OR_RETURN(bool there, client.HasBlob(digest));
+  if (there) {
+    Remember(tagged, digest);
+    status("Layer already exists");
+    return true;
+  }
+  // Another repository of this registry has it (we pulled it from there or pushed it there):
+  // ask for a mount, as Docker does ("Mounted from ...").
+  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> mounted, TryMount(client, tagged, digest));
+  if (mounted) {
+    Remember(tagged, digest);
+    status("Mounted from " + *mounted);
+    return true;
+  }
+  return false;
 }
 
 void Pusher::Remember(const oci::Reference& ref, const oci::Digest& digest) {

@@ -16,6 +16,7 @@
 // Thread-safety: Push may be called concurrently.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,11 @@ class Pusher {
   Result<oci::Descriptor> PushCompressed(RegistryClient& client, const oci::Reference& tagged,
                                          const PushableImage& image, size_t index,
                                          const ProgressFn& progress);
+  // Whether `tagged`'s repository has `digest` already (HEAD) or got it by a mount; says
+  // which through `status` ("Layer already exists", "Mounted from REPO") and remembers it.
+  Result<bool> AlreadyThere(RegistryClient& client, const oci::Reference& tagged,
+                            const oci::Digest& digest,
+                            const std::function<void(const std::string&)>& status);
   // Notes that `ref`'s repository holds `digest` (options_.sources).
   void Remember(const oci::Reference& ref, const oci::Digest& digest);
   // Mounts `digest` into `ref`'s repository from another repository known to hold it; the
