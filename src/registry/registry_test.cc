@@ -110,10 +110,16 @@ class RegistryTest : public ::testing::Test {
     meta_ = std::move(*meta);
   }
   void TearDown() override {
+    StopServing();
+    (void)RemoveAll(dir_);
+  }
+  // Stops the server, then waits for the registry's blocking work (whose completions go to
+  // the server's executors) before either is destroyed, as berth-registry does at SIGTERM.
+  void StopServing() {
     if (server_) server_->Stop();
+    if (registry_) registry_->Shutdown();
     server_.reset();
     registry_.reset();
-    (void)RemoveAll(dir_);
   }
 
   void Serve(RegistryOptions options = {}, HttpServerOptions http = {}) {
@@ -323,9 +329,7 @@ TEST_F(RegistryTest, AChunkedUploadThatFillsTheDiskStopsWith413) {
   ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=12m"), 0) << std::strerror(errno);
   // Whatever happens below, nothing keeps the tmpfs busy and it goes.
   Cleanup unmount([&] {
-    if (server_) server_->Stop();
-    server_.reset();
-    registry_.reset();
+    StopServing();
     meta_.reset();
     blobs_.reset();
     db_.reset();
