@@ -1,6 +1,7 @@
 #include "volume/volume_store.h"
 
 #include <fcntl.h>
+#include <sys/mount.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/cleanup.h"
 #include "base/file.h"
 #include "sql/database.h"
 #include "sys/linux_syscalls.h"
@@ -88,6 +90,12 @@ TEST_F(VolumeStoreTest, OptionVolumesAreMountedWhileUsedAndNeverRemovedThrough) 
     return ::statx(AT_FDCWD, p.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
            (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
   };
+  // A failed expectation below must not leave a mount behind.
+  Cleanup unmount([&] {
+    for (const std::string& p : {v.mountpoint, bv.mountpoint}) {
+      for (int i = 0; i < 4 && mounted(p); ++i) (void)::umount2(p.c_str(), MNT_DETACH);
+    }
+  });
   EXPECT_FALSE(mounted(v.mountpoint));
   ASSERT_TRUE(store_->Mount("tv", "c1").ok());
   ASSERT_TRUE(store_->Mount("tv", "c2").ok());
