@@ -6,12 +6,15 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -214,6 +217,22 @@ void DaemonFixture::TearDown() {
     }
   }
   SweepCgroups(cgroup_parent_);
+  // Whatever a failed test left mounted below the test's directory (a volume with mount
+  // options whose container was killed, say): unmounted, deepest first, before the removal,
+  // which must never go through a mount.
+  if (auto mounts = ReadFile("/proc/self/mounts"); mounts) {
+    std::vector<std::string> below;
+    for (const std::string& line : Split(*mounts, '\n')) {
+      std::vector<std::string> fields = Split(line, ' ');
+      if (fields.size() > 1 && fields[1].starts_with(dir_ + "/")) below.push_back(fields[1]);
+    }
+    std::sort(below.begin(), below.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    for (const std::string& m : below) {
+      std::fprintf(stderr, "daemon fixture: unmounting %s, left mounted by the test\n", m.c_str());
+      (void)::umount2(m.c_str(), MNT_DETACH);
+    }
+  }
   EXPECT_TRUE(RemoveAll(dir_));
 }
 
