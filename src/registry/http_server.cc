@@ -192,7 +192,6 @@ class Exchange final : public HttpExchange {
   int status() const override { return status_; }
   // Whether the connection must close after this exchange.
   bool close() const { return close_; }
-  uint64_t body_read() const { return body_read_; }
 
   Awaitable<Result<size_t>> ReadBody(char* buf, size_t size) override {
     if (body_done() || size == 0) co_return size_t{0};

@@ -83,7 +83,6 @@ struct HttpServerOptions {
   std::chrono::milliseconds header_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   size_t max_header_bytes = 64 << 10;
-  std::string server_header = "berth-registry";
   // HTTPS when both are set (PEM files). With a client CA, clients must present a
   // certificate it signed.
   std::string tls_cert_file;
